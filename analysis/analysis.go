@@ -1,0 +1,122 @@
+// Package analysis turns Chinese and English clinical text into index terms:
+// Chinese words from the gse segmenter (with its embedded dictionary and a
+// small domain lexicon), English words lowercased and Snowball-stemmed,
+// stop words dropped. The lexical indexes and the built-in embedder both use
+// it, so a query is analysed the same way as the text it should find.
+package analysis
+
+import (
+	"strings"
+	"sync"
+	"unicode"
+
+	"github.com/abadojack/whatlanggo"
+	"github.com/go-ego/gse"
+	"github.com/kljensen/snowball/english"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Analyzer segments and normalises text. It is safe for concurrent use
+// once built.
+type Analyzer struct {
+	seg gse.Segmenter
+}
+
+// New loads the embedded simplified-Chinese dictionary (about 2 s) and the
+// domain lexicon.
+func New() (*Analyzer, error) {
+	a := &Analyzer{}
+	a.seg.SkipLog = true
+	if err := a.seg.LoadDictEmbed("zh_s"); err != nil {
+		return nil, err
+	}
+	for _, w := range domainWords {
+		if err := a.seg.AddToken(w, 2000, "n"); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+var (
+	shared     *Analyzer
+	sharedErr  error
+	sharedOnce sync.Once
+)
+
+// Shared returns one Analyzer per process. Loading the dictionary is the
+// slow part, and the Analyzer holds no per-caller state, so tests and the
+// command share it.
+func Shared() (*Analyzer, error) {
+	sharedOnce.Do(func() { shared, sharedErr = New() })
+	return shared, sharedErr
+}
+
+// Terms returns the index terms of text, in order, repeats kept.
+func (a *Analyzer) Terms(text string) []string {
+	text = strings.ToLower(norm.NFKC.String(text))
+	var out []string
+	for _, tok := range a.seg.CutSearch(text, true) {
+		tok = strings.TrimFunc(tok, func(r rune) bool { return !isWordRune(r) })
+		if tok == "" {
+			continue
+		}
+		if hasHan(tok) {
+			if !zhStop[tok] {
+				out = append(out, tok)
+			}
+			continue
+		}
+		for _, w := range strings.FieldsFunc(tok, func(r rune) bool { return !isWordRune(r) }) {
+			if enStop[w] || (len(w) == 1 && !unicode.IsDigit(rune(w[0]))) {
+				continue
+			}
+			out = append(out, english.Stem(w, false))
+		}
+	}
+	return out
+}
+
+// HanRuns returns the maximal runs of Han characters in text; the embedder
+// takes character bigrams from them so that it does not depend on one
+// segmentation.
+func HanRuns(text string) []string {
+	return strings.FieldsFunc(text, func(r rune) bool { return !unicode.Is(unicode.Han, r) })
+}
+
+// DetectLang returns "zh", "en" or the ISO 639-1 code that whatlanggo finds.
+// Text with a large share of Han characters is Chinese whatever the rest.
+func DetectLang(text string) string {
+	var han, letters int
+	for _, r := range text {
+		switch {
+		case unicode.Is(unicode.Han, r):
+			han++
+		case unicode.IsLetter(r):
+			letters++
+		}
+	}
+	if han == 0 && letters == 0 {
+		return "und"
+	}
+	// A Han character carries about as much as a short English word.
+	if han*4 >= letters {
+		return "zh"
+	}
+	info := whatlanggo.Detect(text)
+	if code := info.Lang.Iso6391(); code != "" && info.IsReliable() {
+		return code
+	}
+	return "en"
+}
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
+}
+
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }

@@ -1,0 +1,146 @@
+// Package embedder provides the rag.Embedder implementations: the built-in
+// hashed n-gram embedder that needs no model weights (the embedded default),
+// Ollama embedding models through the official client, and any
+// OpenAI-compatible embeddings endpoint through langchaingo.
+package embedder
+
+import (
+	"context"
+	"hash/fnv"
+	"math"
+	"strings"
+
+	"github.com/orthocds/orthocds/analysis"
+	"github.com/orthocds/orthocds/rag"
+)
+
+// HashModelName names the built-in embedder's vector space. Change it when
+// the features change, so that old indexes are refused rather than misread.
+const HashModelName = "orthocds-hash-v1"
+
+// HashDim is the built-in embedder's dimension.
+const HashDim = 512
+
+// Feature weights: whole terms carry most; Chinese character bigrams make the
+// vector robust to segmentation differences; English character trigrams
+// catch spelling variants; glossary concepts tie Chinese and English terms
+// for the same idea together.
+const (
+	wTerm    = 1.0
+	wBigram  = 0.5
+	wTrigram = 0.25
+	wConcept = 1.0
+)
+
+// Hash is the built-in embedder: hashed word and character n-gram features
+// with sublinear term frequency, signed feature hashing and L2
+// normalisation.
+type Hash struct {
+	a        *analysis.Analyzer
+	concepts map[string]string // term -> concept ID
+}
+
+var _ rag.Embedder = (*Hash)(nil)
+
+// NewHash returns the built-in embedder.
+func NewHash(a *analysis.Analyzer) *Hash {
+	h := &Hash{a: a, concepts: map[string]string{}}
+	for id, words := range glossary {
+		for _, w := range words {
+			// Terms of multi-word phrases are joined so that a phrase maps
+			// to its concept only when all its words are present in order.
+			h.concepts[strings.Join(a.Terms(w), " ")] = id
+		}
+	}
+	return h
+}
+
+// Model reports the name and dimension recorded with an index.
+func (h *Hash) Model() rag.ModelInfo { return rag.ModelInfo{Name: HashModelName, Dim: HashDim} }
+
+// Embed embeds each text. It never fails; the error is for the interface.
+func (h *Hash) Embed(_ context.Context, texts []string) ([][]float32, error) {
+	out := make([][]float32, len(texts))
+	for i, t := range texts {
+		out[i] = h.vector(t)
+	}
+	return out, nil
+}
+
+func (h *Hash) vector(text string) []float32 {
+	counts := map[string]float64{}
+	terms := h.a.Terms(text)
+	for _, t := range terms {
+		counts["w:"+t] += wTerm
+		if !isLatin(t) {
+			continue
+		}
+		padded := "#" + t + "#"
+		for j := 0; j+3 <= len(padded); j++ {
+			counts["g:"+padded[j:j+3]] += wTrigram
+		}
+	}
+	for _, run := range analysis.HanRuns(text) {
+		r := []rune(run)
+		for j := 0; j+2 <= len(r); j++ {
+			counts["b:"+string(r[j:j+2])] += wBigram
+		}
+	}
+	for id, n := range h.conceptCounts(terms) {
+		counts["c:"+id] += wConcept * n
+	}
+	v := make([]float32, HashDim)
+	for f, c := range counts {
+		idx, sign := bucket(f)
+		v[idx] += sign * float32(1+math.Log(c))
+	}
+	normalize(v)
+	return v
+}
+
+// conceptCounts finds glossary phrases of up to three terms.
+func (h *Hash) conceptCounts(terms []string) map[string]float64 {
+	found := map[string]float64{}
+	for i := range terms {
+		for n := 1; n <= 3 && i+n <= len(terms); n++ {
+			if id, ok := h.concepts[strings.Join(terms[i:i+n], " ")]; ok {
+				found[id]++
+			}
+		}
+	}
+	return found
+}
+
+func bucket(feature string) (int, float32) {
+	f := fnv.New64a()
+	f.Write([]byte(feature))
+	s := f.Sum64()
+	sign := float32(1)
+	if s>>63 == 1 {
+		sign = -1
+	}
+	return int(s % HashDim), sign
+}
+
+func normalize(v []float32) {
+	var ss float64
+	for _, x := range v {
+		ss += float64(x) * float64(x)
+	}
+	if ss == 0 {
+		return
+	}
+	inv := float32(1 / math.Sqrt(ss))
+	for i := range v {
+		v[i] *= inv
+	}
+}
+
+func isLatin(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,30 @@
+module github.com/orthocds/orthocds
+
+go 1.26.8
+
+require (
+	github.com/abadojack/whatlanggo v1.0.1
+	github.com/go-ego/gse v0.80.3
+	github.com/google/go-cmp v0.7.0
+	github.com/kljensen/snowball v0.10.0
+	github.com/ollama/ollama v0.17.4
+	github.com/tmc/langchaingo v0.1.14
+	golang.org/x/text v0.44.0
+)
+
+require (
+	github.com/bahlo/generic-list-go v0.2.0 // indirect
+	github.com/buger/jsonparser v1.1.1 // indirect
+	github.com/dlclark/regexp2 v1.11.4 // indirect
+	github.com/google/uuid v1.6.0 // indirect
+	github.com/mailru/easyjson v0.7.7 // indirect
+	github.com/pkoukk/tiktoken-go v0.1.6 // indirect
+	github.com/stretchr/testify v1.11.1 // indirect
+	github.com/vcaesar/cedar v0.20.2 // indirect
+	github.com/wk8/go-ordered-map/v2 v2.1.8 // indirect
+	golang.org/x/crypto v0.58.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/term v0.48.0 // indirect
+	gopkg.in/check.v1 v1.0.0-20201130134442-10cb98267c6c // indirect
+	gopkg.in/yaml.v3 v3.0.1 // indirect
+)

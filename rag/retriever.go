@@ -1,0 +1,166 @@
+package rag
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/orthocds/orthocds"
+)
+
+// Bounds on one search batch. They keep a single request from holding the
+// store or the embedder for long.
+const (
+	MaxBatch    = 256
+	MaxK        = 50
+	DefaultK    = 5
+	MaxQueryLen = 2000 // characters
+	rrfK        = 60   // the usual reciprocal-rank-fusion constant
+	minPool     = 20   // candidates fetched from each ranking before fusion
+)
+
+// Query is one question of a batch.
+type Query struct {
+	Text   string `json:"text"`
+	K      int    `json:"k,omitempty"`
+	Filter Filter `json:"filter"`
+}
+
+// Hit is one fused result.
+type Hit struct {
+	Chunk
+	Score       float64 `json:"score"`        // reciprocal rank fusion score
+	Cosine      float64 `json:"cosine"`       // dense similarity, 0 when only lexical found it
+	DenseRank   int     `json:"dense_rank"`   // 1-based; 0 when absent
+	LexicalRank int     `json:"lexical_rank"` // 1-based; 0 when absent
+}
+
+// Retriever runs batched hybrid search.
+type Retriever struct {
+	store    Store
+	embedder Embedder
+	analyzer Analyzer
+}
+
+// NewRetriever returns a Retriever over store, embedding with e and
+// analysing query text with a.
+func NewRetriever(store Store, e Embedder, a Analyzer) *Retriever {
+	return &Retriever{store: store, embedder: e, analyzer: a}
+}
+
+// Model is the embedding model queries are embedded with.
+func (r *Retriever) Model() ModelInfo { return r.embedder.Model() }
+
+// Validate checks a batch and fills in defaults. It reports every bad field.
+func Validate(qs []Query) error {
+	if len(qs) == 0 {
+		return orthocds.Invalid("/queries", "at least one query is required")
+	}
+	if len(qs) > MaxBatch {
+		return orthocds.Invalid("/queries", "%d queries sent; a batch holds at most %d", len(qs), MaxBatch)
+	}
+	var bad []orthocds.FieldError
+	add := func(i int, field, detail string) {
+		bad = append(bad, orthocds.FieldError{Field: fmt.Sprintf("/queries/%d/%s", i, field), Detail: detail})
+	}
+	for i := range qs {
+		q := &qs[i]
+		switch n := utf8.RuneCountInString(q.Text); {
+		case strings.TrimSpace(q.Text) == "":
+			add(i, "text", "must not be empty")
+		case n > MaxQueryLen:
+			add(i, "text", fmt.Sprintf("%d characters; at most %d", n, MaxQueryLen))
+		}
+		if q.K == 0 {
+			q.K = DefaultK
+		}
+		if q.K < 1 || q.K > MaxK {
+			add(i, "k", fmt.Sprintf("must be between 1 and %d", MaxK))
+		}
+		for _, l := range q.Filter.Langs {
+			if l != "zh" && l != "en" {
+				add(i, "filter/langs", fmt.Sprintf("unknown language %q; use zh or en", l))
+			}
+		}
+		if q.Filter.YearMin > 0 && q.Filter.YearMax > 0 && q.Filter.YearMin > q.Filter.YearMax {
+			add(i, "filter/year_min", "is after year_max")
+		}
+	}
+	if len(bad) > 0 {
+		return &orthocds.Error{Code: orthocds.EINVALID, Field: bad[0].Field,
+			Message: "invalid queries", FieldErrors: bad}
+	}
+	return nil
+}
+
+// Search answers a batch of queries: one embedding call, one store round
+// trip, then fusion. Results are in query order.
+func (r *Retriever) Search(ctx context.Context, qs []Query) ([][]Hit, error) {
+	if err := Validate(qs); err != nil {
+		return nil, err
+	}
+	texts := make([]string, len(qs))
+	for i, q := range qs {
+		texts[i] = q.Text
+	}
+	vecs, err := r.embedder.Embed(ctx, texts)
+	if err != nil {
+		return nil, fmt.Errorf("embed %d queries: %w", len(qs), err)
+	}
+	sqs := make([]StoreQuery, len(qs))
+	for i, q := range qs {
+		sqs[i] = StoreQuery{Vector: vecs[i], Terms: r.analyzer.Terms(q.Text),
+			K: max(q.K*3, minPool), Filter: q.Filter}
+	}
+	cands, err := r.store.Search(ctx, sqs)
+	if err != nil {
+		return nil, fmt.Errorf("search %d queries: %w", len(qs), err)
+	}
+	out := make([][]Hit, len(qs))
+	for i, c := range cands {
+		out[i] = Fuse(c, qs[i].K)
+	}
+	return out, nil
+}
+
+// Fuse merges a query's dense and lexical rankings by reciprocal rank
+// fusion and keeps the best k.
+func Fuse(c Candidates, k int) []Hit {
+	byID := make(map[string]*Hit, len(c.Dense)+len(c.Lexical))
+	var order []*Hit
+	get := func(s Scored) *Hit {
+		h, ok := byID[s.Chunk.ID]
+		if !ok {
+			h = &Hit{Chunk: s.Chunk}
+			byID[s.Chunk.ID] = h
+			order = append(order, h)
+		}
+		return h
+	}
+	for i, s := range c.Dense {
+		h := get(s)
+		h.DenseRank, h.Cosine = i+1, s.Score
+		h.Score += 1.0 / float64(rrfK+i+1)
+	}
+	for i, s := range c.Lexical {
+		h := get(s)
+		h.LexicalRank = i + 1
+		h.Score += 1.0 / float64(rrfK+i+1)
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		if order[a].Score != order[b].Score {
+			return order[a].Score > order[b].Score
+		}
+		return order[a].ID < order[b].ID
+	})
+	if len(order) > k {
+		order = order[:k]
+	}
+	hits := make([]Hit, len(order))
+	for i, h := range order {
+		hits[i] = *h
+	}
+	return hits
+}
