@@ -1,0 +1,147 @@
+// Package postgres is the PostgreSQL + pgvector rag.Store: embedded
+// migrations, an HNSW cosine index, binary COPY for bulk loading, a
+// tsvector index over analysed terms, and batched hybrid search that answers
+// a whole batch of queries in one statement, one round trip.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/tern/v2/migrate"
+	pgxvec "github.com/pgvector/pgvector-go/pgx"
+
+	"github.com/orthocds/orthocds"
+	"github.com/orthocds/orthocds/rag"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Config configures a DB.
+type Config struct {
+	URL string
+	// Schema, when set, is created if missing and put first on the search
+	// path; tests use it to give each store its own tables.
+	Schema string
+	// EfSearch is hnsw.ef_search for every connection; 0 means 100.
+	EfSearch int
+	// Tracer, when set, observes every statement (metrics, tests).
+	Tracer pgx.QueryTracer
+}
+
+// DB is the PostgreSQL store.
+type DB struct {
+	pool  *pgxpool.Pool
+	model rag.ModelInfo
+}
+
+var _ rag.Store = (*DB)(nil)
+
+// Open migrates the database and opens a connection pool.
+func Open(ctx context.Context, cfg Config) (_ *DB, err error) {
+	defer wrap(&err, "postgres.Open")
+	pc, err := pgxpool.ParseConfig(cfg.URL)
+	if err != nil {
+		return nil, orthocds.Invalid("DATABASE_URL", "cannot parse the database URL")
+	}
+	if cfg.Schema != "" {
+		pc.ConnConfig.RuntimeParams["search_path"] = cfg.Schema + ",public"
+	}
+	if err := migrateDB(ctx, pc.ConnConfig.Copy(), cfg.Schema); err != nil {
+		return nil, err
+	}
+	ef := cfg.EfSearch
+	if ef == 0 {
+		ef = 100
+	}
+	pc.ConnConfig.Tracer = cfg.Tracer
+	pc.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+		if err := pgxvec.RegisterTypes(ctx, c); err != nil {
+			return err
+		}
+		// Iterative scans let filtered HNSW queries keep searching until
+		// they have k rows (pgvector 0.8).
+		_, err := c.Exec(ctx, fmt.Sprintf("SET hnsw.ef_search = %d; SET hnsw.iterative_scan = relaxed_order", ef))
+		return err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, err
+	}
+	return &DB{pool: pool}, nil
+}
+
+func migrateDB(ctx context.Context, cc *pgx.ConnConfig, schema string) error {
+	conn, err := pgx.ConnectConfig(ctx, cc)
+	if err != nil {
+		return orthocds.Unavailable(err, "cannot connect to PostgreSQL")
+	}
+	defer conn.Close(ctx)
+	if schema != "" {
+		if _, err := conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize()); err != nil {
+			return err
+		}
+	}
+	m, err := migrate.NewMigrator(ctx, conn, "schema_version")
+	if err != nil {
+		return err
+	}
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	if err := m.LoadMigrations(sub); err != nil {
+		return err
+	}
+	if err := m.Migrate(ctx); err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "0A000" || errors.As(err, &pe) && pe.Code == "58P01" {
+			return orthocds.Unavailable(err, "the pgvector extension is not installed in PostgreSQL (see scripts/install-pgvector.sh)")
+		}
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// Close closes the pool.
+func (db *DB) Close() error {
+	db.pool.Close()
+	return nil
+}
+
+// Ping checks the connection.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.pool.Ping(ctx); err != nil {
+		return orthocds.Unavailable(err, "PostgreSQL is not reachable")
+	}
+	return nil
+}
+
+// Pool exposes the pool to other adapters that share the database (audit,
+// evaluation runs).
+func (db *DB) Pool() *pgxpool.Pool { return db.pool }
+
+// Transact runs fn in a transaction, committing when fn returns nil.
+func (db *DB) Transact(ctx context.Context, fn func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, db.pool, fn)
+}
+
+// wrap names the operation on an error, keeping *orthocds.Error kinds
+// reachable through errors.As.
+func wrap(errp *error, op string) {
+	if *errp == nil {
+		return
+	}
+	var oe *orthocds.Error
+	if errors.As(*errp, &oe) {
+		return
+	}
+	*errp = fmt.Errorf("%s: %w", op, *errp)
+}

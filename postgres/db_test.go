@@ -1,0 +1,140 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/orthocds/orthocds/postgres/pgtest"
+	"github.com/orthocds/orthocds/rag"
+	"github.com/orthocds/orthocds/rag/storetest"
+)
+
+var testURL string
+
+func TestMain(m *testing.M) {
+	var err error
+	testURL, err = pgtest.NewDatabase("orthocds_test_postgres")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+func needDB(t *testing.T) {
+	t.Helper()
+	if testURL == "" {
+		t.Skip(pgtest.SkipMessage)
+	}
+}
+
+func openDB(t *testing.T, cfg Config) *DB {
+	t.Helper()
+	cfg.URL = testURL
+	if cfg.Schema == "" {
+		cfg.Schema = pgtest.Schema(t)
+	}
+	db, err := Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestConformance(t *testing.T) {
+	needDB(t)
+	schemas := map[rag.Store]string{}
+	storetest.Run(t, storetest.Harness{
+		Open: func(t *testing.T) rag.Store {
+			db := openDB(t, Config{})
+			schemas[db] = db.pool.Config().ConnConfig.RuntimeParams["search_path"]
+			return db
+		},
+		Reopen: func(t *testing.T, old rag.Store) rag.Store {
+			old.Close()
+			sp := schemas[old]
+			db := openDB(t, Config{Schema: sp[:len(sp)-len(",public")]})
+			schemas[db] = sp
+			return db
+		},
+	})
+}
+
+// countingTracer counts statements sent to the server.
+type countingTracer struct{ n atomic.Int64 }
+
+func (c *countingTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+
+func (c *countingTracer) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// A batch of 64 queries must cost one statement, one round trip, whatever
+// the batch size; a loop would cost 64.
+func TestBatchIsOneRoundTrip(t *testing.T) {
+	needDB(t)
+	tr := &countingTracer{}
+	db := openDB(t, Config{Tracer: tr})
+	ctx := context.Background()
+	model := rag.ModelInfo{Name: "rt", Dim: 8}
+	if err := db.Init(ctx, model); err != nil {
+		t.Fatal(err)
+	}
+	var docs []rag.Document
+	for i := range 200 {
+		v := make([]float32, 8)
+		v[i%8], v[(i+1)%8] = 1, float32(i%5)/5
+		id := fmt.Sprintf("d%d", i)
+		docs = append(docs, rag.Document{ID: id, Kind: rag.KindDocument, Hash: id,
+			Chunks: []rag.Chunk{{ID: id + "#0", DocID: id, Langs: []string{"en"}, Text: id,
+				Terms: []string{fmt.Sprintf("t%d", i%10)}, Vector: v}}})
+	}
+	if err := db.PutDocuments(ctx, docs); err != nil {
+		t.Fatal(err)
+	}
+	qs := make([]rag.StoreQuery, 64)
+	for i := range qs {
+		v := make([]float32, 8)
+		v[i%8] = 1
+		qs[i] = rag.StoreQuery{Vector: v, Terms: []string{fmt.Sprintf("t%d", i%10)}, K: 10}
+	}
+	before := tr.n.Load()
+	got, err := db.Search(ctx, qs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := tr.n.Load() - before; n != 1 {
+		t.Errorf("a batch of 64 queries sent %d statements, want 1", n)
+	}
+	for i, c := range got {
+		if len(c.Dense) != 10 || len(c.Lexical) != 10 {
+			t.Fatalf("query %d: %d dense and %d lexical results, want 10 and 10", i, len(c.Dense), len(c.Lexical))
+		}
+	}
+}
+
+func TestTSVectorQuoting(t *testing.T) {
+	needDB(t)
+	db := openDB(t, Config{})
+	ctx := context.Background()
+	terms := []string{"o'brien", `back\slash`, "骨质疏松", "a:b", "!"}
+	var n int
+	err := db.pool.QueryRow(ctx, "SELECT length($1::tsvector)", TSVector(terms)).Scan(&n)
+	if err != nil {
+		t.Fatalf("TSVector(%q) is not a valid tsvector: %v", terms, err)
+	}
+	if n != len(terms) {
+		t.Errorf("tsvector has %d lexemes, want %d", n, len(terms))
+	}
+	var match bool
+	if err := db.pool.QueryRow(ctx, "SELECT $1::tsvector @@ $2::tsquery", TSVector(terms), TSQuery([]string{"o'brien"})).Scan(&match); err != nil || !match {
+		t.Errorf("quoted lexeme did not match itself: %v %v", match, err)
+	}
+}

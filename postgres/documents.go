@@ -1,0 +1,209 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/pgvector/pgvector-go"
+
+	"github.com/orthocds/orthocds"
+	"github.com/orthocds/orthocds/rag"
+)
+
+// hnswMaxDim is the largest vector pgvector's HNSW index takes; larger
+// models are searched exactly.
+const hnswMaxDim = 2000
+
+// Init binds the store to model. The first call fixes the embedding
+// column's dimension and builds the HNSW index; later calls must name the
+// same model.
+func (db *DB) Init(ctx context.Context, model rag.ModelInfo) (err error) {
+	defer wrap(&err, "DB.Init")
+	err = db.Transact(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext('orthocds.index_meta'))"); err != nil {
+			return err
+		}
+		var have rag.ModelInfo
+		err := tx.QueryRow(ctx, "SELECT embed_model, dim FROM index_meta").Scan(&have.Name, &have.Dim)
+		switch {
+		case err == nil:
+			if have != model {
+				return mismatch(have, model)
+			}
+			return nil
+		case err != pgx.ErrNoRows:
+			return err
+		}
+		stmts := []string{
+			fmt.Sprintf("ALTER TABLE chunks ALTER COLUMN embedding TYPE vector(%d)", model.Dim),
+			// Keep vectors inline: TOASTed vectors make scans several times slower.
+			"ALTER TABLE chunks ALTER COLUMN embedding SET STORAGE PLAIN",
+		}
+		if model.Dim <= hnswMaxDim {
+			stmts = append(stmts, "CREATE INDEX chunks_embedding_idx ON chunks USING hnsw (embedding vector_cosine_ops)")
+		}
+		for _, s := range stmts {
+			if _, err := tx.Exec(ctx, s); err != nil {
+				return err
+			}
+		}
+		_, err = tx.Exec(ctx, "INSERT INTO index_meta (embed_model, dim) VALUES ($1, $2)", model.Name, model.Dim)
+		return err
+	})
+	if err == nil {
+		db.model = model
+	}
+	return err
+}
+
+func mismatch(have, want rag.ModelInfo) error {
+	return orthocds.Errorf(orthocds.ECONFLICT,
+		"the index was built with embedding model %s (dimension %d) but the server embeds with %s (dimension %d); "+
+			"use the same model or index into a new database",
+		have.Name, have.Dim, want.Name, want.Dim)
+}
+
+var chunkColumns = []string{"id", "doc_id", "ord", "kind", "langs", "title", "heading_path", "page",
+	"body", "topics", "year", "source_key", "superseded", "citation", "terms", "embedding"}
+
+// PutDocuments replaces documents by ID or source and loads their chunks
+// with binary COPY, all in one transaction.
+func (db *DB) PutDocuments(ctx context.Context, docs []rag.Document) (err error) {
+	defer wrap(&err, "DB.PutDocuments")
+	if db.model.Dim == 0 {
+		return orthocds.Errorf(orthocds.EINTERNAL, "postgres: Init was not called")
+	}
+	ids, sources := make([]string, len(docs)), []string{}
+	var rows [][]any
+	for i, d := range docs {
+		ids[i] = d.ID
+		if d.Source != "" {
+			sources = append(sources, d.Source)
+		}
+		for _, c := range d.Chunks {
+			if len(c.Vector) != db.model.Dim {
+				return orthocds.Errorf(orthocds.EINVALID, "chunk %s has %d dimensions; the index has %d",
+					c.ID, len(c.Vector), db.model.Dim)
+			}
+			cite, err := json.Marshal(c.Citation)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, []any{c.ID, d.ID, c.Ord, c.Kind, nonNil(c.Langs), c.Title, nonNil(c.HeadingPath),
+				c.Page, c.Text, nonNil(c.Topics), c.Year, c.SourceKey, c.Superseded, cite,
+				TSVector(c.Terms), pgvector.NewVector(c.Vector)})
+		}
+	}
+	return db.Transact(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "DELETE FROM documents WHERE id = ANY($1) OR source = ANY($2)", ids, sources); err != nil {
+			return err
+		}
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"documents"}, []string{"id", "kind", "title", "source", "hash"},
+			pgx.CopyFromSlice(len(docs), func(i int) ([]any, error) {
+				d := docs[i]
+				return []any{d.ID, d.Kind, d.Title, d.Source, d.Hash}, nil
+			}))
+		if err != nil {
+			return err
+		}
+		_, err = tx.CopyFrom(ctx, pgx.Identifier{"chunks"}, chunkColumns, pgx.CopyFromRows(rows))
+		return err
+	})
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// TSVector renders terms as a tsvector literal with positions, quoting each
+// lexeme so that PostgreSQL stores it exactly as analysed.
+func TSVector(terms []string) string {
+	var b strings.Builder
+	for i, t := range terms {
+		if i >= 16383 { // the largest tsvector position
+			break
+		}
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%s:%d", quoteLexeme(t), i+1)
+	}
+	return b.String()
+}
+
+// TSQuery renders terms as an OR query, or "" when there are none.
+func TSQuery(terms []string) string {
+	seen := map[string]bool{}
+	var parts []string
+	for _, t := range terms {
+		if !seen[t] {
+			seen[t] = true
+			parts = append(parts, quoteLexeme(t))
+		}
+	}
+	return strings.Join(parts, " | ")
+}
+
+func quoteLexeme(t string) string {
+	t = strings.ReplaceAll(t, `\`, `\\`)
+	return "'" + strings.ReplaceAll(t, "'", "''") + "'"
+}
+
+// DeleteDocuments removes documents; their chunks go with them.
+func (db *DB) DeleteDocuments(ctx context.Context, ids []string) (err error) {
+	defer wrap(&err, "DB.DeleteDocuments")
+	_, err = db.pool.Exec(ctx, "DELETE FROM documents WHERE id = ANY($1)", ids)
+	return err
+}
+
+// DocumentHashes returns ID -> hash for documents of kind ("" for all).
+func (db *DB) DocumentHashes(ctx context.Context, kind string) (_ map[string]string, err error) {
+	defer wrap(&err, "DB.DocumentHashes")
+	rows, err := db.pool.Query(ctx, "SELECT id, hash FROM documents WHERE $1 = '' OR kind = $1", kind)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	var id, hash string
+	_, err = pgx.ForEachRow(rows, []any{&id, &hash}, func() error {
+		out[id] = hash
+		return nil
+	})
+	return out, err
+}
+
+// FindByHash returns a document with that content hash.
+func (db *DB) FindByHash(ctx context.Context, hash string) (id string, ok bool, err error) {
+	defer wrap(&err, "DB.FindByHash")
+	err = db.pool.QueryRow(ctx, "SELECT id FROM documents WHERE hash = $1 LIMIT 1", hash).Scan(&id)
+	if err == pgx.ErrNoRows {
+		return "", false, nil
+	}
+	return id, err == nil, err
+}
+
+// Stats counts documents and chunks.
+func (db *DB) Stats(ctx context.Context) (st rag.Stats, err error) {
+	defer wrap(&err, "DB.Stats")
+	st = rag.Stats{ByKind: map[string]int{}, Model: db.model}
+	rows, err := db.pool.Query(ctx, `SELECT d.kind, count(*), sum((SELECT count(*) FROM chunks c WHERE c.doc_id = d.id))::int
+		FROM documents d GROUP BY d.kind`)
+	if err != nil {
+		return st, err
+	}
+	var kind string
+	var docs, chunks int
+	_, err = pgx.ForEachRow(rows, []any{&kind, &docs, &chunks}, func() error {
+		st.ByKind[kind] = docs
+		st.Documents += docs
+		st.Chunks += chunks
+		return nil
+	})
+	return st, err
+}
