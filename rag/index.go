@@ -1,0 +1,100 @@
+package rag
+
+import (
+	"context"
+	"fmt"
+)
+
+// Indexer analyses and embeds documents and writes them to a store.
+type Indexer struct {
+	store    Store
+	embedder Embedder
+	analyzer Analyzer
+}
+
+// NewIndexer returns an Indexer.
+func NewIndexer(store Store, e Embedder, a Analyzer) *Indexer {
+	return &Indexer{store: store, embedder: e, analyzer: a}
+}
+
+// Prepare fills in the terms and vectors of every chunk of docs, embedding
+// at most MaxBatch texts per call.
+func (ix *Indexer) Prepare(ctx context.Context, docs []Document) error {
+	var refs []*Chunk
+	for i := range docs {
+		for j := range docs[i].Chunks {
+			c := &docs[i].Chunks[j]
+			c.Terms = ix.analyzer.Terms(c.Title + "\n" + c.Text)
+			refs = append(refs, c)
+		}
+	}
+	for start := 0; start < len(refs); start += MaxBatch {
+		batch := refs[start:min(start+MaxBatch, len(refs))]
+		texts := make([]string, len(batch))
+		for i, c := range batch {
+			texts[i] = c.Title + "\n" + c.Text
+		}
+		vecs, err := ix.embedder.Embed(ctx, texts)
+		if err != nil {
+			return fmt.Errorf("embed chunks %d-%d: %w", start, start+len(batch), err)
+		}
+		for i, c := range batch {
+			c.Vector = vecs[i]
+		}
+	}
+	return nil
+}
+
+// Put prepares docs and writes them in one transaction.
+func (ix *Indexer) Put(ctx context.Context, docs []Document) error {
+	if err := ix.Prepare(ctx, docs); err != nil {
+		return err
+	}
+	return ix.store.PutDocuments(ctx, docs)
+}
+
+// SyncResult counts what Sync changed.
+type SyncResult struct {
+	Written, Unchanged, Deleted int
+}
+
+// Sync makes the store's documents of kind equal to docs: new and changed
+// documents (by hash) are written in one transaction, and documents of that
+// kind that are no longer in docs are deleted. Running it twice changes
+// nothing the second time.
+func (ix *Indexer) Sync(ctx context.Context, kind string, docs []Document) (SyncResult, error) {
+	var res SyncResult
+	have, err := ix.store.DocumentHashes(ctx, kind)
+	if err != nil {
+		return res, err
+	}
+	var changed []Document
+	keep := map[string]bool{}
+	for _, d := range docs {
+		keep[d.ID] = true
+		if have[d.ID] == d.Hash {
+			res.Unchanged++
+			continue
+		}
+		changed = append(changed, d)
+	}
+	if len(changed) > 0 {
+		if err := ix.Put(ctx, changed); err != nil {
+			return res, err
+		}
+		res.Written = len(changed)
+	}
+	var gone []string
+	for id := range have {
+		if !keep[id] {
+			gone = append(gone, id)
+		}
+	}
+	if len(gone) > 0 {
+		if err := ix.store.DeleteDocuments(ctx, gone); err != nil {
+			return res, err
+		}
+		res.Deleted = len(gone)
+	}
+	return res, nil
+}
