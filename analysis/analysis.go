@@ -19,7 +19,8 @@ import (
 // Analyzer segments and normalises text. It is safe for concurrent use
 // once built.
 type Analyzer struct {
-	seg gse.Segmenter
+	seg      gse.Segmenter
+	concepts map[string]string // joined terms of a glossary phrase -> concept ID
 }
 
 // New loads the embedded simplified-Chinese dictionary (about 2 s) and the
@@ -35,7 +36,41 @@ func New() (*Analyzer, error) {
 			return nil, err
 		}
 	}
+	a.concepts = map[string]string{}
+	for id, words := range glossary {
+		for _, w := range words {
+			// A phrase maps to its concept only when all its terms occur in order.
+			a.concepts[strings.Join(a.Terms(w), " ")] = id
+		}
+	}
 	return a, nil
+}
+
+// Concepts returns the glossary concepts found in terms (phrases of up to
+// three terms), with counts. Chinese and English names of one idea share a
+// concept ID.
+func (a *Analyzer) Concepts(terms []string) map[string]int {
+	found := map[string]int{}
+	for i := range terms {
+		for n := 1; n <= 3 && i+n <= len(terms); n++ {
+			if id, ok := a.concepts[strings.Join(terms[i:i+n], " ")]; ok {
+				found[id]++
+			}
+		}
+	}
+	return found
+}
+
+// DomainConcepts returns the specific (not generic) concepts of text, in
+// no particular order.
+func (a *Analyzer) DomainConcepts(text string) []string {
+	var out []string
+	for id := range a.Concepts(a.Terms(text)) {
+		if !genericConcepts[id] {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 var (

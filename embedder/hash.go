@@ -8,7 +8,6 @@ import (
 	"context"
 	"hash/fnv"
 	"math"
-	"strings"
 
 	"github.com/orthocds/orthocds/analysis"
 	"github.com/orthocds/orthocds/rag"
@@ -36,23 +35,14 @@ const (
 // with sublinear term frequency, signed feature hashing and L2
 // normalisation.
 type Hash struct {
-	a        *analysis.Analyzer
-	concepts map[string]string // term -> concept ID
+	a *analysis.Analyzer
 }
 
 var _ rag.Embedder = (*Hash)(nil)
 
 // NewHash returns the built-in embedder.
 func NewHash(a *analysis.Analyzer) *Hash {
-	h := &Hash{a: a, concepts: map[string]string{}}
-	for id, words := range glossary {
-		for _, w := range words {
-			// Terms of multi-word phrases are joined so that a phrase maps
-			// to its concept only when all its words are present in order.
-			h.concepts[strings.Join(a.Terms(w), " ")] = id
-		}
-	}
-	return h
+	return &Hash{a: a}
 }
 
 // Model reports the name and dimension recorded with an index.
@@ -86,8 +76,8 @@ func (h *Hash) vector(text string) []float32 {
 			counts["b:"+string(r[j:j+2])] += wBigram
 		}
 	}
-	for id, n := range h.conceptCounts(terms) {
-		counts["c:"+id] += wConcept * n
+	for id, n := range h.a.Concepts(terms) {
+		counts["c:"+id] += wConcept * float64(n)
 	}
 	v := make([]float32, HashDim)
 	for f, c := range counts {
@@ -96,19 +86,6 @@ func (h *Hash) vector(text string) []float32 {
 	}
 	normalize(v)
 	return v
-}
-
-// conceptCounts finds glossary phrases of up to three terms.
-func (h *Hash) conceptCounts(terms []string) map[string]float64 {
-	found := map[string]float64{}
-	for i := range terms {
-		for n := 1; n <= 3 && i+n <= len(terms); n++ {
-			if id, ok := h.concepts[strings.Join(terms[i:i+n], " ")]; ok {
-				found[id]++
-			}
-		}
-	}
-	return found
 }
 
 func bucket(feature string) (int, float32) {

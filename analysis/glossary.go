@@ -1,4 +1,4 @@
-package embedder
+package analysis
 
 // glossary ties Chinese and English names of the same clinical idea to one
 // concept feature, so that a question in one language finds a hospital
@@ -65,4 +65,13 @@ var glossary = map[string][]string{
 	"diagnosis":      {"diagnosis", "诊断"},
 	"screening":      {"screening", "筛查"},
 	"risk":           {"risk", "风险"},
+}
+
+// genericConcepts are too broad to show that a question is about the
+// domain: "treatment" or "治疗" appear in questions about anything.
+var genericConcepts = map[string]bool{
+	"treatment": true, "diagnosis": true, "risk": true, "surgery": true, "screening": true,
+	"prophylaxis": true, "men": true, "women": true, "fracture": true, "exercise": true,
+	"bleeding": true, "anterior": true, "posterior": true, "rehab": true, "calcium": true,
+	"hip": true, "knee": true, "falls": true,
 }

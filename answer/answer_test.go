@@ -1,0 +1,302 @@
+package answer
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/orthocds/orthocds"
+	"github.com/orthocds/orthocds/analysis"
+	"github.com/orthocds/orthocds/embedder"
+	"github.com/orthocds/orthocds/embedstore"
+	"github.com/orthocds/orthocds/guidelines"
+	"github.com/orthocds/orthocds/llm"
+	"github.com/orthocds/orthocds/llm/ollamareplay"
+	"github.com/orthocds/orthocds/rag"
+)
+
+var (
+	fixtureOnce sync.Once
+	fixtureRet  *rag.Retriever
+	fixtureA    *analysis.Analyzer
+	fixtureErr  error
+)
+
+// corpus indexes the shipped guidelines into an embedded store once.
+func corpus(t *testing.T) (*rag.Retriever, *analysis.Analyzer) {
+	t.Helper()
+	fixtureOnce.Do(func() {
+		a, err := analysis.Shared()
+		if err != nil {
+			fixtureErr = err
+			return
+		}
+		e := embedder.NewHash(a)
+		st, err := embedstore.Open(t.TempDir())
+		if err != nil {
+			fixtureErr = err
+			return
+		}
+		ctx := context.Background()
+		if fixtureErr = st.Init(ctx, e.Model()); fixtureErr != nil {
+			return
+		}
+		c, err := guidelines.Load(guidelines.Embedded())
+		if err != nil {
+			fixtureErr = err
+			return
+		}
+		var docs []rag.Document
+		for _, en := range c.Entries {
+			docs = append(docs, en.Document())
+		}
+		_, fixtureErr = rag.NewIndexer(st, e, a).Sync(ctx, rag.KindGuideline, docs)
+		fixtureRet, fixtureA = rag.NewRetriever(st, e, a), a
+	})
+	if fixtureErr != nil {
+		t.Fatal(fixtureErr)
+	}
+	return fixtureRet, fixtureA
+}
+
+func service(t *testing.T, model LLM) *Service {
+	r, a := corpus(t)
+	return New(r, a, model, nil, DefaultConfig)
+}
+
+func sourceIDs(a *Answer) []string {
+	var ids []string
+	for _, s := range a.Sources {
+		ids = append(ids, s.ID)
+	}
+	return ids
+}
+
+func TestRetrievalOnly(t *testing.T) {
+	s := service(t, nil)
+	tests := []struct {
+		q, wantTop, wantQuote string
+	}{
+		{"Can I stop denosumab after five years?", "endo-2019-denosumab-no-stop", "must not be stopped"},
+		{"地舒单抗可以直接停药吗？", "endo-2019-denosumab-no-stop", "不可在未序贯"},
+		{"全髋关节置换术后如何预防深静脉血栓？", "", "预防"},
+	}
+	for _, tt := range tests {
+		a, err := s.Ask(context.Background(), Request{Question: tt.q}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Mode != ModeRetrievalOnly || !strings.Contains(a.Label, "") || a.Disclaimer != orthocds.Disclaimer {
+			t.Errorf("%q: mode %q, disclaimer %q", tt.q, a.Mode, a.Disclaimer)
+		}
+		if len(a.Sources) == 0 || len(a.Quotes) != len(a.Sources) {
+			t.Fatalf("%q: %d sources, %d quotes", tt.q, len(a.Sources), len(a.Quotes))
+		}
+		if tt.wantTop != "" && a.Sources[0].ID != tt.wantTop {
+			t.Errorf("%q: top source %s, want %s (all: %v)", tt.q, a.Sources[0].ID, tt.wantTop, sourceIDs(a))
+		}
+		if !strings.Contains(a.Quotes[0].Text, tt.wantQuote) {
+			t.Errorf("%q: first quote %q lacks %q (wrong language?)", tt.q, a.Quotes[0].Text, tt.wantQuote)
+		}
+		for _, q := range a.Quotes {
+			if len(q.Citations) != 1 {
+				t.Errorf("quote without exactly one citation: %+v", q)
+			}
+		}
+	}
+}
+
+func TestAbstainsOutOfScope(t *testing.T) {
+	s := service(t, nil)
+	for _, q := range []string{
+		"What is the capital of France?",
+		"How do I treat community-acquired pneumonia?",
+		"如何治疗急性阑尾炎",
+		"高血压的一线用药是什么",
+	} {
+		a, err := s.Ask(context.Background(), Request{Question: q}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Mode != ModeAbstained || a.AbstainReason == "" || len(a.Sources) != 0 {
+			t.Errorf("%q: mode %q with %d sources, want abstained with a reason", q, a.Mode, len(a.Sources))
+		}
+	}
+}
+
+const goodReply = `{"summary": {"text": "Do not stop denosumab without a follow-on drug.", "citations": ["S1", "S99"]},
+ "diagnoses": [],
+ "tests": [{"text": "Recheck BMD.", "reasoning": "invented", "citations": ["S99"]}],
+ "treatments": [{"text": "Switch to a bisphosphonate.", "reasoning": "rebound bone loss", "citations": ["S1"]}],
+ "abstain": false, "abstain_reason": ""}`
+
+func replay(t *testing.T, models []string, sc ollamareplay.Script) (*ollamareplay.Server, *llm.Client) {
+	t.Helper()
+	srv := ollamareplay.New(models, func(string, []ollamareplay.Message) ollamareplay.Script { return sc })
+	t.Cleanup(srv.Close)
+	c, err := llm.New(llm.Config{Provider: llm.ProviderOllama, BaseURL: srv.URL, Model: "replay"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, c
+}
+
+// chunks splits s into pieces of n bytes, as a model streams tokens.
+func chunks(s string, n int) []string {
+	var out []string
+	for len(s) > n {
+		out = append(out, s[:n])
+		s = s[n:]
+	}
+	return append(out, s)
+}
+
+func TestLLMStreamsAndChecksCitations(t *testing.T) {
+	srv, c := replay(t, []string{"replay"}, ollamareplay.Script{Chunks: chunks(goodReply, 7)})
+	s := service(t, c)
+	var events []Event
+	var tokens strings.Builder
+	a, err := s.Ask(context.Background(), Request{Question: "Can I stop denosumab?"}, func(e Event) error {
+		events = append(events, e)
+		if e.Type == "token" {
+			tokens.WriteString(e.Data.(string))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Mode != ModeLLM || a.Model != "ollama:replay" {
+		t.Fatalf("mode %q model %q, want llm from ollama:replay (llm error %q)", a.Mode, a.Model, a.LLMError)
+	}
+	if events[0].Type != "sources" || events[len(events)-1].Type != "answer" {
+		t.Errorf("events start with %q and end with %q", events[0].Type, events[len(events)-1].Type)
+	}
+	if tokens.String() != goodReply {
+		t.Errorf("streamed tokens do not add up to the reply")
+	}
+	s1 := a.Sources[0].ID
+	if diff := cmp.Diff([]string{s1}, a.Summary.Citations); diff != "" {
+		t.Errorf("summary citations (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"S99", "S99"}, a.DroppedCitations); diff != "" {
+		t.Errorf("dropped citations (-want +got):\n%s", diff)
+	}
+	if a.DroppedItems != 1 || len(a.Tests) != 0 || len(a.Treatments) != 1 {
+		t.Errorf("the item citing only an unknown source was not dropped: %d dropped, tests %v", a.DroppedItems, a.Tests)
+	}
+	// The prompt fences the sources and the question as data.
+	reqs := srv.Requests()
+	if len(reqs) != 1 || !strings.Contains(reqs[0].Messages[1].Content, `<source label="S1" id="`+s1+`">`) {
+		t.Errorf("prompt does not carry numbered sources")
+	}
+}
+
+func TestLLMFailuresFallBackToRetrieval(t *testing.T) {
+	tests := []struct {
+		name    string
+		models  []string
+		script  ollamareplay.Script
+		wantErr string
+	}{
+		{"model not pulled", []string{"other"}, ollamareplay.Script{}, "ollama pull replay"},
+		{"connection dropped mid-stream", []string{"replay"}, ollamareplay.Script{Chunks: chunks(goodReply, 9)[:3], Drop: true}, "dropped"},
+		{"reply not JSON", []string{"replay"}, ollamareplay.Script{Chunks: []string{"I think ", "you should stop it."}}, "not the JSON"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, c := replay(t, tt.models, tt.script)
+			s := service(t, c)
+			var types []string
+			a, err := s.Ask(context.Background(), Request{Question: "Can I stop denosumab?"}, func(e Event) error {
+				types = append(types, e.Type)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Mode != ModeRetrievalOnly || !strings.Contains(a.LLMError, tt.wantErr) {
+				t.Errorf("mode %q, llm error %q; want retrieval-only with %q", a.Mode, a.LLMError, tt.wantErr)
+			}
+			if len(a.Quotes) == 0 {
+				t.Error("fallback answer has no quotes")
+			}
+			if !slices.Contains(types, "error") || types[len(types)-1] != "answer" {
+				t.Errorf("events %v: want an error event and the answer last", types)
+			}
+		})
+	}
+}
+
+func TestCancellation(t *testing.T) {
+	srv, c := replay(t, []string{"replay"}, ollamareplay.Script{Chunks: []string{`{"summary":`}, Hang: true})
+	s := service(t, c)
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err := s.Ask(ctx, Request{Question: "Can I stop denosumab?"}, func(e Event) error {
+		if e.Type == "token" {
+			cancel() // the client goes away after the first token
+		}
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Ask after cancel = %v, want context.Canceled", err)
+	}
+	<-srv.Cancelled // the model server saw the request end
+}
+
+func TestLLMAbstains(t *testing.T) {
+	_, c := replay(t, []string{"replay"}, ollamareplay.Script{Chunks: []string{
+		`{"summary":{"text":"","citations":[]},"diagnoses":[],"tests":[],"treatments":[],"abstain":true,"abstain_reason":"The sources do not cover dosing."}`}})
+	a, err := service(t, c).Ask(context.Background(), Request{Question: "Denosumab dose in renal failure?"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Mode != ModeAbstained || a.AbstainReason != "The sources do not cover dosing." {
+		t.Errorf("mode %q reason %q", a.Mode, a.AbstainReason)
+	}
+}
+
+func TestBadRequests(t *testing.T) {
+	s := service(t, nil)
+	f := func(v float64) *float64 { return &v }
+	tests := []struct {
+		name      string
+		req       Request
+		wantField string
+	}{
+		{"empty", Request{Question: "  "}, "/question"},
+		{"too long", Request{Question: strings.Repeat("骨", MaxQuestionLen+1)}, "/question"},
+		{"k too big", Request{Question: "denosumab", K: 99}, "/k"},
+		{"unknown language filter", Request{Question: "denosumab", Filter: rag.Filter{Langs: []string{"fr"}}}, "/queries/0/filter/langs"},
+		{"absurd t-score", Request{Question: "denosumab", Patient: &Patient{TScore: f(-40)}}, "/patient/t_score"},
+		{"unknown caprini item", Request{Question: "VTE", Patient: &Patient{AgeYears: f(70), CapriniItems: []string{"smoker"}}}, "/patient/caprini_items/0"},
+	}
+	for _, tt := range tests {
+		_, err := s.Ask(context.Background(), tt.req, nil)
+		var oe *orthocds.Error
+		if !errors.As(err, &oe) || oe.Code != orthocds.EINVALID || oe.Field != tt.wantField {
+			t.Errorf("%s: %v; want invalid at %s", tt.name, err, tt.wantField)
+		}
+	}
+}
+
+func TestCalculationsInAnswer(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	a, err := service(t, nil).Ask(context.Background(), Request{Question: "Does she need treatment for osteoporosis?",
+		Patient: &Patient{AgeYears: f(70), Sex: "female", WeightKg: f(48), TScore: f(-2.8)}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range a.Calculations {
+		got = append(got, c.Calculator+"="+c.Category)
+	}
+	if diff := cmp.Diff([]string{"t-score=osteoporosis", "osta=high"}, got); diff != "" {
+		t.Errorf("calculations (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,184 @@
+// Package llm connects OrthoCDS to a locally hosted language model: Ollama
+// (the production host) through the official Ollama client, or any
+// OpenAI-compatible server such as vLLM through langchaingo.
+//
+// Ollama chat goes through the official client rather than langchaingo
+// because langchaingo's stream hides Ollama's "done" flag: a connection
+// dropped mid-answer would look like a finished, truncated answer.
+package llm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/ollama/ollama/api"
+	"github.com/tmc/langchaingo/llms"
+	"github.com/tmc/langchaingo/llms/openai"
+
+	"github.com/orthocds/orthocds"
+)
+
+// Providers.
+const (
+	ProviderOllama = "ollama"
+	ProviderOpenAI = "openai"
+)
+
+// Config names the server and the model.
+type Config struct {
+	Provider string // ollama or openai
+	BaseURL  string // e.g. http://127.0.0.1:11434 or http://127.0.0.1:8000/v1
+	Model    string
+	APIKey   string // openai only; local servers usually ignore it
+	// HTTPClient, when set, is used for every request (timeouts, tests).
+	HTTPClient *http.Client
+}
+
+// Client generates text with one model.
+type Client struct {
+	cfg    Config
+	model  llms.Model
+	ollama *api.Client // model checks; nil for openai
+	http   *http.Client
+}
+
+// New returns a Client. It does not contact the server.
+func New(cfg Config) (*Client, error) {
+	hc := cfg.HTTPClient
+	if hc == nil {
+		// No overall timeout: answers stream for as long as the request's
+		// context allows. Connection set-up is bounded by the transport.
+		hc = &http.Client{Transport: http.DefaultTransport}
+	}
+	c := &Client{cfg: cfg, http: hc}
+	var err error
+	switch cfg.Provider {
+	case ProviderOllama:
+		u, perr := url.Parse(cfg.BaseURL)
+		if perr != nil || u.Host == "" {
+			return nil, orthocds.Invalid("OLLAMA_HOST", "%q is not a URL", cfg.BaseURL)
+		}
+		c.ollama = api.NewClient(u, hc)
+	case ProviderOpenAI:
+		key := cfg.APIKey
+		if key == "" {
+			key = "local"
+		}
+		c.model, err = openai.New(openai.WithBaseURL(cfg.BaseURL), openai.WithModel(cfg.Model),
+			openai.WithToken(key), openai.WithHTTPClient(hc))
+	default:
+		return nil, orthocds.Invalid("ORTHOCDS_LLM_PROVIDER", "%q is not ollama or openai", cfg.Provider)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Name is the provider and model, recorded with every answer.
+func (c *Client) Name() string { return c.cfg.Provider + ":" + c.cfg.Model }
+
+// Check reports whether the server answers and has the model.
+func (c *Client) Check(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if c.ollama != nil {
+		_, err := c.ollama.Show(ctx, &api.ShowRequest{Model: c.cfg.Model})
+		return c.diagnose(err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(c.cfg.BaseURL, "/")+"/models", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return orthocds.Unavailable(err, "the language model server is not reachable")
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		return orthocds.Errorf(orthocds.EUNAVAILABLE, "the language model server answered %s", resp.Status)
+	}
+	return nil
+}
+
+// diagnose turns a client error into a clear kind and message.
+func (c *Client) diagnose(err error) error {
+	if err == nil {
+		return nil
+	}
+	var se api.StatusError
+	if errors.As(err, &se) && se.StatusCode == http.StatusNotFound {
+		return &orthocds.Error{Code: orthocds.EUNAVAILABLE, Err: err,
+			Message: fmt.Sprintf("ollama model %q is not pulled; run: ollama pull %s", c.cfg.Model, c.cfg.Model)}
+	}
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	return orthocds.Unavailable(err, "the language model server is not reachable")
+}
+
+// Complete sends a system and a user message and returns the whole reply,
+// passing each streamed piece to onToken when it is not nil. A failure is
+// diagnosed: for Ollama, a model that is not pulled is named as such.
+func (c *Client) Complete(ctx context.Context, system, user string, onToken func(string) error) (string, error) {
+	if c.ollama != nil {
+		return c.completeOllama(ctx, system, user, onToken)
+	}
+	msgs := []llms.MessageContent{
+		llms.TextParts(llms.ChatMessageTypeSystem, system),
+		llms.TextParts(llms.ChatMessageTypeHuman, user),
+	}
+	opts := []llms.CallOption{llms.WithTemperature(0), llms.WithJSONMode()}
+	if onToken != nil {
+		opts = append(opts, llms.WithStreamingFunc(func(_ context.Context, chunk []byte) error {
+			return onToken(string(chunk))
+		}))
+	}
+	resp, err := c.model.GenerateContent(ctx, msgs, opts...)
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		return "", orthocds.Unavailable(err, "the language model failed to answer")
+	}
+	if len(resp.Choices) == 0 {
+		return "", orthocds.Errorf(orthocds.EUNAVAILABLE, "the language model returned no answer")
+	}
+	return resp.Choices[0].Content, nil
+}
+
+func (c *Client) completeOllama(ctx context.Context, system, user string, onToken func(string) error) (string, error) {
+	stream := true
+	req := &api.ChatRequest{
+		Model:    c.cfg.Model,
+		Messages: []api.Message{{Role: "system", Content: system}, {Role: "user", Content: user}},
+		Stream:   &stream,
+		Format:   json.RawMessage(`"json"`),
+		Options:  map[string]any{"temperature": 0},
+	}
+	var b strings.Builder
+	done := false
+	err := c.ollama.Chat(ctx, req, func(r api.ChatResponse) error {
+		b.WriteString(r.Message.Content)
+		done = done || r.Done
+		if onToken != nil && r.Message.Content != "" {
+			return onToken(r.Message.Content)
+		}
+		return nil
+	})
+	switch {
+	case ctx.Err() != nil:
+		return "", ctx.Err()
+	case err != nil:
+		return "", c.diagnose(err)
+	case !done:
+		return "", orthocds.Errorf(orthocds.EUNAVAILABLE, "the connection to the language model dropped before the answer was complete")
+	}
+	return b.String(), nil
+}
