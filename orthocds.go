@@ -11,7 +11,9 @@ import (
 
 // Error kinds. The HTTP adapter maps each to one status code, in one place.
 const (
-	EINVALID      = "invalid"      // the caller sent something wrong (422/400)
+	EINVALID      = "invalid"      // the caller sent a value that is wrong (422)
+	EMALFORMED    = "malformed"    // the request cannot be parsed at all (400)
+	ETOOLARGE     = "too_large"    // the request body is over its bound (413)
 	ENOTFOUND     = "not_found"    // the named thing does not exist (404)
 	ECONFLICT     = "conflict"     // the request clashes with stored state (409)
 	EUNAVAILABLE  = "unavailable"  // a dependency is down; retry later (503)

@@ -215,7 +215,11 @@ func (s *Service) Ask(ctx context.Context, r Request, emit func(Event) error) (*
 	case s.llm == nil:
 		s.extractive(a, lang, "")
 	default:
-		if err := s.generate(ctx, a, r, emit); err != nil {
+		err := status(ctx, s.llm)
+		if err == nil {
+			err = s.generate(ctx, a, r, emit)
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
@@ -250,6 +254,15 @@ func (s *Service) relevant(question string, hits []rag.Hit) []rag.Hit {
 		}
 	}
 	return keep
+}
+
+// status asks an LLM that can tell whether it is reachable (cheaply, from
+// a cached check); others are assumed to be.
+func status(ctx context.Context, l LLM) error {
+	if a, ok := l.(interface{ Status(context.Context) error }); ok {
+		return a.Status(ctx)
+	}
+	return nil
 }
 
 func (s *Service) abstain(a *Answer, lang string) {
@@ -378,4 +391,16 @@ func patientField(f string) string {
 		return "/caprini_items/" + strings.TrimPrefix(f, "/items/")
 	}
 	return f
+}
+
+// LogAuditor writes audit records to a structured log: IDs and hashes only.
+type LogAuditor struct {
+	Log interface{ Info(string, ...any) }
+}
+
+// Record logs r.
+func (l LogAuditor) Record(_ context.Context, r AuditRecord) error {
+	l.Log.Info("audit", "kind", r.Kind, "principal", r.Principal, "role", r.Role, "mode", r.Mode,
+		"model", r.Model, "input_sha256", r.InputHash, "entries", r.EntryIDs)
+	return nil
 }

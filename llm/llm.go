@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ollama/ollama/api"
@@ -46,6 +47,10 @@ type Client struct {
 	model  llms.Model
 	ollama *api.Client // model checks; nil for openai
 	http   *http.Client
+
+	mu        sync.Mutex
+	checkedAt time.Time
+	checkErr  error
 }
 
 // New returns a Client. It does not contact the server.
@@ -181,4 +186,29 @@ func (c *Client) completeOllama(ctx context.Context, system, user string, onToke
 		return "", orthocds.Errorf(orthocds.EUNAVAILABLE, "the connection to the language model dropped before the answer was complete")
 	}
 	return b.String(), nil
+}
+
+// availabilityTTL is how long a Check result is trusted by Available.
+const availabilityTTL = 30 * time.Second
+
+// Available reports whether the server answered a Check within the last
+// availabilityTTL, checking again when the result is older. A missing
+// server then costs one quick check every 30 s, not one per question.
+func (c *Client) Available(ctx context.Context) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if time.Since(c.checkedAt) < availabilityTTL {
+		return c.checkErr == nil
+	}
+	c.checkErr = c.Check(ctx)
+	c.checkedAt = time.Now()
+	return c.checkErr == nil
+}
+
+// Status is the last Check result, for readiness reports.
+func (c *Client) Status(ctx context.Context) error {
+	c.Available(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.checkErr
 }

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ollama/ollama/api"
+
+	"github.com/orthocds/orthocds"
+	"github.com/orthocds/orthocds/analysis"
+	"github.com/orthocds/orthocds/answer"
+	"github.com/orthocds/orthocds/embedder"
+	"github.com/orthocds/orthocds/embedstore"
+	"github.com/orthocds/orthocds/guidelines"
+	"github.com/orthocds/orthocds/llm"
+	"github.com/orthocds/orthocds/postgres"
+	"github.com/orthocds/orthocds/rag"
+	"net/http"
+	"net/url"
+)
+
+// app is the wired platform: store, analysis, embedder, retrieval, answers.
+type app struct {
+	cfg        Config
+	store      rag.Store
+	analyzer   *analysis.Analyzer
+	embedder   rag.Embedder
+	indexer    *rag.Indexer
+	retriever  *rag.Retriever
+	llm        *llm.Client // nil when the provider is none
+	guidelines *guidelines.Corpus
+}
+
+// open wires the platform and brings the guideline index up to date.
+func open(ctx context.Context, cfg Config, stderr io.Writer) (_ *app, err error) {
+	a := &app{cfg: cfg}
+	defer func() {
+		if err != nil && a.store != nil {
+			a.store.Close()
+		}
+	}()
+	if a.guidelines, err = guidelines.Load(guidelines.Embedded()); err != nil {
+		return nil, fmt.Errorf("guideline corpus: %w", err)
+	}
+	if a.analyzer, err = analysis.Shared(); err != nil {
+		return nil, fmt.Errorf("load the Chinese dictionary: %w", err)
+	}
+	if a.embedder, err = newEmbedder(ctx, cfg, a.analyzer); err != nil {
+		return nil, err
+	}
+	if cfg.DatabaseURL != "" {
+		a.store, err = postgres.Open(ctx, postgres.Config{URL: cfg.DatabaseURL})
+	} else {
+		a.store, err = embedstore.Open(filepath.Join(cfg.DataDir, "store"))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := a.store.Init(ctx, a.embedder.Model()); err != nil {
+		return nil, err
+	}
+	a.indexer = rag.NewIndexer(a.store, a.embedder, a.analyzer)
+	a.retriever = rag.NewRetriever(a.store, a.embedder, a.analyzer)
+	docs := make([]rag.Document, len(a.guidelines.Entries))
+	for i, e := range a.guidelines.Entries {
+		docs[i] = e.Document()
+	}
+	start := time.Now()
+	res, err := a.indexer.Sync(ctx, rag.KindGuideline, docs)
+	if err != nil {
+		return nil, fmt.Errorf("index guidelines: %w", err)
+	}
+	fmt.Fprintf(stderr, "orthocds: guidelines: %d written, %d unchanged, %d removed (%s)\n",
+		res.Written, res.Unchanged, res.Deleted, time.Since(start).Round(time.Millisecond))
+	if a.llm, err = newLLM(cfg); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *app) Close() error { return a.store.Close() }
+
+func newEmbedder(ctx context.Context, cfg Config, an *analysis.Analyzer) (rag.Embedder, error) {
+	kind, model, _ := strings.Cut(cfg.Embedder, ":")
+	switch kind {
+	case "builtin":
+		return embedder.NewHash(an), nil
+	case "ollama":
+		u, err := url.Parse(cfg.OllamaHost)
+		if err != nil {
+			return nil, orthocds.Invalid("OLLAMA_HOST", "%q is not a URL", cfg.OllamaHost)
+		}
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		return embedder.NewOllama(ctx, api.NewClient(u, http.DefaultClient), model)
+	case "openai":
+		return embedder.NewOpenAI(ctx, cfg.OpenAIURL, model, cfg.OpenAIKey)
+	}
+	return nil, orthocds.Invalid("ORTHOCDS_EMBEDDER", "%q is not builtin, ollama:MODEL or openai:MODEL", cfg.Embedder)
+}
+
+func newLLM(cfg Config) (*llm.Client, error) {
+	switch cfg.LLMProvider {
+	case "none", "":
+		return nil, nil
+	case llm.ProviderOllama:
+		return llm.New(llm.Config{Provider: llm.ProviderOllama, BaseURL: cfg.OllamaHost, Model: cfg.LLMModel})
+	case llm.ProviderOpenAI:
+		return llm.New(llm.Config{Provider: llm.ProviderOpenAI, BaseURL: cfg.OpenAIURL, Model: cfg.LLMModel, APIKey: cfg.OpenAIKey})
+	}
+	return nil, orthocds.Invalid("ORTHOCDS_LLM_PROVIDER", "%q is not ollama, openai or none", cfg.LLMProvider)
+}
+
+// answerer returns the answer service; audit may be nil.
+func (a *app) answerer(audit answer.Auditor) *answer.Service {
+	var model answer.LLM
+	if a.llm != nil {
+		model = a.llm
+	}
+	return answer.New(a.retriever, a.analyzer, model, audit, answer.DefaultConfig)
+}

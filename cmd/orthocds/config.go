@@ -1,0 +1,80 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+)
+
+// Config is everything the binary reads from the environment and flags.
+// Flags win over the environment; defaults run on a bare machine.
+type Config struct {
+	Addr        string // ORTHOCDS_ADDR
+	DataDir     string // ORTHOCDS_DATA: the embedded store, when no database is set
+	DatabaseURL string // DATABASE_URL: PostgreSQL + pgvector instead of the embedded store
+	Embedder    string // ORTHOCDS_EMBEDDER: builtin, ollama:MODEL or openai:MODEL
+	LLMProvider string // ORTHOCDS_LLM_PROVIDER: ollama, openai or none
+	LLMModel    string // ORTHOCDS_LLM_MODEL
+	OllamaHost  string // OLLAMA_HOST
+	OpenAIURL   string // ORTHOCDS_OPENAI_URL, e.g. http://127.0.0.1:8000/v1 for vLLM
+	OpenAIKey   string // ORTHOCDS_OPENAI_KEY
+}
+
+func defaultConfig(env func(string) string) Config {
+	get := func(k, def string) string {
+		if v := env(k); v != "" {
+			return v
+		}
+		return def
+	}
+	return Config{
+		Addr:        get("ORTHOCDS_ADDR", "127.0.0.1:8080"),
+		DataDir:     get("ORTHOCDS_DATA", "orthocds-data"),
+		DatabaseURL: env("DATABASE_URL"),
+		Embedder:    get("ORTHOCDS_EMBEDDER", "builtin"),
+		LLMProvider: get("ORTHOCDS_LLM_PROVIDER", "ollama"),
+		LLMModel:    get("ORTHOCDS_LLM_MODEL", "qwen2.5:7b"),
+		OllamaHost:  ollamaURL(get("OLLAMA_HOST", "127.0.0.1:11434")),
+		OpenAIURL:   env("ORTHOCDS_OPENAI_URL"),
+		OpenAIKey:   env("ORTHOCDS_OPENAI_KEY"),
+	}
+}
+
+// ollamaURL accepts OLLAMA_HOST the way Ollama does: host:port or a URL.
+func ollamaURL(h string) string {
+	if !strings.Contains(h, "://") {
+		h = "http://" + h
+	}
+	return strings.TrimSuffix(h, "/")
+}
+
+// flags registers the store, embedder and LLM flags shared by subcommands.
+func (c *Config) flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.DataDir, "data", c.DataDir, "directory of the embedded store (env ORTHOCDS_DATA)")
+	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL URL; empty uses the embedded store (env DATABASE_URL)")
+	fs.StringVar(&c.Embedder, "embedder", c.Embedder, "builtin, ollama:MODEL or openai:MODEL (env ORTHOCDS_EMBEDDER)")
+	fs.StringVar(&c.LLMProvider, "llm", c.LLMProvider, "ollama, openai or none (env ORTHOCDS_LLM_PROVIDER)")
+	fs.StringVar(&c.LLMModel, "model", c.LLMModel, "language model name (env ORTHOCDS_LLM_MODEL)")
+}
+
+// logTo writes the configuration with secrets masked.
+func (c Config) logTo(w io.Writer) {
+	db := "embedded store in " + c.DataDir
+	if c.DatabaseURL != "" {
+		db = "postgres " + maskURL(c.DatabaseURL)
+	}
+	fmt.Fprintf(w, "orthocds: store=%s embedder=%s llm=%s model=%s ollama=%s\n", db, c.Embedder, c.LLMProvider, c.LLMModel, c.OllamaHost)
+}
+
+func maskURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparseable)"
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}

@@ -1,0 +1,89 @@
+// Command orthocds is the OrthoCDS platform in one static binary:
+//
+//	orthocds serve                 run the HTTP API and the web page
+//	orthocds search QUESTION...    batched search from the terminal
+//	orthocds ask QUESTION          a cited answer (retrieval-only without an LLM)
+//	orthocds ingest PATH...        index hospital documents (Markdown, HTML, PDF, text)
+//	orthocds guidelines validate   check guideline files, naming file and field
+//
+// With no DATABASE_URL it keeps its index in an embedded store under
+// --data; with no reachable language model its answers are retrieval-only.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/orthocds/orthocds"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "orthocds:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: orthocds <command> [flags]
+
+commands:
+  serve                     run the API and web page (default 127.0.0.1:8080)
+  search QUESTION...        search the index, one query per argument, as one batch
+  ask QUESTION              answer with citations
+  ingest PATH...            index Markdown, HTML, PDF or text files and directories
+  guidelines validate [DIR] validate guideline YAML files (default: the shipped corpus)
+  guidelines list           list the shipped guideline entries
+
+Run "orthocds <command> -h" for the flags of a command.
+`
+
+// run is the whole program; tests call it with their own arguments and
+// environment.
+func run(ctx context.Context, args []string, env func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	cfg := defaultConfig(env)
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return runServe(ctx, cfg, rest, stderr)
+	case "search":
+		return runSearch(ctx, cfg, rest, stdout, stderr)
+	case "ask":
+		return runAsk(ctx, cfg, rest, stdout, stderr)
+	case "ingest":
+		return runIngest(ctx, cfg, rest, stdout, stderr)
+	case "guidelines":
+		return runGuidelines(rest, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// userError prints an *orthocds.Error with its field list.
+func userError(err error) error {
+	var oe *orthocds.Error
+	if !errors.As(err, &oe) || len(oe.FieldErrors) == 0 {
+		return err
+	}
+	msg := oe.Message
+	for _, fe := range oe.FieldErrors {
+		msg += fmt.Sprintf("\n  %s: %s", fe.Field, fe.Detail)
+	}
+	return errors.New(msg)
+}

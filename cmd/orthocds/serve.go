@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/orthocds/orthocds/answer"
+	"github.com/orthocds/orthocds/server"
+	"github.com/orthocds/orthocds/web"
+)
+
+func runServe(ctx context.Context, cfg Config, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (env ORTHOCDS_ADDR)")
+	cfg.flags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg.logTo(stderr)
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	a, err := open(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	srv := server.New(server.Config{
+		Search:     a.retriever,
+		Answer:     a.answerer(answer.LogAuditor{Log: log}),
+		Guidelines: a.guidelines,
+		Checks:     a.checks(),
+		Web:        web.Pages(),
+		Logger:     log,
+	})
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		IdleTimeout: 120 * time.Second}
+	fmt.Fprintf(stderr, "orthocds: serving on http://%s\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(stderr, "orthocds: shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// checks are the readiness probes: the store and embedder are required,
+// the LLM is optional (without it answers are retrieval-only).
+func (a *app) checks() []server.Check {
+	cs := []server.Check{
+		{Name: "store", Required: true, Run: func(ctx context.Context) (string, error) {
+			if err := a.store.Ping(ctx); err != nil {
+				return "", err
+			}
+			st, err := a.store.Stats(ctx)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("%d documents, %d chunks", st.Documents, st.Chunks), nil
+		}},
+		{Name: "embedder", Required: true, Run: func(ctx context.Context) (string, error) {
+			m := a.embedder.Model()
+			return fmt.Sprintf("%s (dimension %d)", m.Name, m.Dim), nil
+		}},
+	}
+	cs = append(cs, server.Check{Name: "llm", Run: func(ctx context.Context) (string, error) {
+		if a.llm == nil {
+			return "none configured: answers are retrieval-only", nil
+		}
+		if err := a.llm.Status(ctx); err != nil {
+			return "", fmt.Errorf("%w (answers are retrieval-only)", err)
+		}
+		return a.llm.Name(), nil
+	}})
+	return cs
+}

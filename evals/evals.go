@@ -1,0 +1,72 @@
+// Package evals holds the evaluation data sets written by the project and
+// the metrics computed on them. The starter retrieval set checks that the
+// built-in embedder and hybrid search find the right guideline entries in
+// both languages; the evaluation runner of a later issue builds on it.
+package evals
+
+import (
+	"bufio"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"strings"
+)
+
+//go:embed data
+var data embed.FS
+
+// Data returns the bundled data sets.
+func Data() fs.FS {
+	sub, err := fs.Sub(data, "data")
+	if err != nil {
+		panic(err) // the embed pattern guarantees the directory
+	}
+	return sub
+}
+
+// RetrievalItem is a question with the IDs of the entries that answer it.
+type RetrievalItem struct {
+	ID       string   `json:"id"`
+	Lang     string   `json:"lang"`
+	Question string   `json:"question"`
+	Gold     []string `json:"gold"`
+}
+
+// LoadRetrieval reads a JSONL retrieval set, naming the line of any bad
+// record.
+func LoadRetrieval(fsys fs.FS, name string) ([]RetrievalItem, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []RetrievalItem
+	sc := bufio.NewScanner(f)
+	for line := 1; sc.Scan(); line++ {
+		if strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		var it RetrievalItem
+		if err := json.Unmarshal(sc.Bytes(), &it); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", name, line, err)
+		}
+		if it.Question == "" || len(it.Gold) == 0 {
+			return nil, fmt.Errorf("%s:%d: question and gold are required", name, line)
+		}
+		out = append(out, it)
+	}
+	return out, sc.Err()
+}
+
+// Rank returns the 1-based rank of the first gold ID in got, or 0.
+func Rank(got []string, gold []string) int {
+	for i, id := range got {
+		for _, g := range gold {
+			if id == g {
+				return i + 1
+			}
+		}
+	}
+	return 0
+}

@@ -1,0 +1,199 @@
+// Package server is the OrthoCDS HTTP API: batched search, cited answers
+// (JSON or server-sent events), guidelines, calculators, health and
+// readiness, and the OpenAPI document. Handlers return errors; one adapter
+// writes them as RFC 9457 problem JSON. Every route declares the roles it
+// admits.
+package server
+
+import (
+	"context"
+	_ "embed"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/orthocds/orthocds"
+	"github.com/orthocds/orthocds/answer"
+	"github.com/orthocds/orthocds/guidelines"
+	"github.com/orthocds/orthocds/rag"
+)
+
+// Searcher runs batched hybrid search.
+type Searcher interface {
+	Search(ctx context.Context, qs []rag.Query) ([][]rag.Hit, error)
+	Model() rag.ModelInfo
+}
+
+// Answerer answers questions.
+type Answerer interface {
+	Ask(ctx context.Context, r answer.Request, emit func(answer.Event) error) (*answer.Answer, error)
+}
+
+// Check is one readiness probe. Required checks failing make /readyz 503;
+// optional ones (the LLM) only change what it reports.
+type Check struct {
+	Name     string
+	Required bool
+	Run      func(ctx context.Context) (detail string, err error)
+}
+
+// Authenticator identifies the caller. Issue-level auth (API keys, OIDC)
+// plugs in here; the default admits every local caller as admin.
+type Authenticator func(r *http.Request) (orthocds.Principal, error)
+
+// Config holds the server's dependencies and bounds.
+type Config struct {
+	Search       Searcher
+	Answer       Answerer
+	Guidelines   *guidelines.Corpus
+	Checks       []Check
+	Web          fs.FS // the embedded pages; nil serves none
+	Logger       *slog.Logger
+	Authenticate Authenticator
+
+	MaxBodyBytes  int64         // default 1 MiB
+	SearchTimeout time.Duration // default 15 s
+	AskTimeout    time.Duration // default 120 s
+}
+
+// Server is the HTTP API.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	router chi.Router
+}
+
+// New builds the router.
+func New(cfg Config) *Server {
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.SearchTimeout == 0 {
+		cfg.SearchTimeout = 15 * time.Second
+	}
+	if cfg.AskTimeout == 0 {
+		cfg.AskTimeout = 120 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Authenticate == nil {
+		cfg.Authenticate = func(*http.Request) (orthocds.Principal, error) {
+			return orthocds.Principal{ID: "local", Role: orthocds.RoleAdmin}, nil
+		}
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger}
+	s.router = s.routes()
+	return s
+}
+
+// ServeHTTP serves the API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+var (
+	everyone  = []orthocds.Role{orthocds.RoleClinician, orthocds.RoleStudent, orthocds.RoleEvaluator, orthocds.RoleAdmin}
+	clinical  = []orthocds.Role{orthocds.RoleClinician, orthocds.RoleStudent, orthocds.RoleEvaluator, orthocds.RoleAdmin}
+	anonymous []orthocds.Role // nil: no authentication at all
+)
+
+// handler is an HTTP handler that returns an error.
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) routes() chi.Router {
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, s.recoverer, s.accessLog)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, orthocds.Errorf(orthocds.ENOTFOUND, "no route %s %s", r.Method, r.URL.Path))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, &orthocds.Error{Code: orthocds.EINVALID, Message: "method not allowed"})
+	})
+	s.handle(r, "GET /healthz", anonymous, 0, s.healthz)
+	s.handle(r, "GET /readyz", anonymous, 5*time.Second, s.readyz)
+	s.handle(r, "GET /openapi.json", anonymous, 0, s.openapi)
+	s.handle(r, "POST /v1/search", everyone, s.cfg.SearchTimeout, s.search)
+	s.handle(r, "POST /v1/ask", clinical, s.cfg.AskTimeout, s.ask)
+	s.handle(r, "GET /v1/guidelines", everyone, 0, s.listGuidelines)
+	s.handle(r, "GET /v1/guidelines/{id}", everyone, 0, s.getGuideline)
+	s.handle(r, "GET /v1/calculators", everyone, 0, s.listCalculators)
+	s.handle(r, "POST /v1/calculators/{name}", everyone, 0, s.calculate)
+	if s.cfg.Web != nil {
+		r.Handle("/*", http.FileServerFS(s.cfg.Web))
+	}
+	return r
+}
+
+// handle registers h for pattern ("METHOD /path"), admitting roles (nil
+// for unauthenticated endpoints) and bounding it by timeout (0: none).
+func (s *Server) handle(r chi.Router, pattern string, roles []orthocds.Role, timeout time.Duration, h handler) {
+	r.HandleFunc(pattern, func(w http.ResponseWriter, req *http.Request) {
+		if roles != nil {
+			p, err := s.cfg.Authenticate(req)
+			if err != nil {
+				s.writeError(w, req, err)
+				return
+			}
+			if !allowed(roles, p.Role) {
+				s.writeError(w, req, orthocds.Errorf(orthocds.EFORBIDDEN, "role %s may not use this endpoint", p.Role))
+				return
+			}
+			req = req.WithContext(orthocds.WithPrincipal(req.Context(), p))
+		}
+		if timeout > 0 {
+			ctx, cancel := context.WithTimeout(req.Context(), timeout)
+			defer cancel()
+			req = req.WithContext(ctx)
+		}
+		if err := h(w, req); err != nil {
+			s.writeError(w, req, err)
+		}
+	})
+}
+
+func allowed(roles []orthocds.Role, r orthocds.Role) bool {
+	for _, x := range roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// recoverer turns a panic into a 500 problem and keeps the process alive.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic", "request_id", middleware.GetReqID(r.Context()), "route", routePattern(r), "panic", v)
+				s.writeError(w, r, orthocds.Errorf(orthocds.EINTERNAL, "internal error"))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// accessLog logs the route pattern, status and duration: never the body or
+// the query string, which may hold clinical text.
+func (s *Server) accessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		start := time.Now()
+		next.ServeHTTP(ww, r)
+		s.log.Info("request", "request_id", middleware.GetReqID(r.Context()), "method", r.Method,
+			"route", routePattern(r), "status", ww.Status(), "ms", time.Since(start).Milliseconds())
+	})
+}
+
+func routePattern(r *http.Request) string {
+	if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+		return rc.RoutePattern()
+	}
+	return "unmatched"
+}

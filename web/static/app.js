@@ -1,0 +1,136 @@
+// OrthoCDS page: asks /v1/ask with server-sent events and shows the cited
+// answer, or searches /v1/search. No data leaves this server.
+"use strict";
+const T = {
+  en: { tagline: "Guideline-cited decision support for osteoporosis and orthopaedics", ask: "Ask a clinical question",
+        askBtn: "Ask", searchBtn: "Search only", sources: "Sources", working: "Working…", other: "中文",
+        diagnoses: "Possible diagnoses", tests: "Tests to add", treatments: "Treatment options", quotes: "Recommendations",
+        calculations: "Calculations", evidence: "evidence", strength: "strength", superseded: "superseded",
+        disclaimer: "OrthoCDS supports, and does not replace, clinical judgement." },
+  zh: { tagline: "基于指南、标注出处的骨质疏松与骨科临床决策支持", ask: "输入临床问题", askBtn: "提问", searchBtn: "仅检索",
+        sources: "来源", working: "处理中…", other: "English", diagnoses: "可能的诊断", tests: "建议补充的检查",
+        treatments: "治疗选择", quotes: "推荐条目", calculations: "计算结果", evidence: "证据", strength: "强度",
+        superseded: "已被取代", disclaimer: "本系统用于辅助而非取代临床判断。" },
+};
+let lang = navigator.language && navigator.language.startsWith("zh") ? "zh" : "en";
+const $ = (id) => document.getElementById(id);
+
+function applyLang() {
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = T[lang][el.dataset.i18n]; });
+  $("lang").textContent = T[lang].other;
+  $("disclaimer").textContent = T[lang].disclaimer;
+}
+$("lang").onclick = () => { lang = lang === "en" ? "zh" : "en"; applyLang(); };
+
+function el(tag, text, cls) {
+  const e = document.createElement(tag);
+  if (text !== undefined) e.textContent = text;
+  if (cls) e.className = cls;
+  return e;
+}
+
+function citeSpan(ids) {
+  return el("span", ids && ids.length ? "[" + ids.join("; ") + "]" : "", "cite");
+}
+
+function showSources(sources) {
+  const list = $("source-list");
+  list.replaceChildren();
+  for (const s of sources) {
+    const li = el("li");
+    li.id = "src-" + s.id;
+    li.append(el("strong", s.title), el("br"), el("span", s.quote), el("br"));
+    const c = s.citation || {};
+    const ref = [c.body, c.guideline, c.year, c.section].filter(Boolean).join(", ");
+    li.append(el("span", "[" + s.id + "] " + ref, "grade"));
+    if (c.evidence || c.strength) {
+      li.append(el("span", ` · ${T[lang].evidence} ${c.evidence || "-"}, ${T[lang].strength} ${c.strength || "-"}`, "grade"));
+    } else if (c.grade_note) {
+      li.append(el("span", " · " + c.grade_note, "grade"));
+    }
+    if (s.superseded) li.append(el("span", " " + T[lang].superseded, "superseded"));
+    list.append(li);
+  }
+  $("sources").hidden = sources.length === 0;
+}
+
+function showAnswer(a) {
+  $("stream").hidden = true;
+  $("label").textContent = a.label + (a.llm_error ? " (" + a.llm_error + ")" : "");
+  const sum = $("summary");
+  sum.replaceChildren(el("span", a.mode === "retrieval-only" ? "" : a.summary.text), citeSpan(a.mode === "retrieval-only" ? [] : a.summary.citations));
+  const parts = $("parts");
+  parts.replaceChildren();
+  for (const key of ["diagnoses", "tests", "treatments", "quotes"]) {
+    const items = a[key] || [];
+    if (!items.length) continue;
+    parts.append(el("h3", T[lang][key]));
+    const ul = el("ul");
+    for (const it of items) {
+      const li = el("li", it.text);
+      if (it.reasoning) li.append(el("div", it.reasoning, "grade"));
+      li.append(citeSpan(it.citations));
+      ul.append(li);
+    }
+    parts.append(ul);
+  }
+  if (a.calculations && a.calculations.length) {
+    parts.append(el("h3", T[lang].calculations));
+    const ul = el("ul");
+    for (const c of a.calculations) ul.append(el("li", c.summary[lang === "zh" ? "zh" : "en"]));
+    parts.append(ul);
+  }
+  $("disclaimer").textContent = a.disclaimer;
+  showSources(a.sources || []);
+}
+
+async function problem(resp) {
+  try { const p = await resp.json(); return p.detail + (p.field ? " (" + p.field + ")" : ""); }
+  catch { return resp.statusText; }
+}
+
+async function ask(question) {
+  $("status").textContent = T[lang].working;
+  $("answer").hidden = false;
+  $("stream").textContent = "";
+  $("stream").hidden = false;
+  const resp = await fetch("/v1/ask", { method: "POST", headers: { "Content-Type": "application/json", "Accept": "text/event-stream" },
+    body: JSON.stringify({ question }) });
+  if (!resp.ok) { $("status").textContent = await problem(resp); return; }
+  const reader = resp.body.getReader();
+  const dec = new TextDecoder();
+  let buf = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += dec.decode(value, { stream: true });
+    let i;
+    while ((i = buf.indexOf("\n\n")) >= 0) {
+      const block = buf.slice(0, i);
+      buf = buf.slice(i + 2);
+      const type = (block.match(/^event: (.*)$/m) || [])[1];
+      const data = JSON.parse((block.match(/^data: (.*)$/m) || [])[1] || "null");
+      if (type === "sources") showSources(data);
+      else if (type === "token") $("stream").textContent += data;
+      else if (type === "answer") showAnswer(data);
+      else if (type === "error") $("status").textContent = data.message;
+    }
+  }
+  if ($("status").textContent === T[lang].working) $("status").textContent = "";
+}
+
+async function search(question) {
+  $("status").textContent = T[lang].working;
+  const resp = await fetch("/v1/search", { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ queries: [{ text: question, k: 8 }] }) });
+  if (!resp.ok) { $("status").textContent = await problem(resp); return; }
+  const body = await resp.json();
+  $("answer").hidden = true;
+  showSources(body.results[0].hits.map((h) => ({ id: h.doc_id, title: h.title, quote: h.text, citation: h.citation, superseded: h.superseded })));
+  $("status").textContent = "";
+}
+
+$("ask-form").onsubmit = (e) => { e.preventDefault(); ask($("question").value).catch((err) => { $("status").textContent = String(err); }); };
+$("search-btn").onclick = () => search($("question").value).catch((err) => { $("status").textContent = String(err); });
+applyLang();
