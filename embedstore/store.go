@@ -158,6 +158,8 @@ func (s *Store) apply(r record) {
 	}
 	for i := range r.Put {
 		d := r.Put[i]
+		// Copy the chunks: the caller's slice must not be changed.
+		d.Chunks = append([]rag.Chunk(nil), d.Chunks...)
 		s.remove(d.ID)
 		if old, ok := s.bySrc[d.Source]; ok && d.Source != "" {
 			s.remove(old)

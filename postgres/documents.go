@@ -97,7 +97,7 @@ func (db *DB) PutDocuments(ctx context.Context, docs []rag.Document) (err error)
 				TSVector(c.Terms), pgvector.NewVector(c.Vector)})
 		}
 	}
-	return db.Transact(ctx, func(tx pgx.Tx) error {
+	err = db.Transact(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "DELETE FROM documents WHERE id = ANY($1) OR source = ANY($2)", ids, sources); err != nil {
 			return err
 		}
@@ -112,7 +112,16 @@ func (db *DB) PutDocuments(ctx context.Context, docs []rag.Document) (err error)
 		_, err = tx.CopyFrom(ctx, pgx.Identifier{"chunks"}, chunkColumns, pgx.CopyFromRows(rows))
 		return err
 	})
+	if err == nil && len(rows) >= analyzeAfter {
+		// Fresh statistics keep the planner on the HNSW index after a bulk
+		// load instead of waiting for autovacuum.
+		_, err = db.pool.Exec(ctx, "ANALYZE chunks")
+	}
+	return err
 }
+
+// analyzeAfter is the number of chunks in one write that triggers ANALYZE.
+const analyzeAfter = 1000
 
 func nonNil(s []string) []string {
 	if s == nil {

@@ -13,39 +13,94 @@ import (
 	"github.com/orthocds/orthocds/rag"
 )
 
-// filterSQL states rag.Filter.Match in SQL for a chunk alias X and the
-// query's filter q.f (jsonb, fields absent when empty).
-const filterSQL = `(COALESCE((q.f->>'include_superseded')::boolean, false) OR NOT X.superseded)
-	AND (q.f->'langs' IS NULL OR X.langs && ARRAY(SELECT jsonb_array_elements_text(q.f->'langs')))
-	AND (q.f->'topics' IS NULL OR X.topics && ARRAY(SELECT jsonb_array_elements_text(q.f->'topics')))
-	AND (q.f->'sources' IS NULL OR X.source_key = ANY(ARRAY(SELECT jsonb_array_elements_text(q.f->'sources'))))
-	AND (q.f->'kinds' IS NULL OR X.kind = ANY(ARRAY(SELECT jsonb_array_elements_text(q.f->'kinds'))))
-	AND (q.f->'year_min' IS NULL OR X.year >= (q.f->>'year_min')::int)
-	AND (q.f->'year_max' IS NULL OR X.year <= (q.f->>'year_max')::int)`
+// filterConds states rag.Filter.Match in SQL for a chunk alias X and a
+// query row q whose filter fields were unpacked once in the CTE. Only the
+// conditions that some query of the batch needs are put in the statement:
+// a chain of always-true conditions still makes the planner think the
+// filter is selective, and it then prefers an exact scan to the HNSW index.
+var filterConds = []struct {
+	field string
+	cond  string
+}{
+	{"langs", "X.langs && q.langs"},
+	{"topics", "X.topics && q.topics"},
+	{"sources", "X.source_key = ANY(q.sources)"},
+	{"kinds", "X.kind = ANY(q.kinds)"},
+	{"year_min", "X.year >= q.year_min"},
+	{"year_max", "X.year <= q.year_max"},
+}
 
-// searchSQL answers a whole batch in one statement: each query row of the
-// unnest is joined LATERALly to its dense top-k (HNSW) and its lexical
-// top-k (GIN), and the chunk columns come back in the same result.
-var searchSQL = `
-SELECT q.ord, r.lexical, r.score,
-       c.id, c.doc_id, c.ord, c.kind, c.langs, c.title, c.heading_path, c.page, c.body,
-       c.topics, c.year, c.source_key, c.superseded, c.citation
-FROM unnest($1::vector[], $2::text[], $3::int[], $4::jsonb[]) WITH ORDINALITY AS q(vec, tq, k, f, ord)
+// searchSQL answers a whole batch in one statement. The CTE turns each
+// query's parameters into typed values once (the tsquery is parsed once per
+// query, not once per candidate row); each query row is then joined
+// LATERALly to its dense top-k (HNSW) and its lexical top-k (GIN). The
+// chunk columns are read inside each branch: a join afterwards would make
+// the planner hash the whole table, as it cannot see how small k is.
+const searchTemplate = `
+WITH q AS MATERIALIZED (
+    SELECT u.ord, u.vec, u.tq::tsquery AS tsq, u.k,
+           COALESCE((u.f->>'include_superseded')::boolean, false) AS incl,
+           CASE WHEN u.f ? 'langs' THEN ARRAY(SELECT jsonb_array_elements_text(u.f->'langs')) END AS langs,
+           CASE WHEN u.f ? 'topics' THEN ARRAY(SELECT jsonb_array_elements_text(u.f->'topics')) END AS topics,
+           CASE WHEN u.f ? 'sources' THEN ARRAY(SELECT jsonb_array_elements_text(u.f->'sources')) END AS sources,
+           CASE WHEN u.f ? 'kinds' THEN ARRAY(SELECT jsonb_array_elements_text(u.f->'kinds')) END AS kinds,
+           (u.f->>'year_min')::int AS year_min, (u.f->>'year_max')::int AS year_max
+    FROM unnest($1::vector[], $2::text[], $3::int[], $4::jsonb[]) WITH ORDINALITY AS u(vec, tq, k, f, ord)
+)
+SELECT q.ord, r.*
+FROM q
 CROSS JOIN LATERAL (
-    (SELECT d.id, false AS lexical, 1 - (d.embedding <=> q.vec) AS score
+    (SELECT false AS lexical, 1 - (d.embedding <=> q.vec) AS score, COLUMNS_d
      FROM chunks d
-     WHERE ` + strings.ReplaceAll(filterSQL, "X.", "d.") + `
+     WHERE DENSE_FILTER
      ORDER BY d.embedding <=> q.vec
      LIMIT q.k)
     UNION ALL
-    (SELECT l.id, true, ts_rank(l.tsv, q.tq::tsquery, 1)
+    (SELECT true, ts_rank(l.tsv, q.tsq, 1), COLUMNS_l
      FROM chunks l
-     WHERE q.tq IS NOT NULL AND l.tsv @@ q.tq::tsquery
-       AND ` + strings.ReplaceAll(filterSQL, "X.", "l.") + `
-     ORDER BY ts_rank(l.tsv, q.tq::tsquery, 1) DESC, l.id
+     WHERE q.tsq IS NOT NULL AND l.tsv @@ q.tsq AND LEXICAL_FILTER
+     ORDER BY ts_rank(l.tsv, q.tsq, 1) DESC, l.id
      LIMIT q.k)
-) r
-JOIN chunks c ON c.id = r.id`
+) r`
+
+// statement returns the search statement for the filter fields used.
+func statement(used map[string]bool) string {
+	var conds []string
+	superseded := "NOT X.superseded"
+	if used["include_superseded"] {
+		superseded = "(q.incl OR NOT X.superseded)"
+	}
+	conds = append(conds, superseded)
+	for _, fc := range filterConds {
+		if used[fc.field] {
+			conds = append(conds, "(q."+fc.field+" IS NULL OR "+fc.cond+")")
+		}
+	}
+	where := strings.Join(conds, " AND ")
+	return strings.NewReplacer("DENSE_FILTER", strings.ReplaceAll(where, "X.", "d."),
+		"LEXICAL_FILTER", strings.ReplaceAll(where, "X.", "l."),
+		"COLUMNS_d", strings.ReplaceAll(resultColumns, "X.", "d."),
+		"COLUMNS_l", strings.ReplaceAll(resultColumns, "X.", "l.")).Replace(searchTemplate)
+}
+
+const resultColumns = `X.id, X.doc_id, X.ord, X.kind, X.langs, X.title, X.heading_path, X.page, X.body,
+       X.topics, X.year, X.source_key, X.superseded, X.citation`
+
+// usedFields names the filter fields any query of the batch sets.
+func usedFields(qs []rag.StoreQuery) map[string]bool {
+	used := map[string]bool{}
+	for _, q := range qs {
+		f := q.Filter
+		used["langs"] = used["langs"] || len(f.Langs) > 0
+		used["topics"] = used["topics"] || len(f.Topics) > 0
+		used["sources"] = used["sources"] || len(f.Sources) > 0
+		used["kinds"] = used["kinds"] || len(f.Kinds) > 0
+		used["year_min"] = used["year_min"] || f.YearMin > 0
+		used["year_max"] = used["year_max"] || f.YearMax > 0
+		used["include_superseded"] = used["include_superseded"] || f.IncludeSuperseded
+	}
+	return used
+}
 
 // Search answers the batch in one round trip.
 func (db *DB) Search(ctx context.Context, qs []rag.StoreQuery) (_ []rag.Candidates, err error) {
@@ -68,7 +123,7 @@ func (db *DB) Search(ctx context.Context, qs []rag.StoreQuery) (_ []rag.Candidat
 			return nil, err
 		}
 	}
-	rows, err := db.pool.Query(ctx, searchSQL, vecs, tqs, ks, fs)
+	rows, err := db.pool.Query(ctx, statement(usedFields(qs)), vecs, tqs, ks, fs)
 	if err != nil {
 		return nil, err
 	}
