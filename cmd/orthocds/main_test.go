@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/orthocds/orthocds/postgres/pgtest"
+)
+
+var testDBURL string
+
+func TestMain(m *testing.M) {
+	var err error
+	testDBURL, err = pgtest.NewDatabase("orthocds_test_cmd")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+// syncBuffer is a goroutine-safe buffer for a running command's output.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var servingRE = regexp.MustCompile(`serving on (http://\S+)`)
+
+// startServe runs "orthocds serve" with env and returns its base URL and a
+// stop function that shuts it down and returns run's error.
+func startServe(t *testing.T, env map[string]string) (string, func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stderr := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, nil, io.Discard, stderr)
+	}()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if m := servingRE.FindStringSubmatch(stderr.String()); m != nil {
+			return m[1], func() error { cancel(); return <-done }
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve exited: %v\n%s", err, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("serve did not start:\n%s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond) // polling the server's own log line for its address
+	}
+}
+
+type searchResp struct {
+	Results []struct {
+		Hits []struct {
+			DocID    string `json:"doc_id"`
+			Citation struct {
+				Body string `json:"body"`
+			} `json:"citation"`
+		} `json:"hits"`
+	} `json:"results"`
+}
+
+// The README's first command: serve on embedded defaults (or on
+// PostgreSQL), then a batch of three queries and a retrieval-only answer.
+func TestServeEndToEnd(t *testing.T) {
+	stores := map[string]map[string]string{
+		"embedded": {"ORTHOCDS_DATA": t.TempDir(), "ORTHOCDS_ADDR": "127.0.0.1:0", "ORTHOCDS_LLM_PROVIDER": "none"},
+	}
+	if testDBURL != "" {
+		stores["postgres"] = map[string]string{"DATABASE_URL": testDBURL, "ORTHOCDS_ADDR": "127.0.0.1:0",
+			"OLLAMA_HOST": "127.0.0.1:1"} // nothing listens there: answers must be retrieval-only
+	} else {
+		t.Log(pgtest.SkipMessage)
+	}
+	for name, env := range stores {
+		t.Run(name, func(t *testing.T) {
+			base, stop := startServe(t, env)
+			body := `{"queries": [{"text": "地舒单抗可以直接停药吗", "k": 3},
+				{"text": "VTE prophylaxis after total knee arthroplasty", "k": 3},
+				{"text": "cement leakage risk factors", "k": 3}]}`
+			resp, err := http.Post(base+"/v1/search", "application/json", strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sr searchResp
+			json.NewDecoder(resp.Body).Decode(&sr)
+			resp.Body.Close()
+			if len(sr.Results) != 3 {
+				t.Fatalf("%d result lists, want 3", len(sr.Results))
+			}
+			for i, r := range sr.Results {
+				if len(r.Hits) != 3 || r.Hits[0].Citation.Body == "" {
+					t.Errorf("query %d: %d hits, first source %q", i, len(r.Hits), r.Hits[0].Citation.Body)
+				}
+			}
+			if got := sr.Results[0].Hits[0].DocID; got != "endo-2019-denosumab-no-stop" {
+				t.Errorf("Chinese query: top hit %s", got)
+			}
+			resp, err = http.Post(base+"/v1/ask", "application/json", strings.NewReader(`{"question": "Can denosumab be stopped?"}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var a struct {
+				Mode, Label, Disclaimer string
+				Quotes                  []struct{ Citations []string }
+			}
+			json.NewDecoder(resp.Body).Decode(&a)
+			resp.Body.Close()
+			if a.Mode != "retrieval-only" || len(a.Quotes) == 0 || len(a.Quotes[0].Citations) != 1 || a.Disclaimer == "" {
+				t.Errorf("ask: %+v", a)
+			}
+			if err := stop(); err != nil {
+				t.Errorf("graceful shutdown: %v", err)
+			}
+		})
+	}
+}
+
+// A restart on the same data directory reuses the index; a different
+// embedder against it is refused with a clear message.
+func TestRestartAndModelMismatch(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"ORTHOCDS_DATA": dir}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"search", "OSTA"}, mapEnv(env), nil, io.Discard, &out); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"search", "OSTA"}, mapEnv(env), nil, io.Discard, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "0 written, 53 unchanged") {
+		t.Errorf("second start re-indexed: %s", out.String())
+	}
+	os.WriteFile(filepath.Join(dir, "store", "index.json"), []byte(`{"name":"ollama:nomic-embed-text","dim":768}`), 0o640)
+	err := run(context.Background(), []string{"search", "OSTA"}, mapEnv(env), nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "ollama:nomic-embed-text") {
+		t.Errorf("model mismatch not refused clearly: %v", err)
+	}
+}
+
+func mapEnv(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestGuidelinesValidate(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"guidelines", "validate"}, mapEnv(nil), nil, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "53 entries") {
+		t.Errorf("validate: %s", out.String())
+	}
+	dir := t.TempDir()
+	b, _ := os.ReadFile("../../guidelines/data/ash-2019.yaml")
+	os.WriteFile(filepath.Join(dir, "ash-2019.yaml"), bytes.Replace(b, []byte("  doi: 10.1182/bloodadvances.2019000975\n"), nil, 1), 0o644)
+	err := run(context.Background(), []string{"guidelines", "validate", dir}, mapEnv(nil), nil, io.Discard, io.Discard)
+	if err == nil || !strings.HasPrefix(err.Error(), "ash-2019.yaml: source.doi") {
+		t.Errorf("a file missing its source DOI: %v", err)
+	}
+}
+
+func TestIngestCommand(t *testing.T) {
+	env := mapEnv(map[string]string{"ORTHOCDS_DATA": t.TempDir()})
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"ingest", "../../ingest/testdata/protocol.md", "../../ingest/testdata/corrupt.pdf"},
+		env, nil, &out, io.Discard)
+	if err == nil || !strings.Contains(out.String(), "1 added, 0 unchanged, 1 failed") {
+		t.Errorf("ingest with a corrupt file: err %v, output:\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"ingest", "../../ingest/testdata/protocol.md"}, env, nil, &out, io.Discard); err != nil ||
+		!strings.Contains(out.String(), "0 added, 1 unchanged") {
+		t.Errorf("re-ingest: %v\n%s", err, out.String())
+	}
+}

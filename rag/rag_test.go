@@ -1,0 +1,52 @@
+package rag
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/orthocds/orthocds"
+)
+
+func sc(ids ...string) []Scored {
+	out := make([]Scored, len(ids))
+	for i, id := range ids {
+		out[i] = Scored{Chunk: Chunk{ID: id}, Score: float64(len(ids) - i)}
+	}
+	return out
+}
+
+func TestFuse(t *testing.T) {
+	// b is second in both rankings and beats a and c, each first in one only.
+	got := Fuse(Candidates{Dense: sc("a", "b", "d"), Lexical: sc("c", "b")}, 3)
+	var ids []string
+	for _, h := range got {
+		ids = append(ids, h.ID)
+	}
+	if diff := cmp.Diff([]string{"b", "a", "c"}, ids); diff != "" {
+		t.Errorf("fused order (-want +got):\n%s", diff)
+	}
+	if b := got[0]; b.DenseRank != 2 || b.LexicalRank != 2 || b.Score != 2.0/62 {
+		t.Errorf("b: ranks %d/%d score %v", b.DenseRank, b.LexicalRank, b.Score)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	qs := []Query{{Text: "a"}, {Text: ""}, {Text: "b", K: 51}}
+	err := Validate(qs)
+	var oe *orthocds.Error
+	if e, ok := err.(*orthocds.Error); ok {
+		oe = e
+	}
+	if oe == nil {
+		t.Fatalf("Validate = %v", err)
+	}
+	want := []orthocds.FieldError{{Field: "/queries/1/text", Detail: "must not be empty"},
+		{Field: "/queries/2/k", Detail: "must be between 1 and 50"}}
+	if diff := cmp.Diff(want, oe.FieldErrors); diff != "" {
+		t.Errorf("field errors (-want +got):\n%s", diff)
+	}
+	if qs[0].K != DefaultK {
+		t.Errorf("default k not filled: %d", qs[0].K)
+	}
+}
