@@ -3,6 +3,8 @@ package answer
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -12,9 +14,7 @@ import (
 
 	"github.com/orthocds/orthocds"
 	"github.com/orthocds/orthocds/analysis"
-	"github.com/orthocds/orthocds/embedder"
-	"github.com/orthocds/orthocds/embedstore"
-	"github.com/orthocds/orthocds/guidelines"
+	"github.com/orthocds/orthocds/internal/corpustest"
 	"github.com/orthocds/orthocds/llm"
 	"github.com/orthocds/orthocds/llm/ollamareplay"
 	"github.com/orthocds/orthocds/rag"
@@ -22,46 +22,31 @@ import (
 
 var (
 	fixtureOnce sync.Once
-	fixtureRet  *rag.Retriever
-	fixtureA    *analysis.Analyzer
+	fixture     *corpustest.Fixture
 	fixtureErr  error
 )
 
 // corpus indexes the shipped guidelines into an embedded store once.
 func corpus(t *testing.T) (*rag.Retriever, *analysis.Analyzer) {
 	t.Helper()
-	fixtureOnce.Do(func() {
-		a, err := analysis.Shared()
-		if err != nil {
-			fixtureErr = err
-			return
-		}
-		e := embedder.NewHash(a)
-		st, err := embedstore.Open(t.TempDir())
-		if err != nil {
-			fixtureErr = err
-			return
-		}
-		ctx := context.Background()
-		if fixtureErr = st.Init(ctx, e.Model()); fixtureErr != nil {
-			return
-		}
-		c, err := guidelines.Load(guidelines.Embedded())
-		if err != nil {
-			fixtureErr = err
-			return
-		}
-		var docs []rag.Document
-		for _, en := range c.Entries {
-			docs = append(docs, en.Document())
-		}
-		_, fixtureErr = rag.NewIndexer(st, e, a).Sync(ctx, rag.KindGuideline, docs)
-		fixtureRet, fixtureA = rag.NewRetriever(st, e, a), a
-	})
+	fixtureOnce.Do(func() { fixture, fixtureErr = corpustest.Open(tempDir) })
 	if fixtureErr != nil {
 		t.Fatal(fixtureErr)
 	}
-	return fixtureRet, fixtureA
+	return fixture.Retriever, fixture.Analyzer
+}
+
+var tempDir string
+
+func TestMain(m *testing.M) {
+	var err error
+	if tempDir, err = os.MkdirTemp("", "orthocds-answer-test"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(tempDir)
+	os.Exit(code)
 }
 
 func service(t *testing.T, model LLM) *Service {

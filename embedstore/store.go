@@ -77,7 +77,7 @@ func (s *Store) Init(_ context.Context, model rag.ModelInfo) error {
 	defer s.mu.Unlock()
 	if s.model.Name != "" {
 		if s.model != model {
-			return mismatch(s.model, model)
+			return rag.ModelMismatch(s.model, model)
 		}
 		return nil
 	}
@@ -91,13 +91,6 @@ func (s *Store) Init(_ context.Context, model rag.ModelInfo) error {
 	}
 	s.model = model
 	return nil
-}
-
-func mismatch(have, want rag.ModelInfo) error {
-	return orthocds.Errorf(orthocds.ECONFLICT,
-		"the index was built with embedding model %s (dimension %d) but the server embeds with %s (dimension %d); "+
-			"use the same model or index into a new data directory or database",
-		have.Name, have.Dim, want.Name, want.Dim)
 }
 
 // PutDocuments appends one log frame holding every document, syncs it, then

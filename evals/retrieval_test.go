@@ -4,10 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/orthocds/orthocds/analysis"
-	"github.com/orthocds/orthocds/embedder"
-	"github.com/orthocds/orthocds/embedstore"
-	"github.com/orthocds/orthocds/guidelines"
+	"github.com/orthocds/orthocds/internal/corpustest"
 	"github.com/orthocds/orthocds/rag"
 )
 
@@ -19,36 +16,16 @@ func TestStarterRetrieval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := analysis.Shared()
+	f, err := corpustest.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := embedder.NewHash(a)
-	st, err := embedstore.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	ctx := context.Background()
-	if err := st.Init(ctx, e.Model()); err != nil {
-		t.Fatal(err)
-	}
-	corpus, err := guidelines.Load(guidelines.Embedded())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var docs []rag.Document
-	for _, en := range corpus.Entries {
-		docs = append(docs, en.Document())
-	}
-	if _, err := rag.NewIndexer(st, e, a).Sync(ctx, rag.KindGuideline, docs); err != nil {
-		t.Fatal(err)
-	}
+	defer f.Store.Close()
 	qs := make([]rag.Query, len(items))
 	for i, it := range items {
 		qs[i] = rag.Query{Text: it.Question, K: 5}
 	}
-	res, err := rag.NewRetriever(st, e, a).Search(ctx, qs)
+	res, err := f.Retriever.Search(context.Background(), qs)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -113,6 +113,15 @@ func (c *Corpus) Get(id string) (Entry, bool) {
 	return c.Entries[i], true
 }
 
+// Documents returns every entry as the document the stores hold.
+func (c *Corpus) Documents() []rag.Document {
+	docs := make([]rag.Document, len(c.Entries))
+	for i := range c.Entries {
+		docs[i] = c.Entries[i].Document()
+	}
+	return docs
+}
+
 // Load reads and validates every *.yaml file of fsys. The first bad file
 // stops the load; its error names the file and the field.
 func Load(fsys fs.FS) (*Corpus, error) {

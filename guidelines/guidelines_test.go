@@ -59,7 +59,8 @@ func TestBadFiles(t *testing.T) {
 		edit      func(string) string
 		wantField string
 	}{
-		{"missing source", func(s string) string { return strings.Replace(s, "  body: Test body\n", "", 1) }, "bad.yaml: source.body"},
+		{"missing source body", func(s string) string { return strings.Replace(s, "  body: Test body\n", "", 1) }, "bad.yaml: source.body"},
+		{"no source at all", func(s string) string { return s[strings.Index(s, "entries:"):] }, "bad.yaml: source."},
 		{"no doi or url", func(s string) string { return strings.Replace(s, "  doi: 10.1/x\n", "", 1) }, "bad.yaml: source.doi"},
 		{"missing chinese text", func(s string) string { return strings.Replace(s, "zh: 正文", "zh: ''", 1) }, "bad.yaml: entries[0] (t-1).text.zh"},
 		{"unknown field", func(s string) string { return strings.Replace(s, "  year: 2020\n", "  year: 2020\n  yaer: 1\n", 1) }, "bad.yaml"},

@@ -31,7 +31,7 @@ func (db *DB) Init(ctx context.Context, model rag.ModelInfo) (err error) {
 		switch {
 		case err == nil:
 			if have != model {
-				return mismatch(have, model)
+				return rag.ModelMismatch(have, model)
 			}
 			return nil
 		case err != pgx.ErrNoRows:
@@ -57,13 +57,6 @@ func (db *DB) Init(ctx context.Context, model rag.ModelInfo) (err error) {
 		db.model = model
 	}
 	return err
-}
-
-func mismatch(have, want rag.ModelInfo) error {
-	return orthocds.Errorf(orthocds.ECONFLICT,
-		"the index was built with embedding model %s (dimension %d) but the server embeds with %s (dimension %d); "+
-			"use the same model or index into a new database",
-		have.Name, have.Dim, want.Name, want.Dim)
 }
 
 var chunkColumns = []string{"id", "doc_id", "ord", "kind", "langs", "title", "heading_path", "page",

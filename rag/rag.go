@@ -7,6 +7,8 @@ package rag
 
 import (
 	"context"
+
+	"github.com/orthocds/orthocds"
 )
 
 // Kinds of document a store holds. Stores hold more than guidelines:
@@ -143,6 +145,15 @@ type Candidates struct {
 type ModelInfo struct {
 	Name string `json:"name"`
 	Dim  int    `json:"dim"`
+}
+
+// ModelMismatch is the error a store returns when it is bound to one
+// embedding model and asked to use another.
+func ModelMismatch(have, want ModelInfo) error {
+	return orthocds.Errorf(orthocds.ECONFLICT,
+		"the index was built with embedding model %s (dimension %d) but the server embeds with %s (dimension %d); "+
+			"use the same model, or index into a new data directory or database",
+		have.Name, have.Dim, want.Name, want.Dim)
 }
 
 // Store holds documents and answers batched searches. Implementations must

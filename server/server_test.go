@@ -18,61 +18,22 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/orthocds/orthocds/analysis"
 	"github.com/orthocds/orthocds/answer"
 	"github.com/orthocds/orthocds/embedder"
-	"github.com/orthocds/orthocds/embedstore"
-	"github.com/orthocds/orthocds/guidelines"
+	"github.com/orthocds/orthocds/internal/corpustest"
 	"github.com/orthocds/orthocds/llm"
 	"github.com/orthocds/orthocds/llm/ollamareplay"
-	"github.com/orthocds/orthocds/rag"
 )
-
-type fixture struct {
-	ret    *rag.Retriever
-	a      *analysis.Analyzer
-	corpus *guidelines.Corpus
-	store  rag.Store
-}
 
 var (
 	fixOnce sync.Once
-	fix     fixture
+	fix     *corpustest.Fixture
 	fixErr  error
 )
 
-func setup(t *testing.T) fixture {
+func setup(t *testing.T) *corpustest.Fixture {
 	t.Helper()
-	fixOnce.Do(func() {
-		a, err := analysis.Shared()
-		if err != nil {
-			fixErr = err
-			return
-		}
-		e := embedder.NewHash(a)
-		st, err := embedstore.Open(tempDir)
-		if err != nil {
-			fixErr = err
-			return
-		}
-		ctx := context.Background()
-		if fixErr = st.Init(ctx, e.Model()); fixErr != nil {
-			return
-		}
-		c, err := guidelines.Load(guidelines.Embedded())
-		if err != nil {
-			fixErr = err
-			return
-		}
-		var docs []rag.Document
-		for _, en := range c.Entries {
-			docs = append(docs, en.Document())
-		}
-		if _, fixErr = rag.NewIndexer(st, e, a).Sync(ctx, rag.KindGuideline, docs); fixErr != nil {
-			return
-		}
-		fix = fixture{ret: rag.NewRetriever(st, e, a), a: a, corpus: c, store: st}
-	})
+	fixOnce.Do(func() { fix, fixErr = corpustest.Open(tempDir) })
 	if fixErr != nil {
 		t.Fatal(fixErr)
 	}
@@ -82,11 +43,11 @@ func setup(t *testing.T) fixture {
 func newServer(t *testing.T, model answer.LLM) *httptest.Server {
 	f := setup(t)
 	s := New(Config{
-		Search:     f.ret,
-		Answer:     answer.New(f.ret, f.a, model, nil, answer.DefaultConfig),
-		Guidelines: f.corpus,
+		Search:     f.Retriever,
+		Answer:     answer.New(f.Retriever, f.Analyzer, model, nil, answer.DefaultConfig),
+		Guidelines: f.Corpus,
 		Checks: []Check{{Name: "store", Required: true, Run: func(ctx context.Context) (string, error) {
-			return "ok", f.store.Ping(ctx)
+			return "ok", f.Store.Ping(ctx)
 		}}},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
@@ -157,7 +118,7 @@ func TestBadRequests(t *testing.T) {
 		{"unknown calculator", "/v1/calculators/frax2", `{}`, 404, "name"},
 		{"calculator out of range", "/v1/calculators/osta", `{"weight_kg": -3, "age_years": 250}`, 422, "/weight_kg"},
 	}
-	before, _ := setup(t).store.Stats(context.Background())
+	before, _ := setup(t).Store.Stats(context.Background())
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			resp, body := post(t, ts.URL+tt.path, tt.body)
@@ -176,7 +137,7 @@ func TestBadRequests(t *testing.T) {
 			}
 		})
 	}
-	after, _ := setup(t).store.Stats(context.Background())
+	after, _ := setup(t).Store.Stats(context.Background())
 	if diff := cmp.Diff(before, after); diff != "" {
 		t.Errorf("bad requests changed the store (-before +after):\n%s", diff)
 	}
@@ -294,7 +255,7 @@ func TestGuidelinesAndCalculators(t *testing.T) {
 // Every route the router serves is in the OpenAPI document, and the
 // document names no route the router lacks.
 func TestOpenAPICoversRoutes(t *testing.T) {
-	s := New(Config{Guidelines: setup(t).corpus})
+	s := New(Config{Guidelines: setup(t).Corpus})
 	var doc struct {
 		Paths map[string]map[string]any `json:"paths"`
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"time"
@@ -19,8 +21,6 @@ import (
 	"github.com/orthocds/orthocds/llm"
 	"github.com/orthocds/orthocds/postgres"
 	"github.com/orthocds/orthocds/rag"
-	"net/http"
-	"net/url"
 )
 
 // app is the wired platform: store, analysis, embedder, retrieval, answers.
@@ -65,12 +65,8 @@ func open(ctx context.Context, cfg Config, stderr io.Writer) (_ *app, err error)
 	}
 	a.indexer = rag.NewIndexer(a.store, a.embedder, a.analyzer)
 	a.retriever = rag.NewRetriever(a.store, a.embedder, a.analyzer)
-	docs := make([]rag.Document, len(a.guidelines.Entries))
-	for i, e := range a.guidelines.Entries {
-		docs[i] = e.Document()
-	}
 	start := time.Now()
-	res, err := a.indexer.Sync(ctx, rag.KindGuideline, docs)
+	res, err := a.indexer.Sync(ctx, rag.KindGuideline, a.guidelines.Documents())
 	if err != nil {
 		return nil, fmt.Errorf("index guidelines: %w", err)
 	}
