@@ -2,7 +2,10 @@ package embedder
 
 import (
 	"context"
+	"encoding/json"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -91,5 +94,42 @@ func TestOllamaEmbedder(t *testing.T) {
 	srv.Close()
 	if _, err := e.Embed(ctx, []string{"a"}); orthocds.ErrorCode(err) != orthocds.EUNAVAILABLE {
 		t.Errorf("server gone: %v, want unavailable", err)
+	}
+}
+
+func TestOpenAIEmbedder(t *testing.T) {
+	var calls int
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/embeddings" {
+			http.NotFound(w, r)
+			return
+		}
+		calls++
+		var req struct {
+			Input []string `json:"input"`
+		}
+		json.NewDecoder(r.Body).Decode(&req)
+		data := []map[string]any{}
+		for i, in := range req.Input {
+			data = append(data, map[string]any{"object": "embedding", "index": i,
+				"embedding": []float32{float32(len(in)), 1, 0}})
+		}
+		json.NewEncoder(w).Encode(map[string]any{"object": "list", "data": data, "model": "e"})
+	}))
+	defer ts.Close()
+	e, err := NewOpenAI(context.Background(), ts.URL+"/v1", "e", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := e.Model(); m.Name != "openai:e" || m.Dim != 3 {
+		t.Errorf("model %+v", m)
+	}
+	before := calls
+	v, err := e.Embed(context.Background(), []string{"a", "bb", "ccc"})
+	if err != nil || len(v) != 3 || v[2][0] != 3 {
+		t.Fatalf("Embed: %v %v", v, err)
+	}
+	if calls-before != 1 {
+		t.Errorf("a batch of 3 took %d requests, want 1", calls-before)
 	}
 }
