@@ -238,22 +238,39 @@ func (s *Service) Ask(ctx context.Context, r Request, emit func(Event) error) (*
 }
 
 // relevant keeps the hits that are evidence rather than noise, or none
-// when the question is out of scope.
+// when the question is out of scope. A hit is kept when it shares a
+// specific clinical concept with the question (denosumab, DVT, laminoplasty)
+// or is first in either ranking; a question with no such concept is in
+// scope only when its best hit matches strongly.
 func (s *Service) relevant(question string, hits []rag.Hit) []rag.Hit {
 	if len(hits) == 0 {
 		return nil
 	}
-	if len(s.scope.DomainConcepts(question)) == 0 && hits[0].Cosine < s.cfg.StrongCosine {
-		return nil
+	asked := s.scope.DomainConcepts(question)
+	if len(asked) == 0 {
+		if hits[0].Cosine < s.cfg.StrongCosine {
+			return nil
+		}
+		return hits[:min(3, len(hits))]
 	}
 	var keep []rag.Hit
 	for _, h := range hits {
-		// Found by both rankings, or near the top of one.
-		if h.DenseRank > 0 && h.LexicalRank > 0 || h.DenseRank > 0 && h.DenseRank <= 3 || h.LexicalRank > 0 && h.LexicalRank <= 3 {
+		if h.DenseRank == 1 || h.LexicalRank == 1 || sharesAny(asked, s.scope.DomainConcepts(h.Title+"\n"+h.Text)) {
 			keep = append(keep, h)
 		}
 	}
 	return keep
+}
+
+func sharesAny(a, b []string) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if x == y {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // status asks an LLM that can tell whether it is reachable (cheaply, from

@@ -285,3 +285,24 @@ func TestCalculationsInAnswer(t *testing.T) {
 		t.Errorf("calculations (-want +got):\n%s", diff)
 	}
 }
+
+// A retrieval-only answer quotes only entries on the question's subject.
+func TestQuotesStayOnTopic(t *testing.T) {
+	s := service(t, nil)
+	for q, domain := range map[string]string{
+		"地舒单抗可以直接停药吗":                                     "osteoporosis",
+		"Should mild cervical myelopathy be operated on?": "dcm",
+		"全髋关节置换术后如何预防深静脉血栓？":                              "vte",
+	} {
+		a, err := s.Ask(context.Background(), Request{Question: q}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, src := range a.Sources {
+			e, ok := fixture.Corpus.Get(src.ID)
+			if !ok || e.Domain != domain {
+				t.Errorf("%q quotes %s (domain %q), want only %s entries", q, src.ID, e.Domain, domain)
+			}
+		}
+	}
+}

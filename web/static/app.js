@@ -57,6 +57,8 @@ function showSources(sources) {
 
 function showAnswer(a) {
   $("stream").hidden = true;
+  if (a.llm_error) $("status").textContent = ""; // the label carries it
+
   $("label").textContent = a.label + (a.llm_error ? " (" + a.llm_error + ")" : "");
   const sum = $("summary");
   sum.replaceChildren(el("span", a.mode === "retrieval-only" ? "" : a.summary.text), citeSpan(a.mode === "retrieval-only" ? [] : a.summary.citations));
@@ -134,3 +136,10 @@ async function search(question) {
 $("ask-form").onsubmit = (e) => { e.preventDefault(); ask($("question").value).catch((err) => { $("status").textContent = String(err); }); };
 $("search-btn").onclick = () => search($("question").value).catch((err) => { $("status").textContent = String(err); });
 applyLang();
+
+// A link such as /?q=... opens the page with the question asked.
+const initial = new URLSearchParams(location.search).get("q");
+if (initial) {
+  $("question").value = initial;
+  ask(initial).catch((err) => { $("status").textContent = String(err); });
+}
