@@ -55,7 +55,7 @@ type Config struct {
 	Logger       *slog.Logger
 	Authenticate Authenticator
 
-	MaxBodyBytes  int64         // default 1 MiB
+	MaxBodyBytes  int64         // default 4 MiB: a full batch of 256 long Chinese queries fits
 	SearchTimeout time.Duration // default 15 s
 	AskTimeout    time.Duration // default 120 s
 }
@@ -70,7 +70,7 @@ type Server struct {
 // New builds the router.
 func New(cfg Config) *Server {
 	if cfg.MaxBodyBytes == 0 {
-		cfg.MaxBodyBytes = 1 << 20
+		cfg.MaxBodyBytes = 4 << 20
 	}
 	if cfg.SearchTimeout == 0 {
 		cfg.SearchTimeout = 15 * time.Second

@@ -113,7 +113,7 @@ func TestBadRequests(t *testing.T) {
 		{"bad filter value", "/v1/search", `{"queries": [{"text": "a", "filter": {"langs": ["fr"]}}]}`, 422, "/queries/0/filter/langs"},
 		{"wrong type", "/v1/search", `{"queries": [{"text": "a", "k": "five"}]}`, 422, "/queries/k"},
 		{"k too big", "/v1/search", `{"queries": [{"text": "a", "k": 500}]}`, 422, "/queries/0/k"},
-		{"body too large", "/v1/ask", `{"question": "` + strings.Repeat("a", 2<<20) + `"}`, 413, ""},
+		{"body too large", "/v1/ask", `{"question": "` + strings.Repeat("a", 5<<20) + `"}`, 413, ""},
 		{"empty question", "/v1/ask", `{"question": ""}`, 422, "/question"},
 		{"unknown calculator", "/v1/calculators/frax2", `{}`, 404, "name"},
 		{"calculator out of range", "/v1/calculators/osta", `{"weight_kg": -3, "age_years": 250}`, 422, "/weight_kg"},
@@ -312,4 +312,16 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(tempDir)
 	os.Exit(code)
+}
+
+// The largest valid batch (256 queries of 2,000 Chinese characters) is
+// within the body bound.
+func TestLargestBatchFits(t *testing.T) {
+	ts := newServer(t, nil)
+	q := `{"text": "` + strings.Repeat("骨", 2000) + `", "k": 1}`
+	body := `{"queries": [` + strings.Repeat(q+",", 255) + q + `]}`
+	resp, b := post(t, ts.URL+"/v1/search", body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d for a %d-byte maximal batch: %.200s", resp.StatusCode, len(body), b)
+	}
 }
