@@ -1,0 +1,126 @@
+package model
+
+import (
+	"math"
+	"math/rand/v2"
+	"sort"
+
+	"gonum.org/v1/gonum/integrate"
+	"gonum.org/v1/gonum/stat"
+)
+
+// Metrics describe how well probabilities p fit outcomes y.
+type Metrics struct {
+	N                    int        `json:"n"`
+	Events               int        `json:"events"`
+	AUC                  float64    `json:"auc"`
+	AUCCI                [2]float64 `json:"auc_ci95"`
+	Brier                float64    `json:"brier"`
+	CalibrationIntercept float64    `json:"calibration_intercept"`
+	CalibrationSlope     float64    `json:"calibration_slope"`
+	Threshold            float64    `json:"threshold"`
+	Sensitivity          float64    `json:"sensitivity"`
+	Specificity          float64    `json:"specificity"`
+}
+
+// AUC is the area under the ROC curve (gonum's ROC, trapezoidal rule).
+func AUC(y, p []float64) float64 {
+	pos, neg := 0, 0
+	for _, v := range y {
+		if v == 1 {
+			pos++
+		} else {
+			neg++
+		}
+	}
+	if pos == 0 || neg == 0 {
+		return math.NaN()
+	}
+	idx := make([]int, len(p))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return p[idx[a]] < p[idx[b]] })
+	ps := make([]float64, len(p))
+	classes := make([]bool, len(p))
+	for i, j := range idx {
+		ps[i], classes[i] = p[j], y[j] == 1
+	}
+	tpr, fpr, _ := stat.ROC(nil, ps, classes, nil)
+	return integrate.Trapezoidal(fpr, tpr)
+}
+
+// Evaluate computes the metrics of p against y at threshold, with a
+// bootstrap 95% CI for the AUC drawn from seed.
+func Evaluate(y, p []float64, threshold float64, seed uint64) Metrics {
+	m := Metrics{N: len(y), Threshold: threshold, AUC: AUC(y, p)}
+	var tp, fn, tn, fp int
+	for i := range y {
+		d := p[i] - y[i]
+		m.Brier += d * d
+		switch {
+		case y[i] == 1 && p[i] >= threshold:
+			tp++
+		case y[i] == 1:
+			fn++
+		case p[i] >= threshold:
+			fp++
+		default:
+			tn++
+		}
+	}
+	m.Events = tp + fn
+	m.Brier /= float64(len(y))
+	m.Sensitivity = ratio(tp, tp+fn)
+	m.Specificity = ratio(tn, tn+fp)
+	m.CalibrationIntercept, m.CalibrationSlope = calibration(y, p)
+	m.AUCCI = bootstrapAUC(y, p, 1000, seed)
+	return m
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return math.NaN()
+	}
+	return float64(a) / float64(b)
+}
+
+// calibration fits y ~ a + b*logit(p): a perfectly calibrated model has
+// intercept 0 and slope 1.
+func calibration(y, p []float64) (intercept, slope float64) {
+	x := make([][]float64, len(p))
+	for i, v := range p {
+		v = math.Min(math.Max(v, 1e-12), 1-1e-12)
+		x[i] = []float64{math.Log(v / (1 - v))}
+	}
+	w, b, err := fitLogistic(x, y, 0)
+	if err != nil {
+		return math.NaN(), math.NaN()
+	}
+	return b, w[0]
+}
+
+// bootstrapAUC is the percentile 95% interval of the AUC over resamples.
+func bootstrapAUC(y, p []float64, reps int, seed uint64) [2]float64 {
+	r := rand.New(rand.NewPCG(seed, 0xb007))
+	aucs := make([]float64, 0, reps)
+	by, bp := make([]float64, len(y)), make([]float64, len(p))
+	for range reps {
+		for i := range y {
+			j := r.IntN(len(y))
+			by[i], bp[i] = y[j], p[j]
+		}
+		if a := AUC(by, bp); !math.IsNaN(a) {
+			aucs = append(aucs, a)
+		}
+	}
+	if len(aucs) == 0 {
+		return [2]float64{math.NaN(), math.NaN()}
+	}
+	sort.Float64s(aucs)
+	return [2]float64{stat.Quantile(0.025, stat.Empirical, aucs, nil), stat.Quantile(0.975, stat.Empirical, aucs, nil)}
+}
+
+func sortByP(idx []int, p []float64) {
+	sort.SliceStable(idx, func(a, b int) bool { return p[idx[a]] < p[idx[b]] })
+}
