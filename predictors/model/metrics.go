@@ -21,6 +21,9 @@ type Metrics struct {
 	Threshold            float64    `json:"threshold"`
 	Sensitivity          float64    `json:"sensitivity"`
 	Specificity          float64    `json:"specificity"`
+	// Undefined names the metrics that cannot be computed on these rows
+	// (for example AUC in a subgroup without events); they are reported as 0.
+	Undefined []string `json:"undefined,omitempty"`
 }
 
 // AUC is the area under the ROC curve (gonum's ROC, trapezoidal rule).
@@ -73,8 +76,22 @@ func Evaluate(y, p []float64, threshold float64, seed uint64) Metrics {
 	m.Brier /= float64(len(y))
 	m.Sensitivity = ratio(tp, tp+fn)
 	m.Specificity = ratio(tn, tn+fp)
-	m.CalibrationIntercept, m.CalibrationSlope = calibration(y, p)
+	if m.Events == 0 || m.Events == m.N {
+		// With one class only the recalibration fit has no finite optimum.
+		m.CalibrationIntercept, m.CalibrationSlope = math.NaN(), math.NaN()
+	} else {
+		m.CalibrationIntercept, m.CalibrationSlope = calibration(y, p)
+	}
 	m.AUCCI = bootstrapAUC(y, p, 1000, seed)
+	for name, v := range map[string]*float64{"auc": &m.AUC, "auc_ci95_low": &m.AUCCI[0], "auc_ci95_high": &m.AUCCI[1],
+		"sensitivity": &m.Sensitivity, "specificity": &m.Specificity,
+		"calibration_intercept": &m.CalibrationIntercept, "calibration_slope": &m.CalibrationSlope} {
+		if math.IsNaN(*v) || math.IsInf(*v, 0) {
+			*v = 0
+			m.Undefined = append(m.Undefined, name)
+		}
+	}
+	sort.Strings(m.Undefined)
 	return m
 }
 

@@ -114,3 +114,13 @@ func TestCrossValidateDeterministic(t *testing.T) {
 		t.Errorf("subgroups: %v", a.Subgroups)
 	}
 }
+
+func TestEvaluateWithoutEvents(t *testing.T) {
+	m := Evaluate([]float64{0, 0, 0}, []float64{0.1, 0.2, 0.3}, 0.5, 1)
+	if diff := cmp.Diff([]string{"auc", "auc_ci95_high", "auc_ci95_low", "calibration_intercept", "calibration_slope", "sensitivity"}, m.Undefined); diff != "" {
+		t.Errorf("undefined metrics (-want +got):\n%s", diff)
+	}
+	if m.Specificity != 1 || m.Brier == 0 {
+		t.Errorf("specificity %v brier %v", m.Specificity, m.Brier)
+	}
+}

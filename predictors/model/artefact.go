@@ -1,0 +1,75 @@
+package model
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+)
+
+// ArtefactFormat names the artefact layout.
+const ArtefactFormat = "orthocds-model/1"
+
+// Training says what data fitted a model and how.
+type Training struct {
+	Synthetic   bool    `json:"synthetic"`
+	Description string  `json:"description"`
+	Rows        int     `json:"rows"`
+	Events      int     `json:"events"`
+	DataSHA256  string  `json:"data_sha256"`
+	Seed        uint64  `json:"seed"`
+	Lambda      float64 `json:"lambda"`
+	Folds       int     `json:"folds"`
+	// Notes say line by line how the data were made (for synthetic data:
+	// each effect with its source, each input distribution as an assumption).
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Artefact is a fitted model with its provenance and validation report.
+type Artefact struct {
+	Format    string    `json:"format"`
+	Predictor string    `json:"predictor"`
+	Version   string    `json:"version"`
+	Date      string    `json:"date"`
+	Kind      string    `json:"kind"` // "logistic"
+	Logistic  *Logistic `json:"logistic,omitempty"`
+	Threshold float64   `json:"threshold"`
+	BaseRate  float64   `json:"base_rate"`
+	Training  Training  `json:"training"`
+	Report    Report    `json:"report"`
+	SHA256    string    `json:"sha256"`
+}
+
+// Seal computes the content hash over everything but the hash itself.
+func (a *Artefact) Seal() error {
+	a.SHA256 = ""
+	b, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(b)
+	a.SHA256 = hex.EncodeToString(sum[:])
+	return nil
+}
+
+// Parse decodes an artefact and checks its format and hash.
+func Parse(b []byte) (*Artefact, error) {
+	var a Artefact
+	if err := json.Unmarshal(b, &a); err != nil {
+		return nil, fmt.Errorf("decode model artefact: %w", err)
+	}
+	if a.Format != ArtefactFormat {
+		return nil, fmt.Errorf("model artefact format %q, want %q", a.Format, ArtefactFormat)
+	}
+	want := a.SHA256
+	if err := a.Seal(); err != nil {
+		return nil, err
+	}
+	if a.SHA256 != want {
+		return nil, fmt.Errorf("model artefact %s %s: content hash mismatch (file altered?)", a.Predictor, a.Version)
+	}
+	if a.Kind != "logistic" || a.Logistic == nil {
+		return nil, fmt.Errorf("model artefact %s: unsupported kind %q", a.Predictor, a.Kind)
+	}
+	return &a, nil
+}

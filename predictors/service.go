@@ -1,0 +1,174 @@
+package predictors
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/orthocds/orthocds"
+	"github.com/orthocds/orthocds/predictors/model"
+)
+
+// MaxRows bounds one prediction batch.
+const MaxRows = 10_000
+
+// SyntheticWarning is shown with every prediction of a model fitted on
+// synthetic data.
+var SyntheticWarning = Text{
+	EN: "This model was fitted on SYNTHETIC data drawn from published effect sizes. It is not clinically validated; refit it on your hospital's patients before relying on it.",
+	ZH: "该模型基于按已发表效应量生成的合成数据拟合，未经临床验证；在依赖其结果前，请用本院患者数据重新拟合。",
+}
+
+// Service scores rows with the loaded models.
+type Service struct {
+	models map[string]*model.Artefact
+}
+
+// NewService checks that each artefact belongs to a known predictor and
+// matches its schema.
+func NewService(artefacts []*model.Artefact) (*Service, error) {
+	s := &Service{models: map[string]*model.Artefact{}}
+	for _, a := range artefacts {
+		def, ok := Get(a.Predictor)
+		if !ok {
+			return nil, fmt.Errorf("model for unknown predictor %q", a.Predictor)
+		}
+		if fmt.Sprint(a.Logistic.Features) != fmt.Sprint(def.Schema.Names()) {
+			return nil, fmt.Errorf("model %s %s: features %v do not match the schema %v",
+				a.Predictor, a.Version, a.Logistic.Features, def.Schema.Names())
+		}
+		s.models[a.Predictor] = a
+	}
+	return s, nil
+}
+
+// ModelInfo identifies the model behind a prediction.
+type ModelInfo struct {
+	Version   string `json:"version"`
+	SHA256    string `json:"sha256"`
+	Kind      string `json:"kind"`
+	Synthetic bool   `json:"synthetic"`
+	Date      string `json:"date"`
+}
+
+// Summary lists a predictor with its schema.
+type Summary struct {
+	Definition
+	Model ModelInfo `json:"model"`
+}
+
+// List returns every predictor that has a model.
+func (s *Service) List() []Summary {
+	var out []Summary
+	for _, d := range Definitions {
+		if a, ok := s.models[d.ID]; ok {
+			out = append(out, Summary{Definition: d, Model: info(a)})
+		}
+	}
+	return out
+}
+
+func info(a *model.Artefact) ModelInfo {
+	return ModelInfo{Version: a.Version, SHA256: a.SHA256, Kind: a.Kind, Synthetic: a.Training.Synthetic, Date: a.Date}
+}
+
+// Contribution is one feature's share of a prediction's log-odds.
+type Contribution struct {
+	Feature      string  `json:"feature"`
+	Value        float64 `json:"value"`
+	Contribution float64 `json:"contribution"` // log-odds, relative to the average development patient
+	Imputed      bool    `json:"imputed,omitempty"`
+}
+
+// Prediction is one scored row.
+type Prediction struct {
+	Probability float64 `json:"probability"`
+	// RiskBand compares the probability with the development cohort's
+	// outcome rate: "lower" under half of it, "higher" above one and a half
+	// times it, "average" between. These are display bands, not validated
+	// clinical cut-offs.
+	RiskBand      string         `json:"risk_band"`
+	BaseRate      float64        `json:"base_rate"`
+	Logit         float64        `json:"logit"`
+	Baseline      float64        `json:"baseline_logit"`
+	Contributions []Contribution `json:"contributions"` // largest effect first
+	Imputed       []string       `json:"imputed,omitempty"`
+}
+
+// Result is a batch of predictions from one model.
+type Result struct {
+	Predictor   string       `json:"predictor"`
+	Model       ModelInfo    `json:"model"`
+	Predictions []Prediction `json:"predictions"`
+	Warning     *Text        `json:"warning,omitempty"`
+	Disclaimer  string       `json:"disclaimer"`
+}
+
+// Predict validates every row, and scores them only if all are valid.
+func (s *Service) Predict(id string, rows []Row) (*Result, error) {
+	def, ok := Get(id)
+	a, has := s.models[id]
+	if !ok || !has {
+		return nil, &orthocds.Error{Code: orthocds.ENOTFOUND, Field: "id", Message: fmt.Sprintf("no predictor %q", id)}
+	}
+	if len(rows) == 0 {
+		return nil, orthocds.Invalid("/rows", "at least one row is required")
+	}
+	if len(rows) > MaxRows {
+		return nil, orthocds.Invalid("/rows", "%d rows sent; at most %d per request", len(rows), MaxRows)
+	}
+	encs := make([]Encoded, len(rows))
+	var bad []orthocds.FieldError
+	for i, r := range rows {
+		var errs []orthocds.FieldError
+		encs[i], errs = def.Schema.Validate(r, fmt.Sprintf("/rows/%d", i))
+		bad = append(bad, errs...)
+	}
+	if len(bad) > 0 {
+		return nil, &orthocds.Error{Code: orthocds.EINVALID, Field: bad[0].Field, Message: "invalid inputs; nothing was scored", FieldErrors: bad}
+	}
+	res := &Result{Predictor: id, Model: info(a), Predictions: make([]Prediction, len(rows)), Disclaimer: orthocds.Disclaimer}
+	if a.Training.Synthetic {
+		res.Warning = &SyntheticWarning
+	}
+	for i, e := range encs {
+		res.Predictions[i] = explain(a, def.Schema, e)
+	}
+	return res, nil
+}
+
+func explain(a *model.Artefact, s Schema, e Encoded) Prediction {
+	m := a.Logistic
+	logit := m.Logit(e.X)
+	p := 1 / (1 + math.Exp(-logit))
+	imputed := map[string]bool{}
+	for _, n := range e.Imputed {
+		imputed[n] = true
+	}
+	cs := m.Contributions(e.X)
+	pred := Prediction{Probability: p, BaseRate: a.BaseRate, Logit: logit, Baseline: m.Intercept, Imputed: e.Imputed,
+		Contributions: make([]Contribution, len(cs)), RiskBand: band(p, a.BaseRate)}
+	for j, c := range cs {
+		pred.Contributions[j] = Contribution{Feature: s[j].Name, Value: e.X[j], Contribution: c, Imputed: imputed[s[j].Name]}
+	}
+	sort.SliceStable(pred.Contributions, func(i, j int) bool {
+		return math.Abs(pred.Contributions[i].Contribution) > math.Abs(pred.Contributions[j].Contribution)
+	})
+	return pred
+}
+
+func band(p, base float64) string {
+	switch {
+	case p < base/2:
+		return "lower"
+	case p > base*1.5:
+		return "higher"
+	}
+	return "average"
+}
+
+// Artefact returns the model of a predictor.
+func (s *Service) Artefact(id string) (*model.Artefact, bool) {
+	a, ok := s.models[id]
+	return a, ok
+}

@@ -1,0 +1,185 @@
+package predictors
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/orthocds/orthocds"
+	"github.com/orthocds/orthocds/predictors/model"
+)
+
+// OutcomeColumn is the CSV column holding the outcome (0/1 or false/true).
+const OutcomeColumn = "outcome"
+
+// maxCSVErrors bounds how many bad cells a refused file lists.
+const maxCSVErrors = 20
+
+// ReadCSV reads a training file whose header names schema features and the
+// outcome column. Every cell is validated as an API row would be; a file
+// with bad cells is refused, listing them by line and column.
+func ReadCSV(def Definition, r io.Reader) (model.Data, string, error) {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return model.Data{}, "", err
+	}
+	sum := sha256.Sum256(raw)
+	cr := csv.NewReader(bytes.NewReader(raw))
+	header, err := cr.Read()
+	if err != nil {
+		return model.Data{}, "", orthocds.Invalid("line 1", "cannot read the header: %v", err)
+	}
+	out := -1
+	for i, h := range header {
+		if strings.TrimSpace(h) == OutcomeColumn {
+			out = i
+		}
+	}
+	if out < 0 {
+		return model.Data{}, "", orthocds.Invalid("line 1", "no %q column", OutcomeColumn)
+	}
+	d := model.Data{Features: def.Schema.Names()}
+	var bad []orthocds.FieldError
+	for line := 2; ; line++ {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			bad = append(bad, orthocds.FieldError{Field: fmt.Sprintf("line %d", line), Detail: err.Error()})
+			break
+		}
+		row := Row{}
+		var y float64
+		for i, cell := range rec {
+			name := strings.TrimSpace(header[i])
+			cell = strings.TrimSpace(cell)
+			if i == out {
+				switch strings.ToLower(cell) {
+				case "1", "true":
+					y = 1
+				case "0", "false":
+				default:
+					bad = append(bad, orthocds.FieldError{Field: fmt.Sprintf("line %d/%s", line, name), Detail: "must be 0 or 1"})
+				}
+				continue
+			}
+			if cell != "" {
+				row[name] = cellJSON(def.Schema, name, cell)
+			}
+		}
+		enc, errs := def.Schema.Validate(row, fmt.Sprintf("line %d", line))
+		bad = append(bad, errs...)
+		if len(bad) >= maxCSVErrors {
+			break
+		}
+		d.X, d.Y = append(d.X, enc.X), append(d.Y, y)
+		d.Groups = append(d.Groups, Groups(def.Schema, enc.X))
+	}
+	if len(bad) > 0 {
+		return model.Data{}, "", &orthocds.Error{Code: orthocds.EINVALID, Field: bad[0].Field,
+			Message: "the training file has bad cells", FieldErrors: bad}
+	}
+	if len(d.Y) < 50 {
+		return model.Data{}, "", orthocds.Invalid("rows", "%d rows; at least 50 are needed to fit and validate", len(d.Y))
+	}
+	return d, hex.EncodeToString(sum[:]), nil
+}
+
+// cellJSON turns a CSV cell into the JSON the schema validator reads.
+func cellJSON(s Schema, name, cell string) json.RawMessage {
+	for _, f := range s {
+		if f.Name != name {
+			continue
+		}
+		switch f.Type {
+		case Category:
+			b, _ := json.Marshal(cell)
+			return b
+		case Bool:
+			switch strings.ToLower(cell) {
+			case "1", "true", "yes":
+				return json.RawMessage("true")
+			case "0", "false", "no":
+				return json.RawMessage("false")
+			}
+		case Number:
+			if _, err := strconv.ParseFloat(cell, 64); err == nil {
+				return json.RawMessage(cell)
+			}
+		}
+	}
+	b, _ := json.Marshal(cell) // wrong type: the validator names it
+	return b
+}
+
+// Groups labels a row for subgroup reporting by sex and age band.
+func Groups(s Schema, x []float64) map[string]string {
+	g := map[string]string{}
+	for i, f := range s {
+		switch f.Name {
+		case "sex":
+			g["sex"] = f.Levels[int(x[i])]
+		case "age_years":
+			switch {
+			case x[i] < 65:
+				g["age_band"] = "under 65"
+			case x[i] < 75:
+				g["age_band"] = "65-74"
+			default:
+				g["age_band"] = "75 and over"
+			}
+		}
+	}
+	return g
+}
+
+// TrainConfig configures Train.
+type TrainConfig struct {
+	Version     string
+	Date        string // YYYY-MM-DD; part of the content hash
+	Seed        uint64
+	Folds       int
+	Lambda      float64
+	Synthetic   bool
+	Description string
+	DataSHA256  string
+}
+
+// Train cross-validates and fits the final model on all rows, returning a
+// sealed artefact. The decision threshold is the outcome rate of the data.
+func Train(def Definition, d model.Data, cfg TrainConfig) (*model.Artefact, error) {
+	if cfg.Folds == 0 {
+		cfg.Folds = 5
+	}
+	if cfg.Lambda == 0 {
+		cfg.Lambda = 0.01
+	}
+	var events int
+	for _, y := range d.Y {
+		events += int(y)
+	}
+	if events < cfg.Folds || len(d.Y)-events < cfg.Folds {
+		return nil, orthocds.Invalid("outcome", "%d events in %d rows; each fold needs events and non-events", events, len(d.Y))
+	}
+	threshold := float64(events) / float64(len(d.Y))
+	rep, _, err := model.CrossValidate(d, model.CVConfig{Folds: cfg.Folds, Lambda: cfg.Lambda, Threshold: threshold, Seed: cfg.Seed})
+	if err != nil {
+		return nil, err
+	}
+	lr, err := model.FitLogistic(d.Features, d.X, d.Y, cfg.Lambda)
+	if err != nil {
+		return nil, err
+	}
+	a := &model.Artefact{Format: model.ArtefactFormat, Predictor: def.ID, Version: cfg.Version, Date: cfg.Date,
+		Kind: "logistic", Logistic: lr, Threshold: threshold, BaseRate: threshold, Report: rep,
+		Training: model.Training{Synthetic: cfg.Synthetic, Description: cfg.Description, Rows: len(d.Y), Events: events,
+			DataSHA256: cfg.DataSHA256, Seed: cfg.Seed, Lambda: cfg.Lambda, Folds: cfg.Folds}}
+	return a, a.Seal()
+}
