@@ -19,6 +19,7 @@ import (
 	"github.com/orthocds/orthocds"
 	"github.com/orthocds/orthocds/answer"
 	"github.com/orthocds/orthocds/guidelines"
+	"github.com/orthocds/orthocds/predictors"
 	"github.com/orthocds/orthocds/rag"
 )
 
@@ -31,6 +32,13 @@ type Searcher interface {
 // Answerer answers questions.
 type Answerer interface {
 	Ask(ctx context.Context, r answer.Request, emit func(answer.Event) error) (*answer.Answer, error)
+}
+
+// Predictors scores risk models and describes them.
+type Predictors interface {
+	List() []predictors.Summary
+	Predict(id string, rows []predictors.Row) (*predictors.Result, error)
+	Card(id string) (*predictors.Card, error)
 }
 
 // Check is one readiness probe. Required checks failing make /readyz 503;
@@ -50,6 +58,7 @@ type Config struct {
 	Search       Searcher
 	Answer       Answerer
 	Guidelines   *guidelines.Corpus
+	Predictors   Predictors
 	Checks       []Check
 	Web          fs.FS // the embedded pages; nil serves none
 	Logger       *slog.Logger
@@ -121,6 +130,9 @@ func (s *Server) routes() chi.Router {
 	s.handle(r, "GET /v1/guidelines/{id}", everyone, 0, s.getGuideline)
 	s.handle(r, "GET /v1/calculators", everyone, 0, s.listCalculators)
 	s.handle(r, "POST /v1/calculators/{name}", everyone, 0, s.calculate)
+	s.handle(r, "GET /v1/predictors", everyone, 0, s.listPredictors)
+	s.handle(r, "POST /v1/predictors/{id}/predict", clinical, s.cfg.SearchTimeout, s.predict)
+	s.handle(r, "GET /v1/predictors/{id}/card", everyone, 0, s.card)
 	if s.cfg.Web != nil {
 		r.Handle("/*", http.FileServerFS(s.cfg.Web))
 	}

@@ -5,6 +5,7 @@
 //	orthocds ask QUESTION          a cited answer (retrieval-only without an LLM)
 //	orthocds ingest PATH...        index hospital documents (Markdown, HTML, PDF, text)
 //	orthocds guidelines validate   check guideline files, naming file and field
+//	orthocds predict / train / synth   risk predictors and their models
 //
 // With no DATABASE_URL it keeps its index in an embedded store under
 // --data; with no reachable language model its answers are retrieval-only.
@@ -43,6 +44,10 @@ commands:
   ingest PATH...            index Markdown, HTML, PDF or text files and directories
   guidelines validate [DIR] validate guideline YAML files (default: the shipped corpus)
   guidelines list           list the shipped guideline entries
+  predict --predictor ID    score rows given as JSON on stdin or in a file
+  train --predictor ID --data FILE.csv
+                            fit, cross-validate and write a content-hashed model
+  synth --predictor ID      write a SYNTHETIC cohort as CSV (for trying train)
 
 Run "orthocds <command> -h" for the flags of a command.
 `
@@ -58,7 +63,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdin io.R
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "serve":
-		return runServe(ctx, cfg, rest, stderr)
+		return runServe(ctx, cfg, env, rest, stderr)
 	case "search":
 		return runSearch(ctx, cfg, rest, stdout, stderr)
 	case "ask":
@@ -67,6 +72,12 @@ func run(ctx context.Context, args []string, env func(string) string, stdin io.R
 		return runIngest(ctx, cfg, rest, stdout, stderr)
 	case "guidelines":
 		return runGuidelines(rest, stdout, stderr)
+	case "predict":
+		return runPredict(rest, stdin, stdout, stderr)
+	case "train":
+		return runTrain(rest, stdout, stderr)
+	case "synth":
+		return runSynth(rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

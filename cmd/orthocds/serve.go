@@ -16,10 +16,11 @@ import (
 	"github.com/orthocds/orthocds/web"
 )
 
-func runServe(ctx context.Context, cfg Config, args []string, stderr io.Writer) error {
+func runServe(ctx context.Context, cfg Config, env func(string) string, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (env ORTHOCDS_ADDR)")
+	models := fs.String("models", env("ORTHOCDS_MODELS"), "directory of refitted predictor models that replace the shipped ones (env ORTHOCDS_MODELS)")
 	cfg.flags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -31,7 +32,12 @@ func runServe(ctx context.Context, cfg Config, args []string, stderr io.Writer) 
 		return err
 	}
 	defer a.Close()
+	preds, err := loadPredictors(*models)
+	if err != nil {
+		return err
+	}
 	srv := server.New(server.Config{
+		Predictors: preds,
 		Search:     a.retriever,
 		Answer:     a.answerer(answer.LogAuditor{Log: log}),
 		Guidelines: a.guidelines,

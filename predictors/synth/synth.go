@@ -10,8 +10,11 @@
 package synth
 
 import (
+	"encoding/csv"
+	"io"
 	"math"
 	"math/rand/v2"
+	"strconv"
 
 	"github.com/orthocds/orthocds/predictors"
 )
@@ -160,3 +163,31 @@ func intercept(eta []float64, rate float64) float64 {
 }
 
 func sigmoid(z float64) float64 { return 1 / (1 + math.Exp(-z)) }
+
+// WriteCSV writes a cohort in the layout orthocds train reads.
+func WriteCSV(w io.Writer, def predictors.Definition, c Cohort) error {
+	cw := csv.NewWriter(w)
+	header := append(def.Schema.Names(), predictors.OutcomeColumn)
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	rec := make([]string, len(header))
+	for i, x := range c.X {
+		for j, f := range def.Schema {
+			switch f.Type {
+			case predictors.Bool:
+				rec[j] = strconv.FormatBool(x[j] == 1)
+			case predictors.Category:
+				rec[j] = f.Levels[int(x[j])]
+			default:
+				rec[j] = strconv.FormatFloat(x[j], 'f', -1, 64)
+			}
+		}
+		rec[len(rec)-1] = strconv.Itoa(int(c.Y[i]))
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}

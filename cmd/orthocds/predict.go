@@ -1,0 +1,175 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/orthocds/orthocds"
+	"github.com/orthocds/orthocds/predictors"
+	"github.com/orthocds/orthocds/predictors/model"
+	"github.com/orthocds/orthocds/predictors/shipped"
+	"github.com/orthocds/orthocds/predictors/synth"
+)
+
+// loadPredictors returns the shipped models, replaced by any models a
+// hospital has refitted into dir.
+func loadPredictors(dir string) (*predictors.Service, error) {
+	arts, err := shipped.Artefacts()
+	if err != nil {
+		return nil, err
+	}
+	if dir != "" {
+		files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+		if err != nil {
+			return nil, err
+		}
+		byID := map[string]*model.Artefact{}
+		for _, a := range arts {
+			byID[a.Predictor] = a
+		}
+		for _, f := range files {
+			if filepath.Ext(f[:len(f)-len(".json")]) == ".report" {
+				continue
+			}
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return nil, err
+			}
+			a, err := model.Parse(b)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", f, err)
+			}
+			byID[a.Predictor] = a
+		}
+		arts = arts[:0]
+		for _, d := range predictors.Definitions {
+			if a, ok := byID[d.ID]; ok {
+				arts = append(arts, a)
+			}
+		}
+	}
+	return predictors.NewService(arts)
+}
+
+func runPredict(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("predict", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	id := fs.String("predictor", "", "predictor ID: cement-leakage, vte-arthroplasty or dcm-axial-pain")
+	models := fs.String("models", "", "directory of refitted models that replace the shipped ones")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	svc, err := loadPredictors(*models)
+	if err != nil {
+		return err
+	}
+	in := stdin
+	if fs.NArg() > 0 && fs.Arg(0) != "-" {
+		f, err := os.Open(fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in = f
+	}
+	var req struct {
+		Rows []predictors.Row `json:"rows"`
+	}
+	b, err := io.ReadAll(io.LimitReader(in, 64<<20))
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &req); err != nil || req.Rows == nil {
+		var one predictors.Row // a single row object is accepted too
+		if err := json.Unmarshal(b, &one); err != nil {
+			return errors.New(`predict: give {"rows": [{...}]} or one row object as JSON`)
+		}
+		req.Rows = []predictors.Row{one}
+	}
+	res, err := svc.Predict(*id, req.Rows)
+	if err != nil {
+		return userError(err)
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(res)
+}
+
+func runTrain(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	id := fs.String("predictor", "", "predictor ID")
+	data := fs.String("data", "", "training CSV: one column per input, plus outcome (0/1)")
+	out := fs.String("out", "models", "directory for the model artefact and its report")
+	version := fs.String("version", time.Now().UTC().Format("2006.01.02"), "model version")
+	seed := fs.Uint64("seed", 1, "seed for folds and bootstrap")
+	folds := fs.Int("folds", 5, "cross-validation folds")
+	lambda := fs.Float64("lambda", 0.01, "L2 penalty")
+	synthetic := fs.Bool("synthetic", false, "the data are synthetic (from orthocds synth): the model is labelled so everywhere")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	def, ok := predictors.Get(*id)
+	if !ok {
+		return fmt.Errorf("train: unknown predictor %q", *id)
+	}
+	f, err := os.Open(*data)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	d, sum, err := predictors.ReadCSV(def, f)
+	if err != nil {
+		return userError(err)
+	}
+	a, err := predictors.Train(def, d, predictors.TrainConfig{Version: *version, Date: time.Now().UTC().Format("2006-01-02"),
+		Seed: *seed, Folds: *folds, Lambda: *lambda, DataSHA256: sum, Synthetic: *synthetic,
+		Description: "fitted on " + filepath.Base(*data)})
+	if err != nil {
+		return userError(err)
+	}
+	if err := os.MkdirAll(*out, 0o750); err != nil {
+		return err
+	}
+	base := filepath.Join(*out, fmt.Sprintf("%s-%s-%s", a.Predictor, a.Version, a.SHA256[:12]))
+	ab, _ := json.MarshalIndent(a, "", " ")
+	rb, _ := json.MarshalIndent(a.Report, "", " ")
+	if err := os.WriteFile(base+".json", append(ab, '\n'), 0o640); err != nil {
+		return err
+	}
+	if err := os.WriteFile(base+".report.json", append(rb, '\n'), 0o640); err != nil {
+		return err
+	}
+	m := a.Report.Overall
+	fmt.Fprintf(stdout, "%s: %d rows, %d events; cross-validated AUC %.3f (95%% CI %.3f-%.3f), Brier %.3f, calibration slope %.2f\n",
+		a.Predictor, a.Training.Rows, a.Training.Events, m.AUC, m.AUCCI[0], m.AUCCI[1], m.Brier, m.CalibrationSlope)
+	fmt.Fprintf(stdout, "wrote %s.json and %s.report.json\n", base, base)
+	return nil
+}
+
+func runSynth(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("synth", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	id := fs.String("predictor", "", "predictor ID")
+	n := fs.Int("rows", 2000, "rows to draw")
+	seed := fs.Uint64("seed", 1, "seed")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	def, ok := predictors.Get(*id)
+	spec, has := synth.Specs[*id]
+	if !ok || !has {
+		return fmt.Errorf("synth: unknown predictor %q", *id)
+	}
+	if *n < 1 || *n > 1_000_000 {
+		return orthocds.Invalid("rows", "must be between 1 and 1,000,000")
+	}
+	fmt.Fprintf(stderr, "orthocds: writing a SYNTHETIC cohort (%d rows, seed %d); it describes no real patients\n", *n, *seed)
+	return synth.WriteCSV(stdout, def, synth.Generate(def, spec, *n, *seed, 1))
+}

@@ -1,0 +1,63 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/orthocds/orthocds"
+	"github.com/orthocds/orthocds/predictors"
+)
+
+// maxPredictBody fits a full batch of 10,000 rows.
+const maxPredictBody = 16 << 20
+
+func (s *Server) listPredictors(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.Predictors == nil {
+		return orthocds.Errorf(orthocds.EUNAVAILABLE, "no predictors are loaded")
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"predictors": s.cfg.Predictors.List(),
+		"baselines": []map[string]string{{"id": "caprini", "for": "vte-arthroplasty",
+			"description": "Caprini 2005 VTE risk score, the validated baseline", "calculator": "/v1/calculators/caprini"}},
+	})
+	return nil
+}
+
+type predictRequest struct {
+	Rows []predictors.Row `json:"rows"`
+}
+
+func (s *Server) predict(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.Predictors == nil {
+		return orthocds.Errorf(orthocds.EUNAVAILABLE, "no predictors are loaded")
+	}
+	var req predictRequest
+	if err := decode(w, r, maxPredictBody, &req); err != nil {
+		return err
+	}
+	res, err := s.cfg.Predictors.Predict(chi.URLParam(r, "id"), req.Rows)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+// card answers JSON, or the readable page when the client asks for HTML.
+func (s *Server) card(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.Predictors == nil {
+		return orthocds.Errorf(orthocds.EUNAVAILABLE, "no predictors are loaded")
+	}
+	c, err := s.cfg.Predictors.Card(chi.URLParam(r, "id"))
+	if err != nil {
+		return err
+	}
+	if r.URL.Query().Get("format") == "html" || strings.Contains(r.Header.Get("Accept"), "text/html") {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		return predictors.RenderCard(w, c)
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
