@@ -201,3 +201,52 @@ func TestIngestCommand(t *testing.T) {
 		t.Errorf("re-ingest: %v\n%s", err, out.String())
 	}
 }
+
+// synth writes a cohort, train fits a model on it, and predict uses the
+// refitted model from --models instead of the shipped one.
+func TestSynthTrainPredict(t *testing.T) {
+	dir := t.TempDir()
+	csvPath := filepath.Join(dir, "cohort.csv")
+	var csvOut bytes.Buffer
+	if err := run(context.Background(), []string{"synth", "--predictor", "cement-leakage", "--rows", "600", "--seed", "3"},
+		mapEnv(nil), nil, &csvOut, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(csvPath, csvOut.Bytes(), 0o644)
+	models := filepath.Join(dir, "models")
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"train", "--predictor", "cement-leakage", "--data", csvPath,
+		"--out", models, "--version", "t1", "--synthetic"}, mapEnv(nil), nil, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "600 rows") {
+		t.Errorf("train output: %s", out.String())
+	}
+	row := `{"age_years": 80, "bmd_g_cm2": 0.6, "genant_grade": 3, "cement_volume_ml": 6, "days_to_surgery": 20,
+		"multiple_fractures": true, "intravertebral_cleft": true, "cortical_defect": true, "procedure": "pvp"}`
+	out.Reset()
+	if err := run(context.Background(), []string{"predict", "--predictor", "cement-leakage", "--models", models},
+		mapEnv(nil), strings.NewReader(row), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Model       struct{ Version string }
+		Predictions []struct {
+			Probability float64
+			RiskBand    string `json:"risk_band"`
+		}
+	}
+	json.Unmarshal(out.Bytes(), &res)
+	if res.Model.Version != "t1" || len(res.Predictions) != 1 || res.Predictions[0].RiskBand != "higher" {
+		t.Errorf("predict with the refitted model: %s", out.String())
+	}
+	// A CSV with a bad cell is refused with its line and column.
+	lines := strings.SplitN(csvOut.String(), "\n", 3)
+	cells := strings.SplitN(lines[1], ",", 2)
+	os.WriteFile(csvPath, []byte(lines[0]+"\n250,"+cells[1]+"\n"+lines[2]), 0o644)
+	err := run(context.Background(), []string{"train", "--predictor", "cement-leakage", "--data", csvPath, "--out", models},
+		mapEnv(nil), nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "line 2/age_years") {
+		t.Errorf("bad CSV cell: %v", err)
+	}
+}
