@@ -1,0 +1,187 @@
+package model
+
+import (
+	"errors"
+	"math"
+	"sort"
+)
+
+// Node is one node of a regression tree, in the layout XGBoost uses: an
+// internal node sends x[Feature] < Threshold to Left, else to Right; a leaf
+// (Left < 0) holds Value. Cover is the training hessian sum that reached the
+// node, which TreeSHAP needs.
+type Node struct {
+	Feature   int     `json:"feature"`
+	Threshold float64 `json:"threshold"`
+	Left      int     `json:"left"`
+	Right     int     `json:"right"`
+	Value     float64 `json:"value"`
+	Cover     float64 `json:"cover"`
+}
+
+// Tree is a regression tree; node 0 is the root.
+type Tree struct {
+	Nodes []Node `json:"nodes"`
+}
+
+// Ensemble is a sum of trees on the log-odds scale.
+type Ensemble struct {
+	Features  []string `json:"features"`
+	BaseScore float64  `json:"base_score"` // log-odds added to every row
+	Trees     []Tree   `json:"trees"`
+}
+
+// GBTConfig configures boosting.
+type GBTConfig struct {
+	Trees          int     `json:"trees"`
+	Depth          int     `json:"depth"`
+	LearningRate   float64 `json:"learning_rate"`
+	Lambda         float64 `json:"lambda"`           // L2 on leaf values
+	MinChildWeight float64 `json:"min_child_weight"` // minimum hessian sum in a child
+}
+
+// DefaultGBT suits the cohorts here: a few thousand rows, a dozen inputs.
+var DefaultGBT = GBTConfig{Trees: 100, Depth: 3, LearningRate: 0.1, Lambda: 1, MinChildWeight: 1}
+
+// Logit is the ensemble's log-odds for one row.
+func (e *Ensemble) Logit(x []float64) float64 {
+	s := e.BaseScore
+	for i := range e.Trees {
+		s += e.Trees[i].leaf(x).Value
+	}
+	return s
+}
+
+// Predict is the probability for one row.
+func (e *Ensemble) Predict(x []float64) float64 { return sigmoid(e.Logit(x)) }
+
+func (t *Tree) leaf(x []float64) *Node {
+	n := &t.Nodes[0]
+	for n.Left >= 0 {
+		if x[n.Feature] < n.Threshold {
+			n = &t.Nodes[n.Left]
+		} else {
+			n = &t.Nodes[n.Right]
+		}
+	}
+	return n
+}
+
+// FitGBT fits a gradient-boosted tree ensemble to binary outcomes with
+// second-order (Newton) steps on the logistic loss, exact greedy splits at
+// midpoints between distinct values. It is deterministic.
+func FitGBT(features []string, x [][]float64, y []float64, cfg GBTConfig) (*Ensemble, error) {
+	n := len(x)
+	if n == 0 {
+		return nil, errors.New("no rows to fit")
+	}
+	var mean float64
+	for _, v := range y {
+		mean += v
+	}
+	mean /= float64(n)
+	mean = math.Min(math.Max(mean, 1e-6), 1-1e-6)
+	e := &Ensemble{Features: features, BaseScore: math.Log(mean / (1 - mean))}
+	d := len(x[0])
+	// Rows sorted by each feature once; nodes then scan these orders.
+	order := make([][]int, d)
+	for j := range d {
+		o := make([]int, n)
+		for i := range o {
+			o[i] = i
+		}
+		sort.SliceStable(o, func(a, b int) bool { return x[o[a]][j] < x[o[b]][j] })
+		order[j] = o
+	}
+	margin := make([]float64, n)
+	for i := range margin {
+		margin[i] = e.BaseScore
+	}
+	g, h := make([]float64, n), make([]float64, n)
+	for range cfg.Trees {
+		for i := range n {
+			p := sigmoid(margin[i])
+			g[i], h[i] = p-y[i], p*(1-p)
+		}
+		t := growTree(x, g, h, order, cfg)
+		for i := range n {
+			margin[i] += t.leaf(x[i]).Value
+		}
+		e.Trees = append(e.Trees, t)
+	}
+	return e, nil
+}
+
+func growTree(x [][]float64, g, h []float64, order [][]int, cfg GBTConfig) Tree {
+	n := len(x)
+	node := make([]int, n) // node of each row; -1 once it sits in a finished leaf
+	var t Tree
+	var G, H float64
+	for i := range n {
+		G, H = G+g[i], H+h[i]
+	}
+	t.Nodes = append(t.Nodes, Node{Left: -1, Right: -1, Cover: H, Value: -G / (H + cfg.Lambda) * cfg.LearningRate})
+	sums := map[int][2]float64{0: {G, H}}
+	frontier := []int{0}
+	for depth := 0; depth < cfg.Depth && len(frontier) > 0; depth++ {
+		type best struct {
+			gain, thr float64
+			feat      int
+			gl, hl    float64
+		}
+		bests := map[int]*best{}
+		for j := range order {
+			acc := map[int][2]float64{}
+			last := map[int]float64{}
+			for _, i := range order[j] {
+				k := node[i]
+				if k < 0 || t.Nodes[k].Left >= 0 {
+					continue
+				}
+				a := acc[k]
+				if a[1] > 0 && x[i][j] > last[k] {
+					// Candidate split between last[k] and x[i][j].
+					tot := sums[k]
+					gl, hl := a[0], a[1]
+					gr, hr := tot[0]-gl, tot[1]-hl
+					if hl >= cfg.MinChildWeight && hr >= cfg.MinChildWeight {
+						gain := gl*gl/(hl+cfg.Lambda) + gr*gr/(hr+cfg.Lambda) - tot[0]*tot[0]/(tot[1]+cfg.Lambda)
+						if b := bests[k]; b == nil || gain > b.gain {
+							bests[k] = &best{gain: gain, thr: (last[k] + x[i][j]) / 2, feat: j, gl: gl, hl: hl}
+						}
+					}
+				}
+				acc[k] = [2]float64{a[0] + g[i], a[1] + h[i]}
+				last[k] = x[i][j]
+			}
+		}
+		var next []int
+		for _, k := range frontier {
+			b := bests[k]
+			if b == nil || b.gain <= 1e-12 {
+				continue
+			}
+			tot := sums[k]
+			l, r := len(t.Nodes), len(t.Nodes)+1
+			gr, hr := tot[0]-b.gl, tot[1]-b.hl
+			t.Nodes = append(t.Nodes,
+				Node{Left: -1, Right: -1, Cover: b.hl, Value: -b.gl / (b.hl + cfg.Lambda) * cfg.LearningRate},
+				Node{Left: -1, Right: -1, Cover: hr, Value: -gr / (hr + cfg.Lambda) * cfg.LearningRate})
+			t.Nodes[k].Feature, t.Nodes[k].Threshold, t.Nodes[k].Left, t.Nodes[k].Right = b.feat, b.thr, l, r
+			t.Nodes[k].Value = 0
+			sums[l], sums[r] = [2]float64{b.gl, b.hl}, [2]float64{gr, hr}
+			next = append(next, l, r)
+		}
+		for i := range n {
+			if k := node[i]; k >= 0 && t.Nodes[k].Left >= 0 {
+				if x[i][t.Nodes[k].Feature] < t.Nodes[k].Threshold {
+					node[i] = t.Nodes[k].Left
+				} else {
+					node[i] = t.Nodes[k].Right
+				}
+			}
+		}
+		frontier = next
+	}
+	return t
+}
