@@ -21,23 +21,25 @@ var SyntheticWarning = Text{
 
 // Service scores rows with the loaded models.
 type Service struct {
-	models map[string]*model.Artefact
+	models   map[string]*model.Artefact
+	baseline map[string]float64 // each model's baseline log-odds, computed once
 }
 
 // NewService checks that each artefact belongs to a known predictor and
 // matches its schema.
 func NewService(artefacts []*model.Artefact) (*Service, error) {
-	s := &Service{models: map[string]*model.Artefact{}}
+	s := &Service{models: map[string]*model.Artefact{}, baseline: map[string]float64{}}
 	for _, a := range artefacts {
 		def, ok := Get(a.Predictor)
 		if !ok {
 			return nil, fmt.Errorf("model for unknown predictor %q", a.Predictor)
 		}
-		if fmt.Sprint(a.Logistic.Features) != fmt.Sprint(def.Schema.Names()) {
+		if fmt.Sprint(a.Features) != fmt.Sprint(def.Schema.Names()) {
 			return nil, fmt.Errorf("model %s %s: features %v do not match the schema %v",
-				a.Predictor, a.Version, a.Logistic.Features, def.Schema.Names())
+				a.Predictor, a.Version, a.Features, def.Schema.Names())
 		}
 		s.models[a.Predictor] = a
+		s.baseline[a.Predictor] = a.Scorer().BaselineLogit()
 	}
 	return s, nil
 }
@@ -76,7 +78,7 @@ func info(a *model.Artefact) ModelInfo {
 type Contribution struct {
 	Feature      string  `json:"feature"`
 	Value        float64 `json:"value"`
-	Contribution float64 `json:"contribution"` // log-odds, relative to the average development patient
+	Contribution float64 `json:"contribution"` // log-odds; baseline_logit plus all contributions is logit
 	Imputed      bool    `json:"imputed,omitempty"`
 }
 
@@ -91,7 +93,7 @@ type Prediction struct {
 	BaseRate      float64        `json:"base_rate"`
 	Logit         float64        `json:"logit"`
 	Baseline      float64        `json:"baseline_logit"`
-	Contributions []Contribution `json:"contributions"` // largest effect first
+	Contributions []Contribution `json:"contributions,omitempty"` // largest effect first; left out when explain is false
 	Imputed       []string       `json:"imputed,omitempty"`
 }
 
@@ -105,7 +107,9 @@ type Result struct {
 }
 
 // Predict validates every row, and scores them only if all are valid.
-func (s *Service) Predict(id string, rows []Row) (*Result, error) {
+// Without explain, contributions are left out: large batches then score
+// many times faster.
+func (s *Service) Predict(id string, rows []Row, explain bool) (*Result, error) {
 	def, ok := Get(id)
 	a, has := s.models[id]
 	if !ok || !has {
@@ -132,22 +136,26 @@ func (s *Service) Predict(id string, rows []Row) (*Result, error) {
 		res.Warning = &SyntheticWarning
 	}
 	for i, e := range encs {
-		res.Predictions[i] = explain(a, def.Schema, e)
+		res.Predictions[i] = score(a, s.baseline[id], def.Schema, e, explain)
 	}
 	return res, nil
 }
 
-func explain(a *model.Artefact, s Schema, e Encoded) Prediction {
-	m := a.Logistic
+func score(a *model.Artefact, baseline float64, s Schema, e Encoded, explain bool) Prediction {
+	m := a.Scorer()
 	logit := m.Logit(e.X)
 	p := 1 / (1 + math.Exp(-logit))
+	pred := Prediction{Probability: p, BaseRate: a.BaseRate, Logit: logit, Baseline: baseline, Imputed: e.Imputed,
+		RiskBand: band(p, a.BaseRate)}
+	if !explain {
+		return pred
+	}
 	imputed := map[string]bool{}
 	for _, n := range e.Imputed {
 		imputed[n] = true
 	}
 	cs := m.Contributions(e.X)
-	pred := Prediction{Probability: p, BaseRate: a.BaseRate, Logit: logit, Baseline: m.Intercept, Imputed: e.Imputed,
-		Contributions: make([]Contribution, len(cs)), RiskBand: band(p, a.BaseRate)}
+	pred.Contributions = make([]Contribution, len(cs))
 	for j, c := range cs {
 		pred.Contributions[j] = Contribution{Feature: s[j].Name, Value: e.X[j], Contribution: c, Imputed: imputed[s[j].Name]}
 	}

@@ -142,6 +142,8 @@ func Groups(s Schema, x []float64) map[string]string {
 
 // TrainConfig configures Train.
 type TrainConfig struct {
+	Kind        string // logistic, gbt or stacking (the default)
+	GBT         model.GBTConfig
 	Version     string
 	Date        string // YYYY-MM-DD; part of the content hash
 	Seed        uint64
@@ -152,14 +154,21 @@ type TrainConfig struct {
 	DataSHA256  string
 }
 
-// Train cross-validates and fits the final model on all rows, returning a
-// sealed artefact. The decision threshold is the outcome rate of the data.
+// Train cross-validates every kind of model on the same folds, and fits
+// the chosen kind on all rows, returning a sealed artefact. The decision
+// threshold is the outcome rate of the data.
 func Train(def Definition, d model.Data, cfg TrainConfig) (*model.Artefact, error) {
 	if cfg.Folds == 0 {
 		cfg.Folds = 5
 	}
 	if cfg.Lambda == 0 {
 		cfg.Lambda = 0.01
+	}
+	if cfg.Kind == "" {
+		cfg.Kind = model.KindStacking
+	}
+	if cfg.GBT.Trees == 0 {
+		cfg.GBT = model.DefaultGBT
 	}
 	var events int
 	for _, y := range d.Y {
@@ -169,17 +178,31 @@ func Train(def Definition, d model.Data, cfg TrainConfig) (*model.Artefact, erro
 		return nil, orthocds.Invalid("outcome", "%d events in %d rows; each fold needs events and non-events", events, len(d.Y))
 	}
 	threshold := float64(events) / float64(len(d.Y))
-	rep, _, err := model.CrossValidate(d, model.CVConfig{Folds: cfg.Folds, Lambda: cfg.Lambda, Threshold: threshold, Seed: cfg.Seed})
-	if err != nil {
-		return nil, err
-	}
-	lr, err := model.FitLogistic(d.Features, d.X, d.Y, cfg.Lambda)
-	if err != nil {
-		return nil, err
-	}
+	fit := model.FitConfig{Lambda: cfg.Lambda, GBT: cfg.GBT, InnerFolds: 3, Seed: cfg.Seed}
 	a := &model.Artefact{Format: model.ArtefactFormat, Predictor: def.ID, Version: cfg.Version, Date: cfg.Date,
-		Kind: "logistic", Logistic: lr, Threshold: threshold, BaseRate: threshold, Report: rep,
+		Features: d.Features, Fit: fit, Threshold: threshold, BaseRate: threshold, Compared: map[string]model.Metrics{},
 		Training: model.Training{Synthetic: cfg.Synthetic, Description: cfg.Description, Rows: len(d.Y), Events: events,
 			DataSHA256: cfg.DataSHA256, Seed: cfg.Seed, Lambda: cfg.Lambda, Folds: cfg.Folds}}
+	found := false
+	for _, kind := range model.Kinds {
+		rep, _, err := model.CrossValidate(d, model.CVConfig{Kind: kind, Folds: cfg.Folds, Fit: fit, Threshold: threshold, Seed: cfg.Seed})
+		if err != nil {
+			return nil, err
+		}
+		a.Compared[kind] = rep.Overall
+		if kind == cfg.Kind {
+			a.Report, found = rep, true
+		}
+	}
+	if !found {
+		return nil, orthocds.Invalid("kind", "%q is not one of logistic, gbt, stacking", cfg.Kind)
+	}
+	m, err := model.Fit(cfg.Kind, d.Features, d.X, d.Y, fit)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.SetModel(m); err != nil {
+		return nil, err
+	}
 	return a, a.Seal()
 }

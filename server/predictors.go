@@ -27,6 +27,8 @@ func (s *Server) listPredictors(w http.ResponseWriter, r *http.Request) error {
 
 type predictRequest struct {
 	Rows []predictors.Row `json:"rows"`
+	// Explain adds each input's contribution (default true).
+	Explain *bool `json:"explain,omitempty"`
 }
 
 func (s *Server) predict(w http.ResponseWriter, r *http.Request) error {
@@ -37,7 +39,7 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, maxPredictBody, &req); err != nil {
 		return err
 	}
-	res, err := s.cfg.Predictors.Predict(chi.URLParam(r, "id"), req.Rows)
+	res, err := s.cfg.Predictors.Predict(chi.URLParam(r, "id"), req.Rows, req.Explain == nil || *req.Explain)
 	if err != nil {
 		return err
 	}

@@ -37,7 +37,7 @@ type Answerer interface {
 // Predictors scores risk models and describes them.
 type Predictors interface {
 	List() []predictors.Summary
-	Predict(id string, rows []predictors.Row) (*predictors.Result, error)
+	Predict(id string, rows []predictors.Row, explain bool) (*predictors.Result, error)
 	Card(id string) (*predictors.Card, error)
 }
 

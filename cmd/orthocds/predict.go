@@ -92,7 +92,7 @@ func runPredict(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		}
 		req.Rows = []predictors.Row{one}
 	}
-	res, err := svc.Predict(*id, req.Rows)
+	res, err := svc.Predict(*id, req.Rows, true)
 	if err != nil {
 		return userError(err)
 	}
@@ -111,6 +111,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 1, "seed for folds and bootstrap")
 	folds := fs.Int("folds", 5, "cross-validation folds")
 	lambda := fs.Float64("lambda", 0.01, "L2 penalty")
+	kind := fs.String("kind", "stacking", "model to serve: logistic, gbt or stacking (all three are cross-validated and reported)")
 	synthetic := fs.Bool("synthetic", false, "the data are synthetic (from orthocds synth): the model is labelled so everywhere")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -128,7 +129,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return userError(err)
 	}
-	a, err := predictors.Train(def, d, predictors.TrainConfig{Version: *version, Date: time.Now().UTC().Format("2006-01-02"),
+	a, err := predictors.Train(def, d, predictors.TrainConfig{Kind: *kind, Version: *version, Date: time.Now().UTC().Format("2006-01-02"),
 		Seed: *seed, Folds: *folds, Lambda: *lambda, DataSHA256: sum, Synthetic: *synthetic,
 		Description: "fitted on " + filepath.Base(*data)})
 	if err != nil {
@@ -146,9 +147,12 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err := os.WriteFile(base+".report.json", append(rb, '\n'), 0o640); err != nil {
 		return err
 	}
-	m := a.Report.Overall
-	fmt.Fprintf(stdout, "%s: %d rows, %d events; cross-validated AUC %.3f (95%% CI %.3f-%.3f), Brier %.3f, calibration slope %.2f\n",
-		a.Predictor, a.Training.Rows, a.Training.Events, m.AUC, m.AUCCI[0], m.AUCCI[1], m.Brier, m.CalibrationSlope)
+	fmt.Fprintf(stdout, "%s: %d rows, %d events; serving %s\n", a.Predictor, a.Training.Rows, a.Training.Events, a.Kind)
+	for _, k := range model.Kinds {
+		m := a.Compared[k]
+		fmt.Fprintf(stdout, "  %-9s cross-validated AUC %.3f (95%% CI %.3f-%.3f), Brier %.3f, calibration slope %.2f\n",
+			k, m.AUC, m.AUCCI[0], m.AUCCI[1], m.Brier, m.CalibrationSlope)
+	}
 	fmt.Fprintf(stdout, "wrote %s.json and %s.report.json\n", base, base)
 	return nil
 }

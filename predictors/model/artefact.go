@@ -31,13 +31,48 @@ type Artefact struct {
 	Predictor string    `json:"predictor"`
 	Version   string    `json:"version"`
 	Date      string    `json:"date"`
-	Kind      string    `json:"kind"` // "logistic"
+	Kind      string    `json:"kind"` // logistic, gbt or stacking
+	Features  []string  `json:"features"`
 	Logistic  *Logistic `json:"logistic,omitempty"`
+	GBT       *Ensemble `json:"gbt,omitempty"`
+	Stack     *Stack    `json:"stacking,omitempty"`
+	Fit       FitConfig `json:"fit"`
 	Threshold float64   `json:"threshold"`
 	BaseRate  float64   `json:"base_rate"`
 	Training  Training  `json:"training"`
-	Report    Report    `json:"report"`
-	SHA256    string    `json:"sha256"`
+	// Report is the cross-validation of the served kind; Compared holds the
+	// overall figures of every kind on the same folds.
+	Report   Report             `json:"report"`
+	Compared map[string]Metrics `json:"compared,omitempty"`
+	SHA256   string             `json:"sha256"`
+}
+
+// Scorer returns the served model.
+func (a *Artefact) Scorer() Scorer {
+	switch a.Kind {
+	case KindLogistic:
+		return a.Logistic
+	case KindGBT:
+		return a.GBT
+	case KindStacking:
+		return a.Stack
+	}
+	return nil
+}
+
+// SetModel stores m as the served model.
+func (a *Artefact) SetModel(m Scorer) error {
+	switch v := m.(type) {
+	case *Logistic:
+		a.Kind, a.Logistic = KindLogistic, v
+	case *Ensemble:
+		a.Kind, a.GBT = KindGBT, v
+	case *Stack:
+		a.Kind, a.Stack = KindStacking, v
+	default:
+		return fmt.Errorf("unknown model type %T", m)
+	}
+	return nil
 }
 
 // Seal computes the content hash over everything but the hash itself.
@@ -68,8 +103,10 @@ func Parse(b []byte) (*Artefact, error) {
 	if a.SHA256 != want {
 		return nil, fmt.Errorf("model artefact %s %s: content hash mismatch (file altered?)", a.Predictor, a.Version)
 	}
-	if a.Kind != "logistic" || a.Logistic == nil {
-		return nil, fmt.Errorf("model artefact %s: unsupported kind %q", a.Predictor, a.Kind)
+	complete := a.Kind == KindLogistic && a.Logistic != nil || a.Kind == KindGBT && a.GBT != nil ||
+		a.Kind == KindStacking && a.Stack != nil && a.Stack.LR != nil && a.Stack.GBT != nil
+	if !complete {
+		return nil, fmt.Errorf("model artefact %s: kind %q without its model", a.Predictor, a.Kind)
 	}
 	return &a, nil
 }

@@ -118,16 +118,23 @@ func calibration(y, p []float64) (intercept, slope float64) {
 }
 
 // bootstrapAUC is the percentile 95% interval of the AUC over resamples.
+// The rows are sorted once; each resample is a count per row, and its AUC
+// is computed in one pass over the sorted rows.
 func bootstrapAUC(y, p []float64, reps int, seed uint64) [2]float64 {
 	r := rand.New(rand.NewPCG(seed, 0xb007))
+	idx := make([]int, len(p))
+	for i := range idx {
+		idx[i] = i
+	}
+	sortByP(idx, p)
+	counts := make([]float64, len(y))
 	aucs := make([]float64, 0, reps)
-	by, bp := make([]float64, len(y)), make([]float64, len(p))
 	for range reps {
-		for i := range y {
-			j := r.IntN(len(y))
-			by[i], bp[i] = y[j], p[j]
+		clear(counts)
+		for range y {
+			counts[r.IntN(len(y))]++
 		}
-		if a := AUC(by, bp); !math.IsNaN(a) {
+		if a := weightedAUC(idx, y, p, counts); !math.IsNaN(a) {
 			aucs = append(aucs, a)
 		}
 	}
@@ -136,6 +143,32 @@ func bootstrapAUC(y, p []float64, reps int, seed uint64) [2]float64 {
 	}
 	sort.Float64s(aucs)
 	return [2]float64{stat.Quantile(0.025, stat.Empirical, aucs, nil), stat.Quantile(0.975, stat.Empirical, aucs, nil)}
+}
+
+// weightedAUC is the Mann-Whitney AUC with row weights, rows given in
+// ascending order of p; ties count half.
+func weightedAUC(idx []int, y, p, w []float64) float64 {
+	var negBelow, good, pos, neg float64
+	for a := 0; a < len(idx); {
+		b := a
+		var tiePos, tieNeg float64
+		for ; b < len(idx) && p[idx[b]] == p[idx[a]]; b++ {
+			if y[idx[b]] == 1 {
+				tiePos += w[idx[b]]
+			} else {
+				tieNeg += w[idx[b]]
+			}
+		}
+		good += tiePos * (negBelow + tieNeg/2)
+		negBelow += tieNeg
+		pos += tiePos
+		neg += tieNeg
+		a = b
+	}
+	if pos == 0 || neg == 0 {
+		return math.NaN()
+	}
+	return good / (pos * neg)
 }
 
 func sortByP(idx []int, p []float64) {

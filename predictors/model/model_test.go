@@ -38,6 +38,15 @@ func TestAUC(t *testing.T) {
 		if got, want := AUC(tt.y, tt.p), mannWhitney(tt.y, tt.p); math.Abs(got-want) > 1e-12 {
 			t.Errorf("AUC(%v, %v) = %v, want %v", tt.y, tt.p, got, want)
 		}
+		idx := make([]int, len(tt.p))
+		ones := make([]float64, len(tt.p))
+		for i := range idx {
+			idx[i], ones[i] = i, 1
+		}
+		sortByP(idx, tt.p)
+		if got, want := weightedAUC(idx, tt.y, tt.p, ones), mannWhitney(tt.y, tt.p); math.Abs(got-want) > 1e-12 {
+			t.Errorf("weightedAUC(%v, %v) = %v, want %v", tt.y, tt.p, got, want)
+		}
 	}
 }
 
@@ -101,7 +110,7 @@ func TestCrossValidateDeterministic(t *testing.T) {
 		d.Y = append(d.Y, float64((i*7)%3/2))
 		d.Groups = append(d.Groups, map[string]string{"sex": []string{"female", "male"}[i%2]})
 	}
-	cfg := CVConfig{Folds: 5, Lambda: 0.01, Threshold: 0.3, Seed: 42}
+	cfg := CVConfig{Kind: KindStacking, Folds: 5, Fit: FitConfig{Lambda: 0.01, GBT: GBTConfig{Trees: 10, Depth: 2, LearningRate: 0.3, Lambda: 1, MinChildWeight: 1}}, Threshold: 0.3, Seed: 42}
 	a, _, err := CrossValidate(d, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -16,14 +16,16 @@ type Data struct {
 
 // CVConfig configures cross-validation.
 type CVConfig struct {
+	Kind      string
 	Folds     int
-	Lambda    float64
+	Fit       FitConfig
 	Threshold float64
 	Seed      uint64
 }
 
 // Report is the cross-validated performance of a model on Data.
 type Report struct {
+	Kind      string                        `json:"kind"`
 	Folds     int                           `json:"folds"`
 	Seed      uint64                        `json:"seed"`
 	Overall   Metrics                       `json:"overall"`
@@ -59,7 +61,7 @@ func StratifiedFolds(y []float64, k int, seed uint64) []int {
 	return fold
 }
 
-// CrossValidate fits the logistic model on k-1 folds and predicts the
+// CrossValidate fits a model of cfg.Kind on k-1 folds and predicts the
 // held-out fold, for every fold, and evaluates the out-of-fold predictions
 // overall and per subgroup.
 func CrossValidate(d Data, cfg CVConfig) (Report, []float64, error) {
@@ -76,17 +78,17 @@ func CrossValidate(d Data, cfg CVConfig) (Report, []float64, error) {
 				tx, ty = append(tx, d.X[i]), append(ty, d.Y[i])
 			}
 		}
-		m, err := FitLogistic(d.Features, tx, ty, cfg.Lambda)
+		m, err := Fit(cfg.Kind, d.Features, tx, ty, cfg.Fit)
 		if err != nil {
 			return Report{}, nil, fmt.Errorf("fold %d: %w", k, err)
 		}
 		for i, f := range folds {
 			if f == k {
-				oof[i] = m.Predict(d.X[i])
+				oof[i] = sigmoid(m.Logit(d.X[i]))
 			}
 		}
 	}
-	rep := Report{Folds: cfg.Folds, Seed: cfg.Seed, Overall: Evaluate(d.Y, oof, cfg.Threshold, cfg.Seed),
+	rep := Report{Kind: cfg.Kind, Folds: cfg.Folds, Seed: cfg.Seed, Overall: Evaluate(d.Y, oof, cfg.Threshold, cfg.Seed),
 		Subgroups: map[string]map[string]Metrics{}, Calibration: calibrationCurve(d.Y, oof, 10)}
 	groups := map[string]map[string][]int{}
 	for i, g := range d.Groups {

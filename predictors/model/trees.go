@@ -114,66 +114,71 @@ func FitGBT(features []string, x [][]float64, y []float64, cfg GBTConfig) (*Ense
 
 func growTree(x [][]float64, g, h []float64, order [][]int, cfg GBTConfig) Tree {
 	n := len(x)
-	node := make([]int, n) // node of each row; -1 once it sits in a finished leaf
+	node := make([]int, n) // the node each row sits in
 	var t Tree
 	var G, H float64
 	for i := range n {
 		G, H = G+g[i], H+h[i]
 	}
 	t.Nodes = append(t.Nodes, Node{Left: -1, Right: -1, Cover: H, Value: -G / (H + cfg.Lambda) * cfg.LearningRate})
-	sums := map[int][2]float64{0: {G, H}}
+	type best struct {
+		ok        bool
+		gain, thr float64
+		feat      int
+		gl, hl    float64
+	}
+	sumG, sumH := []float64{G}, []float64{H}
 	frontier := []int{0}
 	for depth := 0; depth < cfg.Depth && len(frontier) > 0; depth++ {
-		type best struct {
-			gain, thr float64
-			feat      int
-			gl, hl    float64
+		size := len(t.Nodes)
+		bests := make([]best, size)
+		accG, accH, last := make([]float64, size), make([]float64, size), make([]float64, size)
+		open := make([]bool, size)
+		for _, k := range frontier {
+			open[k] = true
 		}
-		bests := map[int]*best{}
 		for j := range order {
-			acc := map[int][2]float64{}
-			last := map[int]float64{}
+			clear(accG)
+			clear(accH)
 			for _, i := range order[j] {
 				k := node[i]
-				if k < 0 || t.Nodes[k].Left >= 0 {
+				if !open[k] {
 					continue
 				}
-				a := acc[k]
-				if a[1] > 0 && x[i][j] > last[k] {
-					// Candidate split between last[k] and x[i][j].
-					tot := sums[k]
-					gl, hl := a[0], a[1]
-					gr, hr := tot[0]-gl, tot[1]-hl
+				v := x[i][j]
+				if accH[k] > 0 && v > last[k] {
+					gl, hl := accG[k], accH[k]
+					gr, hr := sumG[k]-gl, sumH[k]-hl
 					if hl >= cfg.MinChildWeight && hr >= cfg.MinChildWeight {
-						gain := gl*gl/(hl+cfg.Lambda) + gr*gr/(hr+cfg.Lambda) - tot[0]*tot[0]/(tot[1]+cfg.Lambda)
-						if b := bests[k]; b == nil || gain > b.gain {
-							bests[k] = &best{gain: gain, thr: (last[k] + x[i][j]) / 2, feat: j, gl: gl, hl: hl}
+						gain := gl*gl/(hl+cfg.Lambda) + gr*gr/(hr+cfg.Lambda) - sumG[k]*sumG[k]/(sumH[k]+cfg.Lambda)
+						if b := &bests[k]; !b.ok || gain > b.gain {
+							*b = best{ok: true, gain: gain, thr: (last[k] + v) / 2, feat: j, gl: gl, hl: hl}
 						}
 					}
 				}
-				acc[k] = [2]float64{a[0] + g[i], a[1] + h[i]}
-				last[k] = x[i][j]
+				accG[k] += g[i]
+				accH[k] += h[i]
+				last[k] = v
 			}
 		}
 		var next []int
 		for _, k := range frontier {
 			b := bests[k]
-			if b == nil || b.gain <= 1e-12 {
+			if !b.ok || b.gain <= 1e-12 {
 				continue
 			}
-			tot := sums[k]
 			l, r := len(t.Nodes), len(t.Nodes)+1
-			gr, hr := tot[0]-b.gl, tot[1]-b.hl
+			gr, hr := sumG[k]-b.gl, sumH[k]-b.hl
 			t.Nodes = append(t.Nodes,
 				Node{Left: -1, Right: -1, Cover: b.hl, Value: -b.gl / (b.hl + cfg.Lambda) * cfg.LearningRate},
 				Node{Left: -1, Right: -1, Cover: hr, Value: -gr / (hr + cfg.Lambda) * cfg.LearningRate})
 			t.Nodes[k].Feature, t.Nodes[k].Threshold, t.Nodes[k].Left, t.Nodes[k].Right = b.feat, b.thr, l, r
 			t.Nodes[k].Value = 0
-			sums[l], sums[r] = [2]float64{b.gl, b.hl}, [2]float64{gr, hr}
+			sumG, sumH = append(sumG, b.gl, gr), append(sumH, b.hl, hr)
 			next = append(next, l, r)
 		}
 		for i := range n {
-			if k := node[i]; k >= 0 && t.Nodes[k].Left >= 0 {
+			if k := node[i]; t.Nodes[k].Left >= 0 {
 				if x[i][t.Nodes[k].Feature] < t.Nodes[k].Threshold {
 					node[i] = t.Nodes[k].Left
 				} else {

@@ -16,10 +16,25 @@ type pathElem struct {
 // scale. ExpectedLogit plus their sum equals Logit.
 func (e *Ensemble) Contributions(x []float64) []float64 {
 	phi := make([]float64, len(x))
+	depth := 0
 	for i := range e.Trees {
-		e.Trees[i].recurse(0, nil, 1, 1, -1, x, phi)
+		depth = max(depth, e.Trees[i].depth(0))
+	}
+	// Each recursion level copies its parent's path into the space after
+	// it: a triangular buffer serves a whole tree without allocating.
+	buf := make([]pathElem, (depth+2)*(depth+3)/2)
+	for i := range e.Trees {
+		e.Trees[i].recurse(0, nil, buf, 1, 1, -1, x, phi)
 	}
 	return phi
+}
+
+func (t *Tree) depth(j int) int {
+	n := &t.Nodes[j]
+	if n.Left < 0 {
+		return 0
+	}
+	return 1 + max(t.depth(n.Left), t.depth(n.Right))
 }
 
 // ExpectedLogit is the cover-weighted mean log-odds: the baseline that
@@ -44,8 +59,11 @@ func (t *Tree) expected(j int) float64 {
 	return (l.Cover*t.expected(n.Left) + r.Cover*t.expected(n.Right)) / n.Cover
 }
 
-func (t *Tree) recurse(j int, m []pathElem, pz, po float64, pi int, x, phi []float64) {
+func (t *Tree) recurse(j int, parent, buf []pathElem, pz, po float64, pi int, x, phi []float64) {
+	m := buf[:len(parent)]
+	copy(m, parent)
 	m = extend(m, pz, po, pi)
+	rest := buf[len(m):]
 	n := &t.Nodes[j]
 	if n.Left < 0 {
 		for i := 1; i < len(m); i++ {
@@ -65,8 +83,8 @@ func (t *Tree) recurse(j int, m []pathElem, pz, po float64, pi int, x, phi []flo
 			break
 		}
 	}
-	t.recurse(hot, m, iz*t.ratio(hot, j), io, n.Feature, x, phi)
-	t.recurse(cold, m, iz*t.ratio(cold, j), 0, n.Feature, x, phi)
+	t.recurse(hot, m, rest, iz*t.ratio(hot, j), io, n.Feature, x, phi)
+	t.recurse(cold, m, rest, iz*t.ratio(cold, j), 0, n.Feature, x, phi)
 }
 
 // ratio is the share of a node's cover that went to one child.
@@ -77,9 +95,10 @@ func (t *Tree) ratio(child, parent int) float64 {
 	return t.Nodes[child].Cover / t.Nodes[parent].Cover
 }
 
+// extend appends in place: m must have capacity for one more element.
 func extend(m []pathElem, pz, po float64, pi int) []pathElem {
 	l := len(m)
-	m = append(append(make([]pathElem, 0, l+1), m...), pathElem{d: pi, z: pz, o: po})
+	m = append(m, pathElem{d: pi, z: pz, o: po})
 	if l == 0 {
 		m[0].w = 1
 	}
@@ -90,9 +109,9 @@ func extend(m []pathElem, pz, po float64, pi int) []pathElem {
 	return m
 }
 
+// unwind removes element i in place.
 func unwind(m []pathElem, i int) []pathElem {
 	l := len(m) - 1
-	m = append([]pathElem(nil), m...)
 	n := m[l].w
 	for j := l - 1; j >= 0; j-- {
 		if m[i].o != 0 {

@@ -49,7 +49,7 @@ func TestCohortsCarryTheirEffects(t *testing.T) {
 				t.Errorf("outcome rate %.3f, published %.3f", r, def.BaseRate)
 			}
 			oracle := model.AUC(c.Y, sigmoids(c.LogOdds))
-			rep, _, err := model.CrossValidate(data(c), model.CVConfig{Folds: 5, Lambda: 0.01, Threshold: def.BaseRate, Seed: 1})
+			rep, _, err := model.CrossValidate(data(c), model.CVConfig{Kind: model.KindLogistic, Folds: 5, Fit: model.FitConfig{Lambda: 0.01}, Threshold: def.BaseRate, Seed: 1})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -59,7 +59,7 @@ func TestCohortsCarryTheirEffects(t *testing.T) {
 				t.Errorf("cross-validated AUC %.3f is not near the generating model's %.3f", rep.Overall.AUC, oracle)
 			}
 			none := Generate(def, spec, 4000, 2, 0)
-			rep0, _, err := model.CrossValidate(data(none), model.CVConfig{Folds: 5, Lambda: 0.01, Threshold: def.BaseRate, Seed: 1})
+			rep0, _, err := model.CrossValidate(data(none), model.CVConfig{Kind: model.KindLogistic, Folds: 5, Fit: model.FitConfig{Lambda: 0.01}, Threshold: def.BaseRate, Seed: 1})
 			if err != nil {
 				t.Fatal(err)
 			}
