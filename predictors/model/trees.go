@@ -29,6 +29,9 @@ type Ensemble struct {
 	Features  []string `json:"features"`
 	BaseScore float64  `json:"base_score"` // log-odds added to every row
 	Trees     []Tree   `json:"trees"`
+	// Float32 compares inputs with thresholds in float32, as XGBoost does;
+	// set for imported XGBoost models.
+	Float32 bool `json:"float32,omitempty"`
 }
 
 // GBTConfig configures boosting.
@@ -45,11 +48,24 @@ var DefaultGBT = GBTConfig{Trees: 100, Depth: 3, LearningRate: 0.1, Lambda: 1, M
 
 // Logit is the ensemble's log-odds for one row.
 func (e *Ensemble) Logit(x []float64) float64 {
+	x = e.inputs(x)
 	s := e.BaseScore
 	for i := range e.Trees {
 		s += e.Trees[i].leaf(x).Value
 	}
 	return s
+}
+
+// inputs rounds x to float32 for an imported XGBoost model.
+func (e *Ensemble) inputs(x []float64) []float64 {
+	if !e.Float32 {
+		return x
+	}
+	r := make([]float64, len(x))
+	for i, v := range x {
+		r[i] = float64(float32(v))
+	}
+	return r
 }
 
 // Predict is the probability for one row.

@@ -15,6 +15,7 @@ type pathElem struct {
 // Contributions returns each feature's exact SHAP value on the log-odds
 // scale. ExpectedLogit plus their sum equals Logit.
 func (e *Ensemble) Contributions(x []float64) []float64 {
+	x = e.inputs(x)
 	phi := make([]float64, len(x))
 	depth := 0
 	for i := range e.Trees {
