@@ -64,9 +64,7 @@ func (s *Service) Card(id string) (*Card, error) {
 				ZH: "风险分层仅将估计值与建模队列的结局发生率比较，并非经过验证的临床阈值。"},
 		},
 		Validation: Validation{
-			Method: fmt.Sprintf("Stratified %d-fold cross-validation (seed %d); AUC with a percentile bootstrap 95%% CI (1,000 resamples); "+
-				"Brier score; logistic calibration intercept and slope; sensitivity and specificity at threshold %.3f (the development outcome rate); "+
-				"the same per sex and age band.", a.Report.Folds, a.Report.Seed, a.Threshold),
+			Method:  method(a),
 			Overall: a.Report.Overall, Subgroups: a.Report.Subgroups, Calibration: a.Report.Calibration,
 		},
 	}
@@ -74,6 +72,18 @@ func (s *Service) Card(id string) (*Card, error) {
 		c.Warning = &SyntheticWarning
 	}
 	return c, nil
+}
+
+// method says how the figures on the card were obtained.
+func method(a *model.Artefact) string {
+	if a.Report.Folds == 0 {
+		return fmt.Sprintf("Trained outside OrthoCDS and imported; the figures are a validation on %d rows (%s) at threshold %.3f, "+
+			"with a percentile bootstrap 95%% CI for the AUC, Brier score, logistic calibration, and the same per sex and age band.",
+			a.Training.Rows, a.Training.Description, a.Threshold)
+	}
+	return fmt.Sprintf("Stratified %d-fold cross-validation (seed %d); AUC with a percentile bootstrap 95%% CI (1,000 resamples); "+
+		"Brier score; logistic calibration intercept and slope; sensitivity and specificity at threshold %.3f (the development outcome rate); "+
+		"the same per sex and age band.", a.Report.Folds, a.Report.Seed, a.Threshold)
 }
 
 //go:embed card.html

@@ -206,3 +206,32 @@ func Train(def Definition, d model.Data, cfg TrainConfig) (*model.Artefact, erro
 	}
 	return a, a.Seal()
 }
+
+// Import wraps a model trained outside OrthoCDS (an XGBoost ensemble) in an
+// artefact, validated on the rows of d: those figures are an external
+// validation, not cross-validation.
+func Import(def Definition, e *model.Ensemble, d model.Data, cfg TrainConfig) (*model.Artefact, error) {
+	var events int
+	for _, y := range d.Y {
+		events += int(y)
+	}
+	if events == 0 || events == len(d.Y) {
+		return nil, orthocds.Invalid("outcome", "the validation rows need both outcomes")
+	}
+	threshold := float64(events) / float64(len(d.Y))
+	p := make([]float64, len(d.X))
+	for i, x := range d.X {
+		p[i] = e.Predict(x)
+	}
+	rep := model.EvaluateData(d, p, threshold, cfg.Seed)
+	rep.Kind = model.KindGBT
+	a := &model.Artefact{Format: model.ArtefactFormat, Predictor: def.ID, Version: cfg.Version, Date: cfg.Date,
+		Features: def.Schema.Names(), Threshold: threshold, BaseRate: threshold, Report: rep,
+		Compared: map[string]model.Metrics{model.KindGBT: rep.Overall},
+		Training: model.Training{Synthetic: cfg.Synthetic, Description: cfg.Description, Rows: len(d.Y), Events: events,
+			DataSHA256: cfg.DataSHA256, Seed: cfg.Seed}}
+	if err := a.SetModel(e); err != nil {
+		return nil, err
+	}
+	return a, a.Seal()
+}

@@ -48,6 +48,8 @@ commands:
   train --predictor ID --data FILE.csv
                             fit, cross-validate and write a content-hashed model
   synth --predictor ID      write a SYNTHETIC cohort as CSV (for trying train)
+  import-xgboost --predictor ID --model M.json --data FILE.csv
+                            wrap a model trained in XGBoost, validated on FILE
 
 Run "orthocds <command> -h" for the flags of a command.
 `
@@ -78,6 +80,8 @@ func run(ctx context.Context, args []string, env func(string) string, stdin io.R
 		return runTrain(rest, stdout, stderr)
 	case "synth":
 		return runSynth(rest, stdout, stderr)
+	case "import-xgboost":
+		return runImport(rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

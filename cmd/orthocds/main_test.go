@@ -250,3 +250,30 @@ func TestSynthTrainPredict(t *testing.T) {
 		t.Errorf("bad CSV cell: %v", err)
 	}
 }
+
+// A model trained in XGBoost is imported, validated on a CSV, and served
+// in place of the shipped one, with its card saying it was imported.
+func TestImportXGBoost(t *testing.T) {
+	models := t.TempDir()
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"import-xgboost", "--predictor", "cement-leakage",
+		"--model", "../../predictors/testdata/xgb-cement-leakage.json", "--data", "../../predictors/testdata/xgb-test.csv",
+		"--out", models, "--version", "x1", "--synthetic"}, mapEnv(nil), nil, &out, io.Discard)
+	if err != nil || !strings.Contains(out.String(), "cement-leakage (gbt): AUC 0.820") {
+		t.Fatalf("import: %v\n%s", err, out.String())
+	}
+	svc, err := loadPredictors(models)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := svc.Card("cement-leakage")
+	if err != nil || c.Model.Version != "x1" || c.Model.Kind != "gbt" || !strings.HasPrefix(c.Validation.Method, "Trained outside OrthoCDS") {
+		t.Errorf("card of the imported model: %v %+v", err, c.Model)
+	}
+	err = run(context.Background(), []string{"import-xgboost", "--predictor", "vte-arthroplasty",
+		"--model", "../../predictors/testdata/xgb-cement-leakage.json", "--data", "../../predictors/testdata/xgb-test.csv",
+		"--out", models}, mapEnv(nil), nil, io.Discard, io.Discard)
+	if err == nil {
+		t.Error("a cement-leakage model was imported as the VTE predictor")
+	}
+}

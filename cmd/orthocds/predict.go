@@ -135,26 +135,13 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return userError(err)
 	}
-	if err := os.MkdirAll(*out, 0o750); err != nil {
-		return err
-	}
-	base := filepath.Join(*out, fmt.Sprintf("%s-%s-%s", a.Predictor, a.Version, a.SHA256[:12]))
-	ab, _ := json.MarshalIndent(a, "", " ")
-	rb, _ := json.MarshalIndent(a.Report, "", " ")
-	if err := os.WriteFile(base+".json", append(ab, '\n'), 0o640); err != nil {
-		return err
-	}
-	if err := os.WriteFile(base+".report.json", append(rb, '\n'), 0o640); err != nil {
-		return err
-	}
 	fmt.Fprintf(stdout, "%s: %d rows, %d events; serving %s\n", a.Predictor, a.Training.Rows, a.Training.Events, a.Kind)
 	for _, k := range model.Kinds {
 		m := a.Compared[k]
 		fmt.Fprintf(stdout, "  %-9s cross-validated AUC %.3f (95%% CI %.3f-%.3f), Brier %.3f, calibration slope %.2f\n",
 			k, m.AUC, m.AUCCI[0], m.AUCCI[1], m.Brier, m.CalibrationSlope)
 	}
-	fmt.Fprintf(stdout, "wrote %s.json and %s.report.json\n", base, base)
-	return nil
+	return writeArtefact(stdout, *out, a)
 }
 
 func runSynth(args []string, stdout, stderr io.Writer) error {
@@ -176,4 +163,68 @@ func runSynth(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stderr, "orthocds: writing a SYNTHETIC cohort (%d rows, seed %d); it describes no real patients\n", *n, *seed)
 	return synth.WriteCSV(stdout, def, synth.Generate(def, spec, *n, *seed, 1))
+}
+
+// runImport wraps an XGBoost JSON model in a content-hashed artefact,
+// validated on the given CSV.
+func runImport(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("import-xgboost", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	id := fs.String("predictor", "", "predictor ID")
+	modelPath := fs.String("model", "", "XGBoost model saved as JSON (booster.save_model(\"model.json\")), inputs in schema order")
+	data := fs.String("data", "", "validation CSV: one column per input, plus outcome (0/1)")
+	out := fs.String("out", "models", "directory for the model artefact and its report")
+	version := fs.String("version", time.Now().UTC().Format("2006.01.02"), "model version")
+	synthetic := fs.Bool("synthetic", false, "the validation data are synthetic")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	def, ok := predictors.Get(*id)
+	if !ok {
+		return fmt.Errorf("import-xgboost: unknown predictor %q", *id)
+	}
+	b, err := os.ReadFile(*modelPath)
+	if err != nil {
+		return err
+	}
+	e, err := model.ParseXGBoost(b, def.Schema.Names())
+	if err != nil {
+		return fmt.Errorf("%s: %w", *modelPath, err)
+	}
+	f, err := os.Open(*data)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	d, sum, err := predictors.ReadCSV(def, f)
+	if err != nil {
+		return userError(err)
+	}
+	a, err := predictors.Import(def, e, d, predictors.TrainConfig{Version: *version, Date: time.Now().UTC().Format("2006-01-02"),
+		Seed: 1, DataSHA256: sum, Synthetic: *synthetic,
+		Description: fmt.Sprintf("XGBoost model %s, validated on %s", filepath.Base(*modelPath), filepath.Base(*data))})
+	if err != nil {
+		return userError(err)
+	}
+	return writeArtefact(stdout, *out, a)
+}
+
+func writeArtefact(stdout io.Writer, dir string, a *model.Artefact) error {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	base := filepath.Join(dir, fmt.Sprintf("%s-%s-%s", a.Predictor, a.Version, a.SHA256[:12]))
+	ab, _ := json.MarshalIndent(a, "", " ")
+	rb, _ := json.MarshalIndent(a.Report, "", " ")
+	if err := os.WriteFile(base+".json", append(ab, '\n'), 0o640); err != nil {
+		return err
+	}
+	if err := os.WriteFile(base+".report.json", append(rb, '\n'), 0o640); err != nil {
+		return err
+	}
+	m := a.Report.Overall
+	fmt.Fprintf(stdout, "%s (%s): AUC %.3f (95%% CI %.3f-%.3f), Brier %.3f, calibration slope %.2f on %d rows\n",
+		a.Predictor, a.Kind, m.AUC, m.AUCCI[0], m.AUCCI[1], m.Brier, m.CalibrationSlope, m.N)
+	fmt.Fprintf(stdout, "wrote %s.json and %s.report.json\n", base, base)
+	return nil
 }

@@ -88,8 +88,16 @@ func CrossValidate(d Data, cfg CVConfig) (Report, []float64, error) {
 			}
 		}
 	}
-	rep := Report{Kind: cfg.Kind, Folds: cfg.Folds, Seed: cfg.Seed, Overall: Evaluate(d.Y, oof, cfg.Threshold, cfg.Seed),
-		Subgroups: map[string]map[string]Metrics{}, Calibration: calibrationCurve(d.Y, oof, 10)}
+	rep := EvaluateData(d, oof, cfg.Threshold, cfg.Seed)
+	rep.Kind, rep.Folds = cfg.Kind, cfg.Folds
+	return rep, oof, nil
+}
+
+// EvaluateData evaluates predictions p for the rows of d overall, per
+// subgroup and as a calibration curve.
+func EvaluateData(d Data, p []float64, threshold float64, seed uint64) Report {
+	rep := Report{Seed: seed, Overall: Evaluate(d.Y, p, threshold, seed),
+		Subgroups: map[string]map[string]Metrics{}, Calibration: calibrationCurve(d.Y, p, 10)}
 	groups := map[string]map[string][]int{}
 	for i, g := range d.Groups {
 		for name, label := range g {
@@ -104,12 +112,12 @@ func CrossValidate(d Data, cfg CVConfig) (Report, []float64, error) {
 		for label, idx := range byLabel {
 			sy, sp := make([]float64, len(idx)), make([]float64, len(idx))
 			for n, i := range idx {
-				sy[n], sp[n] = d.Y[i], oof[i]
+				sy[n], sp[n] = d.Y[i], p[i]
 			}
-			rep.Subgroups[name][label] = Evaluate(sy, sp, cfg.Threshold, cfg.Seed)
+			rep.Subgroups[name][label] = Evaluate(sy, sp, threshold, seed)
 		}
 	}
-	return rep, oof, nil
+	return rep
 }
 
 // calibrationCurve bins rows by predicted risk into equal-count bins.
