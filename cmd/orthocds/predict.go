@@ -120,14 +120,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if !ok {
 		return fmt.Errorf("train: unknown predictor %q", *id)
 	}
-	f, err := os.Open(*data)
+	d, sum, err := readCSV(def, *data)
 	if err != nil {
 		return err
-	}
-	defer f.Close()
-	d, sum, err := predictors.ReadCSV(def, f)
-	if err != nil {
-		return userError(err)
 	}
 	a, err := predictors.Train(def, d, predictors.TrainConfig{Kind: *kind, Version: *version, Date: time.Now().UTC().Format("2006-01-02"),
 		Seed: *seed, Folds: *folds, Lambda: *lambda, DataSHA256: sum, Synthetic: *synthetic,
@@ -191,14 +186,9 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", *modelPath, err)
 	}
-	f, err := os.Open(*data)
+	d, sum, err := readCSV(def, *data)
 	if err != nil {
 		return err
-	}
-	defer f.Close()
-	d, sum, err := predictors.ReadCSV(def, f)
-	if err != nil {
-		return userError(err)
 	}
 	a, err := predictors.Import(def, e, d, predictors.TrainConfig{Version: *version, Date: time.Now().UTC().Format("2006-01-02"),
 		Seed: 1, DataSHA256: sum, Synthetic: *synthetic,
@@ -227,4 +217,18 @@ func writeArtefact(stdout io.Writer, dir string, a *model.Artefact) error {
 		a.Predictor, a.Kind, m.AUC, m.AUCCI[0], m.AUCCI[1], m.Brier, m.CalibrationSlope, m.N)
 	fmt.Fprintf(stdout, "wrote %s.json and %s.report.json\n", base, base)
 	return nil
+}
+
+// readCSV reads a training or validation file for def.
+func readCSV(def predictors.Definition, path string) (model.Data, string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return model.Data{}, "", err
+	}
+	defer f.Close()
+	d, sum, err := predictors.ReadCSV(def, f)
+	if err != nil {
+		return model.Data{}, "", userError(err)
+	}
+	return d, sum, nil
 }
