@@ -72,6 +72,6 @@ var glossary = map[string][]string{
 var genericConcepts = map[string]bool{
 	"treatment": true, "diagnosis": true, "risk": true, "surgery": true, "screening": true,
 	"prophylaxis": true, "men": true, "women": true, "fracture": true, "exercise": true,
-	"bleeding": true, "anterior": true, "posterior": true, "rehab": true, "calcium": true,
+	"bleeding": true, "anterior": true, "posterior": true, "rehab": true,
 	"hip": true, "knee": true, "falls": true,
 }

@@ -70,3 +70,33 @@ func Rank(got []string, gold []string) int {
 	}
 	return 0
 }
+
+// OutOfScopeItem is a question the corpus does not answer: the right
+// outcome is to abstain.
+type OutOfScopeItem struct {
+	ID       string `json:"id"`
+	Lang     string `json:"lang"`
+	Question string `json:"question"`
+}
+
+// LoadOutOfScope reads a JSONL out-of-scope set.
+func LoadOutOfScope(fsys fs.FS, name string) ([]OutOfScopeItem, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []OutOfScopeItem
+	sc := bufio.NewScanner(f)
+	for line := 1; sc.Scan(); line++ {
+		if strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		var it OutOfScopeItem
+		if err := json.Unmarshal(sc.Bytes(), &it); err != nil || it.Question == "" {
+			return nil, fmt.Errorf("%s:%d: not an out-of-scope item", name, line)
+		}
+		out = append(out, it)
+	}
+	return out, sc.Err()
+}

@@ -107,3 +107,24 @@ func TestSupersedes(t *testing.T) {
 		t.Error("the current entry is marked superseded")
 	}
 }
+
+func TestStats(t *testing.T) {
+	c, err := Load(Embedded())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.Stats()
+	var sum int
+	for _, n := range s.ByDomain {
+		sum += n
+	}
+	if sum != s.Entries || s.ByLang["en"] != s.Entries || s.ByLang["zh"] != s.Entries {
+		t.Errorf("stats do not add up: %+v", s)
+	}
+	if len(s.Missing) != 0 {
+		t.Errorf("entries missing fields: %v", s.Missing)
+	}
+	if s.BySource["ACCP 2012"] != 5 {
+		t.Errorf("ACCP 2012 entries: %d", s.BySource["ACCP 2012"])
+	}
+}

@@ -12,7 +12,7 @@ import (
 
 func runGuidelines(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("guidelines: give validate [DIR] or list")
+		return errors.New("guidelines: give validate [DIR], stats [DIR] or list [DIR]")
 	}
 	var fsys fs.FS = guidelines.Embedded()
 	where := "the shipped corpus"
@@ -30,6 +30,9 @@ func runGuidelines(args []string, stdout, stderr io.Writer) error {
 			sources[e.File] = true
 		}
 		fmt.Fprintf(stdout, "%s: %d entries in %d files, all valid\n", where, len(c.Entries), len(sources))
+		return nil
+	case "stats":
+		c.Stats().Print(stdout)
 		return nil
 	case "list":
 		for _, e := range c.Entries {

@@ -43,6 +43,7 @@ commands:
   ask QUESTION              answer with citations
   ingest PATH...            index Markdown, HTML, PDF or text files and directories
   guidelines validate [DIR] validate guideline YAML files (default: the shipped corpus)
+  guidelines stats [DIR]    entries per domain, source, language and grade; missing fields
   guidelines list           list the shipped guideline entries
   predict --predictor ID    score rows given as JSON on stdin or in a file
   train --predictor ID --data FILE.csv
