@@ -41,6 +41,11 @@ func New() (*Analyzer, error) {
 		for _, w := range words {
 			// A phrase maps to its concept only when all its terms occur in order.
 			a.concepts[strings.Join(a.Terms(w), " ")] = id
+			// A Chinese phrase is also one word of the lexicon, which the
+			// segmenter emits whole besides its parts.
+			if hasHan(w) {
+				a.concepts[strings.ToLower(norm.NFKC.String(w))] = id
+			}
 		}
 	}
 	return a, nil

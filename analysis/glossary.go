@@ -1,5 +1,12 @@
 package analysis
 
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+)
+
 // glossary ties Chinese and English names of the same clinical idea to one
 // concept feature, so that a question in one language finds a hospital
 // document written only in the other. Guideline entries carry both languages
@@ -65,6 +72,10 @@ var glossary = map[string][]string{
 	"diagnosis":      {"diagnosis", "诊断"},
 	"screening":      {"screening", "筛查"},
 	"risk":           {"risk", "风险"},
+	"fls":            {"fracture liaison", "骨折联络", "骨折联络服务"},
+	"turnover":       {"bone turnover marker", "p1np", "ctx", "骨转换标志物"},
+	"zscore":         {"z-score", "z score", "Z值"},
+	"myelopathy":     {"myelopathy", "脊髓病", "颈椎病"},
 }
 
 // genericConcepts are too broad to show that a question is about the
@@ -73,5 +84,30 @@ var genericConcepts = map[string]bool{
 	"treatment": true, "diagnosis": true, "risk": true, "surgery": true, "screening": true,
 	"prophylaxis": true, "men": true, "women": true, "fracture": true, "exercise": true,
 	"bleeding": true, "anterior": true, "posterior": true, "rehab": true,
-	"hip": true, "knee": true, "falls": true,
+	"hip": true, "knee": true,
+}
+
+// Fingerprint identifies the lexicon, stop words and glossary: anything
+// that changes the terms or concepts of a text changes it, so an index built
+// with other vocabulary can be recognised and refused.
+func Fingerprint() string {
+	h := sha256.New()
+	ids := make([]string, 0, len(glossary))
+	for id := range glossary {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		fmt.Fprintf(h, "g %s %q %v\n", id, glossary[id], genericConcepts[id])
+	}
+	fmt.Fprintf(h, "w %q\n", domainWords)
+	for _, m := range []map[string]bool{enStop, zhStop} {
+		words := make([]string, 0, len(m))
+		for w := range m {
+			words = append(words, w)
+		}
+		sort.Strings(words)
+		fmt.Fprintf(h, "s %q\n", words)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
 }

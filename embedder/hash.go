@@ -13,9 +13,11 @@ import (
 	"github.com/orthocds/orthocds/rag"
 )
 
-// HashModelName names the built-in embedder's vector space. Change it when
-// the features change, so that old indexes are refused rather than misread.
-const HashModelName = "orthocds-hash-v2"
+// HashModelPrefix names the built-in embedder's vector space. Change it
+// when the feature code or weights change; vocabulary changes are caught by
+// the analysis fingerprint appended to it. Either way an index built with
+// other vectors is refused rather than misread.
+const HashModelPrefix = "orthocds-hash-v3"
 
 // HashDim is the built-in embedder's dimension.
 const HashDim = 512
@@ -46,7 +48,9 @@ func NewHash(a *analysis.Analyzer) *Hash {
 }
 
 // Model reports the name and dimension recorded with an index.
-func (h *Hash) Model() rag.ModelInfo { return rag.ModelInfo{Name: HashModelName, Dim: HashDim} }
+func (h *Hash) Model() rag.ModelInfo {
+	return rag.ModelInfo{Name: HashModelPrefix + "-" + analysis.Fingerprint(), Dim: HashDim}
+}
 
 // Embed embeds each text. It never fails; the error is for the interface.
 func (h *Hash) Embed(_ context.Context, texts []string) ([][]float32, error) {

@@ -20,7 +20,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/orthocds/orthocds/answer"
-	"github.com/orthocds/orthocds/embedder"
 	"github.com/orthocds/orthocds/internal/corpustest"
 	"github.com/orthocds/orthocds/llm"
 	"github.com/orthocds/orthocds/llm/ollamareplay"
@@ -91,7 +90,7 @@ func TestSearchBatch(t *testing.T) {
 	if top := sr.Results[0].Hits[0]; !slices.Contains([]string{"endo-2019-denosumab-no-stop", "ects-2017-denosumab-rebound", "ects-2017-denosumab-transition"}, top.DocID) || top.Citation.Body == "" {
 		t.Errorf("Chinese query top hit %s with source %q", top.DocID, top.Citation.Body)
 	}
-	if sr.Model.Name != embedder.HashModelName {
+	if sr.Model != setup(t).Embedder.Model() {
 		t.Errorf("model %q", sr.Model.Name)
 	}
 }
