@@ -38,7 +38,7 @@ var glossary = map[string][]string{
 	"osta":           {"osta"},
 	"falls":          {"falls", "fall", "跌倒"},
 	"exercise":       {"exercise", "运动", "锻炼"},
-	"vte":            {"venous thromboembolism", "vte", "静脉血栓栓塞"},
+	"vte":            {"venous thromboembolism", "vte", "静脉血栓栓塞", "thromboprophylaxis", "thrombosis", "血栓"},
 	"dvt":            {"deep vein thrombosis", "dvt", "深静脉血栓"},
 	"pe":             {"pulmonary embolism", "肺栓塞"},
 	"prophylaxis":    {"prophylaxis", "prevention", "预防"},
