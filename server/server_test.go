@@ -228,8 +228,14 @@ func TestGuidelinesAndCalculators(t *testing.T) {
 		json.NewDecoder(resp.Body).Decode(&m)
 		return resp.StatusCode, m
 	}
-	if code, m := get("/v1/guidelines?domain=vte&source=ACCP"); code != 200 || m["count"].(float64) != 5 {
-		t.Errorf("ACCP VTE entries: %d %v", code, m["count"])
+	var accpVTE float64
+	for _, e := range setup(t).Corpus.Entries {
+		if e.Source.Key == "ACCP" && e.Domain == "vte" {
+			accpVTE++
+		}
+	}
+	if code, m := get("/v1/guidelines?domain=vte&source=ACCP"); code != 200 || accpVTE == 0 || m["count"].(float64) != accpVTE {
+		t.Errorf("ACCP VTE entries: %d %v, want %v", code, m["count"], accpVTE)
 	}
 	if code, m := get("/v1/guidelines/accp-2012-tha-tka-agents"); code != 200 || m["grade"].(map[string]any)["evidence"] != "B" {
 		t.Errorf("entry: %d %v", code, m["grade"])
