@@ -40,7 +40,7 @@ func New() (*Analyzer, error) {
 	for id, words := range glossary {
 		for _, w := range words {
 			// A phrase maps to its concept only when all its terms occur in order.
-			a.concepts[strings.Join(a.Terms(w), " ")] = id
+			a.concepts[strings.Join(a.Words(w), " ")] = id
 			// A Chinese phrase is also one word of the lexicon, which the
 			// segmenter emits whole besides its parts.
 			if hasHan(w) {
@@ -70,7 +70,7 @@ func (a *Analyzer) Concepts(terms []string) map[string]int {
 // no particular order.
 func (a *Analyzer) DomainConcepts(text string) []string {
 	var out []string
-	for id := range a.Concepts(a.Terms(text)) {
+	for id := range a.Concepts(a.Words(text)) {
 		if !genericConcepts[id] {
 			out = append(out, id)
 		}
@@ -92,8 +92,25 @@ func Shared() (*Analyzer, error) {
 	return shared, sharedErr
 }
 
-// Terms returns the index terms of text, in order, repeats kept.
+// Terms returns the index terms of text, in order, repeats kept: the
+// words, then each Chinese character on its own. Single characters let a
+// query word such as 钙 match text the segmenter cut differently (元素钙);
+// BM25's inverse document frequency keeps common characters cheap.
 func (a *Analyzer) Terms(text string) []string {
+	words := a.Words(text)
+	for _, run := range HanRuns(strings.ToLower(text)) {
+		for _, r := range run {
+			if c := string(r); !zhStop[c] {
+				words = append(words, c)
+			}
+		}
+	}
+	return words
+}
+
+// Words returns the segmented and stemmed words of text, without the
+// single characters Terms adds: the embedder and concept matching use these.
+func (a *Analyzer) Words(text string) []string {
 	text = strings.ToLower(norm.NFKC.String(text))
 	var out []string
 	for _, tok := range a.seg.CutSearch(text, true) {

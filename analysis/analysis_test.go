@@ -6,7 +6,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func TestTerms(t *testing.T) {
+func TestWordsAndTerms(t *testing.T) {
 	a, err := Shared()
 	if err != nil {
 		t.Fatal(err)
@@ -20,10 +20,27 @@ func TestTerms(t *testing.T) {
 		{"ＤＸＡ　T-score", []string{"dxa", "score"}},
 	}
 	for _, tt := range tests {
-		if diff := cmp.Diff(tt.want, a.Terms(tt.in)); diff != "" {
-			t.Errorf("Terms(%q) (-want +got):\n%s", tt.in, diff)
+		if diff := cmp.Diff(tt.want, a.Words(tt.in)); diff != "" {
+			t.Errorf("Words(%q) (-want +got):\n%s", tt.in, diff)
 		}
 	}
+	// Terms adds each Chinese character, so 钙 matches text cut as 元素钙;
+	// Words does not.
+	if terms := a.Terms("补充元素钙"); !contains(terms, "钙") || !contains(terms, "素") {
+		t.Errorf("Terms(补充元素钙) = %v, want the single characters too", terms)
+	}
+	if words := a.Words("补充元素钙"); contains(words, "素") {
+		t.Errorf("Words(补充元素钙) = %v, want no single characters", words)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 func TestDetectLang(t *testing.T) {

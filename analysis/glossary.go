@@ -87,11 +87,17 @@ var genericConcepts = map[string]bool{
 	"hip": true, "knee": true,
 }
 
-// Fingerprint identifies the lexicon, stop words and glossary: anything
-// that changes the terms or concepts of a text changes it, so an index built
-// with other vocabulary can be recognised and refused.
+// analysisVersion changes whenever the code that turns text into terms
+// changes (the vocabulary is hashed by Fingerprint itself). Version 2 adds
+// single Chinese characters to the lexical terms.
+const analysisVersion = 2
+
+// Fingerprint identifies the analysis code version, lexicon, stop words and
+// glossary: anything that changes the terms or concepts of a text changes
+// it, so an index built with other analysis can be recognised and refused.
 func Fingerprint() string {
 	h := sha256.New()
+	fmt.Fprintf(h, "v %d\n", analysisVersion)
 	ids := make([]string, 0, len(glossary))
 	for id := range glossary {
 		ids = append(ids, id)

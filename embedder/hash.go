@@ -63,7 +63,7 @@ func (h *Hash) Embed(_ context.Context, texts []string) ([][]float32, error) {
 
 func (h *Hash) vector(text string) []float32 {
 	counts := map[string]float64{}
-	terms := h.a.Terms(text)
+	terms := h.a.Words(text)
 	for _, t := range terms {
 		counts["w:"+t] += wTerm
 		if !isLatin(t) {
