@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/orthocds/orthocds"
@@ -163,6 +164,19 @@ func (f Feature) acceptedUnits() string {
 	}
 	sort.Strings(names[1:])
 	return strings.Join(names, ", ")
+}
+
+// DefaultLabel is the default of an optional input as a user would write it.
+func (f Feature) DefaultLabel() string {
+	switch f.Type {
+	case Bool:
+		return strconv.FormatBool(f.Default == 1)
+	case Category:
+		if i := int(f.Default); i >= 0 && i < len(f.Levels) {
+			return f.Levels[i]
+		}
+	}
+	return strconv.FormatFloat(f.Default, 'g', -1, 64) + " " + f.Unit
 }
 
 // Names lists the feature names in model order.

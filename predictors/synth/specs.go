@@ -29,7 +29,7 @@ var Specs = map[string]Spec{
 			"procedure":             levels(0.5, 0.5),
 		},
 		Effects: []Effect{
-			{"intravertebral_cleft", "flag", 1, math.Log(5.215), "intravertebral cleft OR 5.215 (160 patients / 167 vertebrae, per CLINICAL_FACTS)"},
+			{"intravertebral_cleft", "flag", 1, math.Log(5.215), "intravertebral cleft OR 5.215 (160 patients / 167 vertebrae; full citation not available to the project)"},
 			{"basivertebral_foramen", "flag", 1, math.Log(3.357), "basivertebral foramen OR 3.357 (same study)"},
 			{"cortical_defect", "flag", 1, math.Log(3.115), "cortical defect OR 3.115 (PKP, 517 patients)"},
 			{"bmd_g_cm2", "at-most", 0.67, math.Log(5.605), "low BMD OR 5.605 (PKP, 517 patients), with low BMD taken as <= 0.67 g/cm2 (Han 2023 cut-off)"},
