@@ -30,7 +30,7 @@ var glossary = map[string][]string{
 	"romosozumab":    {"romosozumab", "罗莫佐单抗"},
 	"raloxifene":     {"raloxifene", "雷洛昔芬"},
 	"calcitonin":     {"calcitonin", "降钙素"},
-	"vitamind":       {"vitamin d", "维生素D"},
+	"vitamind":       {"vitamin d", "维生素D", "25(oh)d", "25-hydroxyvitamin d", "25羟维生素D"},
 	"calcium":        {"calcium", "钙剂", "钙"},
 	"holiday":        {"drug holiday", "药物假期"},
 	"glucocorticoid": {"glucocorticoid", "corticosteroid", "糖皮质激素", "激素"},
@@ -76,6 +76,11 @@ var glossary = map[string][]string{
 	"turnover":       {"bone turnover marker", "p1np", "ctx", "骨转换标志物"},
 	"zscore":         {"z-score", "z score", "Z值"},
 	"myelopathy":     {"myelopathy", "脊髓病", "颈椎病"},
+	"veryhigh":       {"very high risk", "very high fracture risk", "极高风险", "极高危"},
+	"hrt":            {"hormone therapy", "hormone replacement", "menopausal hormone therapy", "绝经激素治疗", "激素替代治疗"},
+	// Guideline bodies: a question naming one is about the corpus. NICE and
+	// ASH are left out because they are also ordinary English words.
+	"guideline": {"nogg", "bhof", "aace", "iof", "accp", "aaos", "cirse", "ects", "csobmr"},
 }
 
 // genericConcepts are too broad to show that a question is about the
