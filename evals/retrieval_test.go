@@ -9,8 +9,9 @@ import (
 )
 
 // TestStarterRetrieval holds retrieval quality on the starter question set
-// with the built-in embedder and hybrid search over the shipped corpus.
-// Measured when written: hit@1 18/22, hit@5 22/22.
+// with the built-in embedder and hybrid search over the shipped corpus,
+// printing hit@1 and hit@5 overall and per language. Measured last on 206
+// questions: hit@1 0.72, hit@5 0.94 (zh 0.92, en 0.95).
 func TestStarterRetrieval(t *testing.T) {
 	items, err := LoadRetrieval(Data(), "retrieval-starter.jsonl")
 	if err != nil {
@@ -53,9 +54,11 @@ func TestStarterRetrieval(t *testing.T) {
 	for _, k := range []string{"all", "zh", "en"} {
 		c := per[k]
 		h1, h5 := float64(c.hit1)/float64(c.n), float64(c.hit5)/float64(c.n)
-		t.Logf("%-3s n=%d hit@1=%.2f hit@5=%.2f", k, c.n, h1, h5)
-		if h5 < 0.9 || h1 < 0.7 {
-			t.Errorf("%s: hit@1 %.2f (bound 0.70), hit@5 %.2f (bound 0.90)", k, h1, h5)
+		t.Logf("%-3s n=%d hit@1=%.3f hit@5=%.3f", k, c.n, h1, h5)
+		// hit@5 >= 0.85 per language is the bound the knowledge-base issue
+		// sets; hit@1 >= 0.60 guards against regressions.
+		if h5 < 0.85 || h1 < 0.6 {
+			t.Errorf("%s: hit@1 %.3f (bound 0.60), hit@5 %.3f (bound 0.85)", k, h1, h5)
 		}
 	}
 }
