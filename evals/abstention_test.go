@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/orthocds/orthocds/answer"
-	"github.com/orthocds/orthocds/internal/corpustest"
 )
 
 // TestAbstention holds the answer service's abstention on the bundled sets:
@@ -21,11 +20,7 @@ func TestAbstention(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := corpustest.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Store.Close()
+	f := corpus(t)
 	svc := answer.New(f.Retriever, f.Analyzer, nil, nil, answer.DefaultConfig)
 	ask := func(q string) bool {
 		a, err := svc.Ask(context.Background(), answer.Request{Question: q}, nil)

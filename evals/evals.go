@@ -36,23 +36,26 @@ type RetrievalItem struct {
 // LoadRetrieval reads a JSONL retrieval set, naming the line of any bad
 // record.
 func LoadRetrieval(fsys fs.FS, name string) ([]RetrievalItem, error) {
+	return loadJSONL(fsys, name, func(it RetrievalItem) bool { return it.Question != "" && len(it.Gold) > 0 })
+}
+
+// loadJSONL reads one record a line, skipping blank lines; valid says
+// whether a decoded record has what the set needs.
+func loadJSONL[T any](fsys fs.FS, name string, valid func(T) bool) ([]T, error) {
 	f, err := fsys.Open(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var out []RetrievalItem
+	var out []T
 	sc := bufio.NewScanner(f)
 	for line := 1; sc.Scan(); line++ {
 		if strings.TrimSpace(sc.Text()) == "" {
 			continue
 		}
-		var it RetrievalItem
-		if err := json.Unmarshal(sc.Bytes(), &it); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", name, line, err)
-		}
-		if it.Question == "" || len(it.Gold) == 0 {
-			return nil, fmt.Errorf("%s:%d: question and gold are required", name, line)
+		var it T
+		if err := json.Unmarshal(sc.Bytes(), &it); err != nil || !valid(it) {
+			return nil, fmt.Errorf("%s:%d: not a valid record", name, line)
 		}
 		out = append(out, it)
 	}
@@ -81,22 +84,5 @@ type OutOfScopeItem struct {
 
 // LoadOutOfScope reads a JSONL out-of-scope set.
 func LoadOutOfScope(fsys fs.FS, name string) ([]OutOfScopeItem, error) {
-	f, err := fsys.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []OutOfScopeItem
-	sc := bufio.NewScanner(f)
-	for line := 1; sc.Scan(); line++ {
-		if strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
-		var it OutOfScopeItem
-		if err := json.Unmarshal(sc.Bytes(), &it); err != nil || it.Question == "" {
-			return nil, fmt.Errorf("%s:%d: not an out-of-scope item", name, line)
-		}
-		out = append(out, it)
-	}
-	return out, sc.Err()
+	return loadJSONL(fsys, name, func(it OutOfScopeItem) bool { return it.Question != "" })
 }

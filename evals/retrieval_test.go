@@ -17,11 +17,7 @@ func TestStarterRetrieval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := corpustest.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Store.Close()
+	f := corpus(t)
 	qs := make([]rag.Query, len(items))
 	for i, it := range items {
 		qs[i] = rag.Query{Text: it.Question, K: 5}
@@ -61,4 +57,15 @@ func TestStarterRetrieval(t *testing.T) {
 			t.Errorf("%s: hit@1 %.3f (bound 0.60), hit@5 %.3f (bound 0.85)", k, h1, h5)
 		}
 	}
+}
+
+// corpus indexes the shipped guidelines for one test.
+func corpus(t *testing.T) *corpustest.Fixture {
+	t.Helper()
+	f, err := corpustest.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Store.Close() })
+	return f
 }
