@@ -6,6 +6,8 @@
 package analysis
 
 import (
+	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"unicode"
@@ -39,7 +41,15 @@ func New() (*Analyzer, error) {
 	a.concepts = map[string]string{}
 	for id, words := range glossary {
 		for _, w := range words {
-			// A phrase maps to its concept only when all its terms occur in order.
+			// A phrase maps to its concept only when all its terms occur in
+			// order. Analysis drops one-letter words, so a phrase with one
+			// ("x-ray") would match far too much; refuse it at start-up.
+			normalised := joinCompounds(strings.ToLower(w))
+			for _, f := range strings.FieldsFunc(normalised, func(r rune) bool { return !isWordRune(r) }) {
+				if len(f) == 1 && !unicode.IsDigit(rune(f[0])) && !hasHan(f) {
+					return nil, fmt.Errorf("analysis: glossary phrase %q of concept %s has the one-letter word %q, which analysis drops", w, id, f)
+				}
+			}
 			a.concepts[strings.Join(a.Words(w), " ")] = id
 			// A Chinese phrase is also one word of the lexicon, which the
 			// segmenter emits whole besides its parts.
@@ -78,6 +88,28 @@ func (a *Analyzer) DomainConcepts(text string) []string {
 	return out
 }
 
+// compounds join clinical terms that contain a one-letter word, which
+// analysis would otherwise drop: "T-score" would match any "score" and
+// "vitamin D" any "vitamin".
+var compounds = []struct {
+	re   *regexp.Regexp
+	with string
+}{
+	{regexp.MustCompile(`\b([tz])[- ]?scores?\b`), "${1}score"},
+	{regexp.MustCompile(`\b25\s*\(?\s*oh\s*\)?\s*d\d?\b`), "25ohd"},
+	{regexp.MustCompile(`\b25-hydroxyvitamin[- ]?d\d?\b`), "25ohd"},
+	{regexp.MustCompile(`\bvitamin[- ]?d\d?\b`), "vitamind"},
+	{regexp.MustCompile(`\bx[- ]?rays?\b`), "xray"},
+}
+
+// joinCompounds rewrites lower-case text so compounds are single words.
+func joinCompounds(text string) string {
+	for _, c := range compounds {
+		text = c.re.ReplaceAllString(text, c.with)
+	}
+	return text
+}
+
 var (
 	shared     *Analyzer
 	sharedErr  error
@@ -112,6 +144,7 @@ func (a *Analyzer) Terms(text string) []string {
 // single characters Terms adds: the embedder and concept matching use these.
 func (a *Analyzer) Words(text string) []string {
 	text = strings.ToLower(norm.NFKC.String(text))
+	text = joinCompounds(text)
 	var out []string
 	for _, tok := range a.seg.CutSearch(text, true) {
 		tok = strings.TrimFunc(tok, func(r rune) bool { return !isWordRune(r) })

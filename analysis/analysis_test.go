@@ -17,7 +17,9 @@ func TestWordsAndTerms(t *testing.T) {
 	}{
 		{"Stopping denosumab without a follow-on drug", []string{"stop", "denosumab", "without", "follow", "drug"}},
 		{"地舒单抗停药", []string{"单抗", "地舒单抗", "停药"}},
-		{"ＤＸＡ　T-score", []string{"dxa", "score"}},
+		{"ＤＸＡ　T-score", []string{"dxa", "tscore"}},
+		{"Z scores and the Caprini score", []string{"zscore", "caprini", "score"}},
+		{"Vitamin D3 and 25(OH)D, not vitamin B12", []string{"vitamind", "25ohd", "vitamin", "b12"}},
 	}
 	for _, tt := range tests {
 		if diff := cmp.Diff(tt.want, a.Words(tt.in)); diff != "" {

@@ -15,7 +15,7 @@ var glossary = map[string][]string{
 	"osteoporosis":   {"osteoporosis", "osteoporotic", "骨质疏松", "骨质疏松症"},
 	"osteopenia":     {"osteopenia", "low bone mass", "骨量减少", "低骨量"},
 	"bmd":            {"bone mineral density", "bone density", "bmd", "骨密度"},
-	"dxa":            {"dxa", "dual-energy x-ray absorptiometry", "双能X线"},
+	"dxa":            {"dxa", "absorptiometry", "双能X线"},
 	"tscore":         {"t-score", "t score", "T值"},
 	"fracture":       {"fracture", "骨折"},
 	"fragility":      {"fragility fracture", "脆性骨折"},
@@ -57,7 +57,7 @@ var glossary = map[string][]string{
 	"cement":         {"cement", "骨水泥"},
 	"leakage":        {"leakage", "leak", "渗漏"},
 	"compression":    {"compression fracture", "压缩性骨折"},
-	"dcm":            {"cervical myelopathy", "dcm", "脊髓型颈椎病", "cord compression", "颈髓受压", "脊髓受压", "mjoa"},
+	"dcm":            {"cervical myelopathy", "dcm", "脊髓型颈椎病", "cord compression", "颈髓受压", "脊髓受压", "mjoa", "opll", "ossification of the posterior longitudinal ligament", "后纵韧带骨化", "K线"},
 	"laminoplasty":   {"laminoplasty", "椎板成形术"},
 	"axialpain":      {"axial pain", "axial neck pain", "轴性痛", "轴性症状"},
 	"neckpain":       {"neck pain", "颈痛"},
@@ -95,8 +95,9 @@ var genericConcepts = map[string]bool{
 
 // analysisVersion changes whenever the code that turns text into terms
 // changes (the vocabulary is hashed by Fingerprint itself). Version 2 adds
-// single Chinese characters to the lexical terms.
-const analysisVersion = 2
+// single Chinese characters to the lexical terms; version 3 keeps T- and
+// Z-scores as single terms.
+const analysisVersion = 3
 
 // Fingerprint identifies the analysis code version, lexicon, stop words and
 // glossary: anything that changes the terms or concepts of a text changes
