@@ -52,6 +52,13 @@ func (h *Hash) Model() rag.ModelInfo {
 	return rag.ModelInfo{Name: HashModelPrefix + "-" + analysis.Fingerprint(), Dim: HashDim}
 }
 
+// DenseWeight is how much the built-in embedder's ranking counts in fusion
+// against the lexical ranking. Measured on the 240-question retrieval set:
+// 1.0 gave hit@1 0.70, 0.5 gave 0.74, 0.2 gave 0.79 with the best hit@5
+// among weights that keep the dense ranking (0.94); hashed features add
+// little over BM25 except as a tie-breaker and for concept matches.
+func (h *Hash) DenseWeight() float64 { return 0.2 }
+
 // Embed embeds each text. It never fails; the error is for the interface.
 func (h *Hash) Embed(_ context.Context, texts []string) ([][]float32, error) {
 	out := make([][]float32, len(texts))

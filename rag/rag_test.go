@@ -18,7 +18,7 @@ func sc(ids ...string) []Scored {
 
 func TestFuse(t *testing.T) {
 	// b is second in both rankings and beats a and c, each first in one only.
-	got := Fuse(Candidates{Dense: sc("a", "b", "d"), Lexical: sc("c", "b")}, 3)
+	got := Fuse(Candidates{Dense: sc("a", "b", "d"), Lexical: sc("c", "b")}, 3, 1)
 	var ids []string
 	for _, h := range got {
 		ids = append(ids, h.ID)
@@ -28,6 +28,14 @@ func TestFuse(t *testing.T) {
 	}
 	if b := got[0]; b.DenseRank != 2 || b.LexicalRank != 2 || b.Score != 2.0/62 {
 		t.Errorf("b: ranks %d/%d score %v", b.DenseRank, b.LexicalRank, b.Score)
+	}
+	// Each ranking's first place alone: equal weights tie (broken by ID),
+	// a down-weighted dense ranking lets the lexical first place win.
+	if got = Fuse(Candidates{Dense: sc("a"), Lexical: sc("c")}, 1, 1); got[0].ID != "a" {
+		t.Errorf("equal fusion put %s first, want a", got[0].ID)
+	}
+	if got = Fuse(Candidates{Dense: sc("a"), Lexical: sc("c")}, 1, 0.2); got[0].ID != "c" {
+		t.Errorf("weighted fusion put %s first, want c", got[0].ID)
 	}
 }
 

@@ -39,15 +39,26 @@ type Hit struct {
 
 // Retriever runs batched hybrid search.
 type Retriever struct {
-	store    Store
-	embedder Embedder
-	analyzer Analyzer
+	store       Store
+	embedder    Embedder
+	analyzer    Analyzer
+	denseWeight float64
+}
+
+// DenseWeighter is an Embedder that says how much its ranking should count
+// in fusion relative to the lexical ranking (1 when not implemented).
+type DenseWeighter interface {
+	DenseWeight() float64
 }
 
 // NewRetriever returns a Retriever over store, embedding with e and
 // analysing query text with a.
 func NewRetriever(store Store, e Embedder, a Analyzer) *Retriever {
-	return &Retriever{store: store, embedder: e, analyzer: a}
+	r := &Retriever{store: store, embedder: e, analyzer: a, denseWeight: 1}
+	if w, ok := e.(DenseWeighter); ok {
+		r.denseWeight = w.DenseWeight()
+	}
+	return r
 }
 
 // Model is the embedding model queries are embedded with.
@@ -120,14 +131,15 @@ func (r *Retriever) Search(ctx context.Context, qs []Query) ([][]Hit, error) {
 	}
 	out := make([][]Hit, len(qs))
 	for i, c := range cands {
-		out[i] = Fuse(c, qs[i].K)
+		out[i] = Fuse(c, qs[i].K, r.denseWeight)
 	}
 	return out, nil
 }
 
-// Fuse merges a query's dense and lexical rankings by reciprocal rank
-// fusion and keeps the best k.
-func Fuse(c Candidates, k int) []Hit {
+// Fuse merges a query's dense and lexical rankings by weighted reciprocal
+// rank fusion (the dense ranking counts denseWeight times the lexical one)
+// and keeps the best k.
+func Fuse(c Candidates, k int, denseWeight float64) []Hit {
 	byID := make(map[string]*Hit, len(c.Dense)+len(c.Lexical))
 	var order []*Hit
 	get := func(s Scored) *Hit {
@@ -142,7 +154,7 @@ func Fuse(c Candidates, k int) []Hit {
 	for i, s := range c.Dense {
 		h := get(s)
 		h.DenseRank, h.Cosine = i+1, s.Score
-		h.Score += 1.0 / float64(rrfK+i+1)
+		h.Score += denseWeight / float64(rrfK+i+1)
 	}
 	for i, s := range c.Lexical {
 		h := get(s)
