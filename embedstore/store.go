@@ -232,6 +232,26 @@ func (s *Store) Stats(context.Context) (rag.Stats, error) {
 	return st, nil
 }
 
+// Reset empties the log and forgets the model. The empty log is synced
+// before the model file goes, so a crash leaves either the old index or an
+// empty one.
+func (s *Store) Reset(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.log.Truncate(0); err != nil {
+		return err
+	}
+	if err := s.log.Sync(); err != nil {
+		return err
+	}
+	if err := os.Remove(filepath.Join(s.dir, metaName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	s.size, s.model = 0, rag.ModelInfo{}
+	s.docs, s.bySrc, s.rows = map[string]*rag.Document{}, map[string]string{}, newRows()
+	return nil
+}
+
 // Ping reports whether the log is open.
 func (s *Store) Ping(context.Context) error {
 	s.mu.RLock()

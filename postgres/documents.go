@@ -59,6 +59,30 @@ func (db *DB) Init(ctx context.Context, model rag.ModelInfo) (err error) {
 	return err
 }
 
+// Reset removes every document and the model binding in one transaction:
+// the embedding column loses its dimension and index, as after migration.
+func (db *DB) Reset(ctx context.Context) (err error) {
+	defer wrap(&err, "DB.Reset")
+	err = db.Transact(ctx, func(tx pgx.Tx) error {
+		for _, s := range []string{
+			"SELECT pg_advisory_xact_lock(hashtext('orthocds.index_meta'))",
+			"TRUNCATE documents, chunks",
+			"DELETE FROM index_meta",
+			"DROP INDEX IF EXISTS chunks_embedding_idx",
+			"ALTER TABLE chunks ALTER COLUMN embedding TYPE vector",
+		} {
+			if _, err := tx.Exec(ctx, s); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		db.model = rag.ModelInfo{}
+	}
+	return err
+}
+
 var chunkColumns = []string{"id", "doc_id", "ord", "kind", "langs", "title", "heading_path", "page",
 	"body", "topics", "year", "source_key", "superseded", "citation", "terms", "embedding"}
 

@@ -177,6 +177,9 @@ type Store interface {
 	Search(ctx context.Context, queries []StoreQuery) ([]Candidates, error)
 	// Stats counts documents and chunks.
 	Stats(ctx context.Context) (Stats, error)
+	// Reset removes every document and the model binding, in one
+	// transaction, so that the store can be bound to another model.
+	Reset(ctx context.Context) error
 	// Ping reports whether the store can serve.
 	Ping(ctx context.Context) error
 	Close() error

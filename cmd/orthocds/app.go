@@ -60,7 +60,7 @@ func open(ctx context.Context, cfg Config, stderr io.Writer) (_ *app, err error)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.store.Init(ctx, a.embedder.Model()); err != nil {
+	if err := bind(ctx, a.store, a.embedder.Model(), stderr); err != nil {
 		return nil, err
 	}
 	a.indexer = rag.NewIndexer(a.store, a.embedder, a.analyzer)
@@ -79,6 +79,29 @@ func open(ctx context.Context, cfg Config, stderr io.Writer) (_ *app, err error)
 }
 
 func (a *app) Close() error { return a.store.Close() }
+
+// bind binds the store to the embedder's model. An index built with another
+// model that holds only the shipped guidelines (which are indexed again on
+// every start) is rebuilt; one that holds hospital documents is refused,
+// since their files may no longer be at hand.
+func bind(ctx context.Context, st rag.Store, model rag.ModelInfo, stderr io.Writer) error {
+	err := st.Init(ctx, model)
+	if orthocds.ErrorCode(err) != orthocds.ECONFLICT {
+		return err
+	}
+	docs, herr := st.DocumentHashes(ctx, rag.KindDocument)
+	if herr != nil {
+		return herr
+	}
+	if len(docs) > 0 {
+		return fmt.Errorf("%w; the index holds %d hospital documents: ingest them again into a new --data directory or database with the new model", err, len(docs))
+	}
+	fmt.Fprintf(stderr, "orthocds: the index was built with another embedding model and holds only the shipped guidelines; rebuilding it for %s\n", model.Name)
+	if err := st.Reset(ctx); err != nil {
+		return err
+	}
+	return st.Init(ctx, model)
+}
 
 func newEmbedder(ctx context.Context, cfg Config, an *analysis.Analyzer) (rag.Embedder, error) {
 	kind, model, _ := strings.Cut(cfg.Embedder, ":")

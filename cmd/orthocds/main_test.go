@@ -162,10 +162,25 @@ func TestRestartAndModelMismatch(t *testing.T) {
 	if want := fmt.Sprintf("0 written, %d unchanged", corpusSize(t)); !strings.Contains(out.String(), want) {
 		t.Errorf("second start re-indexed: %s", out.String())
 	}
+	// An index of another model holding only the shipped guidelines is
+	// rebuilt: an upgrade of the built-in embedder must not stop the server.
+	os.WriteFile(filepath.Join(dir, "store", "index.json"), []byte(`{"name":"ollama:nomic-embed-text","dim":768}`), 0o640)
+	out.Reset()
+	if err := run(context.Background(), []string{"search", "OSTA"}, mapEnv(env), nil, io.Discard, &out); err != nil {
+		t.Fatalf("guideline-only index of another model was not rebuilt: %v", err)
+	}
+	if !strings.Contains(out.String(), "rebuilding it") {
+		t.Errorf("no rebuild reported: %s", out.String())
+	}
+	// Once a hospital document is indexed, a model change is refused with
+	// the old model's name, and nothing is lost.
+	if err := run(context.Background(), []string{"ingest", "../../ingest/testdata/note.txt"}, mapEnv(env), nil, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
 	os.WriteFile(filepath.Join(dir, "store", "index.json"), []byte(`{"name":"ollama:nomic-embed-text","dim":768}`), 0o640)
 	err := run(context.Background(), []string{"search", "OSTA"}, mapEnv(env), nil, io.Discard, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "ollama:nomic-embed-text") {
-		t.Errorf("model mismatch not refused clearly: %v", err)
+	if err == nil || !strings.Contains(err.Error(), "ollama:nomic-embed-text") || !strings.Contains(err.Error(), "1 hospital documents") {
+		t.Errorf("model mismatch with hospital documents not refused clearly: %v", err)
 	}
 }
 

@@ -37,6 +37,7 @@ func Run(t *testing.T, h Harness) {
 		{"AtomicPut", testAtomicPut},
 		{"DeleteAndHashes", testDelete},
 		{"Persistence", testPersistence},
+		{"ResetAndRebind", testReset},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, h) })
@@ -268,5 +269,34 @@ func testPersistence(t *testing.T, h Harness) {
 	}
 	if diff := cmp.Diff([]string{"a#0"}, ids(got[0].Lexical)); diff != "" {
 		t.Errorf("lexical after reopen (-want +got):\n%s", diff)
+	}
+}
+
+func testReset(t *testing.T, h Harness) {
+	s := open(t, h)
+	mustPut(t, s, doc("a", 0, "alpha"))
+	ctx := context.Background()
+	if err := s.Reset(ctx); err != nil {
+		t.Fatalf("Reset: %v", err)
+	}
+	other := rag.ModelInfo{Name: "other", Dim: 6}
+	if err := s.Init(ctx, other); err != nil {
+		t.Fatalf("Init with another model after Reset: %v", err)
+	}
+	v := make([]float32, 6)
+	v[0] = 1
+	d := rag.Document{ID: "b", Kind: rag.KindDocument, Hash: "h-b", Chunks: []rag.Chunk{{ID: "b#0", DocID: "b",
+		Langs: []string{"en"}, Text: "b", Terms: []string{"beta"}, Vector: v}}}
+	mustPut(t, s, d)
+	got := mustSearch(t, s, rag.StoreQuery{Vector: v, Terms: []string{"alpha", "beta"}, K: 5})
+	if diff := cmp.Diff([]string{"b#0"}, ids(got[0].Dense)); diff != "" {
+		t.Errorf("after Reset (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"b#0"}, ids(got[0].Lexical)); diff != "" {
+		t.Errorf("lexical after Reset (-want +got):\n%s", diff)
+	}
+	s = h.Reopen(t, s)
+	if err := s.Init(ctx, other); err != nil {
+		t.Errorf("the new binding did not survive a reopen: %v", err)
 	}
 }
