@@ -38,7 +38,7 @@ var glossary = map[string][]string{
 	"osta":           {"osta"},
 	"falls":          {"falls", "fall", "跌倒"},
 	"exercise":       {"exercise", "运动", "锻炼"},
-	"vte":            {"venous thromboembolism", "vte", "静脉血栓栓塞", "thromboprophylaxis", "thrombosis", "血栓"},
+	"vte":            {"venous thromboembolism", "vte", "静脉血栓栓塞", "thromboprophylaxis", "thrombosis", "anticoagulation", "血栓", "抗凝"},
 	"dvt":            {"deep vein thrombosis", "dvt", "深静脉血栓"},
 	"pe":             {"pulmonary embolism", "pe", "肺栓塞"},
 	"prophylaxis":    {"prophylaxis", "prevention", "预防"},
@@ -77,6 +77,8 @@ var glossary = map[string][]string{
 	"zscore":         {"z-score", "z score", "Z值"},
 	"myelopathy":     {"myelopathy", "脊髓病", "颈椎病"},
 	"dcmsigns":       {"clumsy hands", "unsteady gait", "hoffmann sign", "hoffmann", "手笨", "走路不稳", "步态不稳"},
+	"arthroscopy":    {"arthroscopy", "arthroscopic", "关节镜"},
+	"heightloss":     {"height loss", "身高变矮", "身高降低"},
 	"veryhigh":       {"very high risk", "very high fracture risk", "极高风险", "极高危"},
 	"hrt":            {"hormone therapy", "hormone replacement", "menopausal hormone therapy", "绝经激素治疗", "激素替代治疗"},
 	// Guideline bodies: a question naming one is about the corpus. NICE and
