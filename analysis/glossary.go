@@ -57,7 +57,7 @@ var glossary = map[string][]string{
 	"cement":         {"cement", "骨水泥"},
 	"leakage":        {"leakage", "leak", "渗漏"},
 	"compression":    {"compression fracture", "压缩性骨折"},
-	"dcm":            {"cervical myelopathy", "dcm", "脊髓型颈椎病", "cord compression", "颈髓受压", "脊髓受压", "mjoa", "opll", "ossification of the posterior longitudinal ligament", "后纵韧带骨化", "K线"},
+	"dcm":            {"cervical myelopathy", "dcm", "脊髓型颈椎病", "cord compression", "颈髓受压", "脊髓受压", "mjoa", "opll", "ossification of the posterior longitudinal ligament", "后纵韧带骨化", "K线", "颈髓"},
 	"laminoplasty":   {"laminoplasty", "椎板成形术"},
 	"axialpain":      {"axial pain", "axial neck pain", "轴性痛", "轴性症状"},
 	"neckpain":       {"neck pain", "颈痛"},
