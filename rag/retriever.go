@@ -46,7 +46,8 @@ type Retriever struct {
 }
 
 // DenseWeighter is an Embedder that says how much its ranking should count
-// in fusion relative to the lexical ranking (1 when not implemented).
+// in fusion relative to the lexical ranking; embedders without this method
+// count equally (weight 1).
 type DenseWeighter interface {
 	DenseWeight() float64
 }
