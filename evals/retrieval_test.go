@@ -22,9 +22,14 @@ func TestStarterRetrieval(t *testing.T) {
 	for i, it := range items {
 		qs[i] = rag.Query{Text: it.Question, K: 5}
 	}
-	res, err := f.Retriever.Search(context.Background(), qs)
-	if err != nil {
-		t.Fatal(err)
+	// Send batches of at most rag.MaxBatch, as a client must.
+	var res [][]rag.Hit
+	for start := 0; start < len(qs); start += rag.MaxBatch {
+		part, err := f.Retriever.Search(context.Background(), qs[start:min(start+rag.MaxBatch, len(qs))])
+		if err != nil {
+			t.Fatal(err)
+		}
+		res = append(res, part...)
 	}
 	type tally struct{ n, hit1, hit5 int }
 	per := map[string]*tally{"all": {}, "zh": {}, "en": {}}
