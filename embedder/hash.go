@@ -37,20 +37,19 @@ const (
 // with sublinear term frequency, signed feature hashing and L2
 // normalisation.
 type Hash struct {
-	a *analysis.Analyzer
+	a     *analysis.Analyzer
+	model rag.ModelInfo // fixed at construction: the fingerprint hashes the whole vocabulary
 }
 
 var _ rag.Embedder = (*Hash)(nil)
 
 // NewHash returns the built-in embedder.
 func NewHash(a *analysis.Analyzer) *Hash {
-	return &Hash{a: a}
+	return &Hash{a: a, model: rag.ModelInfo{Name: HashModelPrefix + "-" + analysis.Fingerprint(), Dim: HashDim}}
 }
 
 // Model reports the name and dimension recorded with an index.
-func (h *Hash) Model() rag.ModelInfo {
-	return rag.ModelInfo{Name: HashModelPrefix + "-" + analysis.Fingerprint(), Dim: HashDim}
-}
+func (h *Hash) Model() rag.ModelInfo { return h.model }
 
 // DenseWeight is how much the built-in embedder's ranking counts in fusion
 // against the lexical ranking. Measured on the 240-question retrieval set:

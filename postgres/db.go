@@ -124,10 +124,6 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Pool exposes the pool to other adapters that share the database (audit,
-// evaluation runs).
-func (db *DB) Pool() *pgxpool.Pool { return db.pool }
-
 // Transact runs fn in a transaction, committing when fn returns nil.
 func (db *DB) Transact(ctx context.Context, fn func(pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, db.pool, fn)

@@ -63,8 +63,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		p.Field, p.Errors = oe.Field, oe.FieldErrors
 	}
 	if status >= 500 {
-		// Log the cause for operators: kinds and IDs only.
-		s.log.Error("request failed", "request_id", p.RequestID, "route", routePattern(r), "kind", code, "err", err)
+		s.log.Error("request failed", "request_id", p.RequestID, "route", routePattern(r), "kind", code, "cause", safeCause(err))
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
@@ -114,4 +113,23 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
+}
+
+// safeCause describes an error for the log without its free text, which
+// may quote request values (a database error can echo a question): the
+// types in the chain, SQLSTATE codes, and the messages of *orthocds.Error,
+// which carry no patient text by construction.
+func safeCause(err error) string {
+	var parts []string
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		switch v := e.(type) {
+		case *orthocds.Error:
+			parts = append(parts, "orthocds: "+v.Message)
+		case interface{ SQLState() string }:
+			parts = append(parts, fmt.Sprintf("%T SQLSTATE %s", e, v.SQLState()))
+		default:
+			parts = append(parts, fmt.Sprintf("%T", e))
+		}
+	}
+	return strings.Join(parts, " <- ")
 }

@@ -8,9 +8,11 @@ package server
 import (
 	"context"
 	_ "embed"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -183,7 +185,9 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.log.Error("panic", "request_id", middleware.GetReqID(r.Context()), "route", routePattern(r), "panic", v)
+				// The stack, not the panic value, which may hold request data.
+				s.log.Error("panic", "request_id", middleware.GetReqID(r.Context()), "route", routePattern(r),
+					"type", fmt.Sprintf("%T", v), "stack", string(debug.Stack()))
 				s.writeError(w, r, orthocds.Errorf(orthocds.EINTERNAL, "internal error"))
 			}
 		}()

@@ -335,3 +335,21 @@ func TestLargestBatchFits(t *testing.T) {
 		t.Fatalf("status %d for a %d-byte maximal batch: %.200s", resp.StatusCode, len(body), b)
 	}
 }
+
+// sqlError mimics a database error that echoes an input value.
+type sqlError struct{ msg string }
+
+func (e *sqlError) Error() string    { return e.msg }
+func (e *sqlError) SQLState() string { return "22P02" }
+
+func TestSafeCauseDropsFreeText(t *testing.T) {
+	secret := "张三 身份证 110101199003077777"
+	err := fmt.Errorf("DB.Search: %w", &sqlError{msg: `invalid input syntax for type tsquery: "` + secret + `"`})
+	got := safeCause(err)
+	if strings.Contains(got, "张三") || strings.Contains(got, "110101") {
+		t.Errorf("log cause leaks request text: %s", got)
+	}
+	if !strings.Contains(got, "SQLSTATE 22P02") {
+		t.Errorf("log cause lost the SQLSTATE: %s", got)
+	}
+}
