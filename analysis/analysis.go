@@ -130,6 +130,14 @@ func Shared() (*Analyzer, error) {
 // BM25's inverse document frequency keeps common characters cheap.
 func (a *Analyzer) Terms(text string) []string {
 	words := a.Words(text)
+	// Glossary concepts are terms too, so that a query word matches its
+	// synonyms in the same language (泼尼松 finds 糖皮质激素, "prednisone"
+	// finds "glucocorticoid"), not only through the dense ranking.
+	for id, n := range a.Concepts(words) {
+		for range n {
+			words = append(words, ConceptTerm(id))
+		}
+	}
 	for _, run := range HanRuns(strings.ToLower(text)) {
 		for _, r := range run {
 			if c := string(r); !zhStop[c] {
@@ -139,6 +147,10 @@ func (a *Analyzer) Terms(text string) []string {
 	}
 	return words
 }
+
+// ConceptTerm is the lexical term that stands for a glossary concept. Its
+// prefix cannot occur in analysed text, which keeps only letters and digits.
+func ConceptTerm(id string) string { return "§" + id }
 
 // Words returns the segmented and stemmed words of text, without the
 // single characters Terms adds: the embedder and concept matching use these.

@@ -98,8 +98,9 @@ var genericConcepts = map[string]bool{
 // analysisVersion changes whenever the code that turns text into terms
 // changes (the vocabulary is hashed by Fingerprint itself). Version 2 adds
 // single Chinese characters to the lexical terms; version 3 keeps T- and
-// Z-scores as single terms.
-const analysisVersion = 3
+// Z-scores as single terms; version 4 adds glossary concepts to the lexical
+// terms.
+const analysisVersion = 4
 
 // Fingerprint identifies the analysis code version, lexicon, stop words and
 // glossary: anything that changes the terms or concepts of a text changes

@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -304,10 +305,12 @@ func (e *Entry) Citation() rag.Citation {
 }
 
 // Document turns an entry into the one-chunk document the stores hold. The
-// chunk carries both languages so that a question in either finds it.
+// chunk carries both languages so that a question in either finds it, and
+// names its source so that a question naming the guideline finds it too.
 func (e *Entry) Document() rag.Document {
 	text := e.Title.EN + "\n" + e.Text.EN + "\nPopulation: " + e.Population.EN + "\n\n" +
-		e.Title.ZH + "\n" + e.Text.ZH + "\n适用人群：" + e.Population.ZH
+		e.Title.ZH + "\n" + e.Text.ZH + "\n适用人群：" + e.Population.ZH +
+		"\n\nSource / 来源: " + e.Source.Key + " " + strconv.Itoa(e.Source.Year) + ", " + e.Source.Body
 	b, _ := json.Marshal(e) // includes the source: a new source year is a new version
 	sum := sha256.Sum256(b)
 	return rag.Document{
