@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"regexp"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -20,6 +21,9 @@ import (
 	"github.com/orthocds/orthocds"
 	"github.com/orthocds/orthocds/rag"
 )
+
+// memSetting is the form of a memory size the bulk load passes to SET.
+var memSetting = regexp.MustCompile(`^[0-9]+(kB|MB|GB)$`)
 
 //go:embed migrations/*.sql
 var migrations embed.FS
@@ -34,12 +38,17 @@ type Config struct {
 	EfSearch int
 	// Tracer, when set, observes every statement (metrics, tests).
 	Tracer pgx.QueryTracer
+	// MaintenanceWorkMem is maintenance_work_mem while a bulk load builds
+	// the HNSW index; the build is fast only when the graph fits. Empty
+	// means 1GB.
+	MaintenanceWorkMem string
 }
 
 // DB is the PostgreSQL store.
 type DB struct {
-	pool  *pgxpool.Pool
-	model rag.ModelInfo
+	pool           *pgxpool.Pool
+	model          rag.ModelInfo
+	maintenanceMem string
 }
 
 var _ rag.Store = (*DB)(nil)
@@ -75,7 +84,15 @@ func Open(ctx context.Context, cfg Config) (_ *DB, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return &DB{pool: pool}, nil
+	mem := cfg.MaintenanceWorkMem
+	if mem == "" {
+		mem = "1GB"
+	}
+	if !memSetting.MatchString(mem) {
+		pool.Close()
+		return nil, orthocds.Invalid("maintenance_work_mem", "must be a number with kB, MB or GB")
+	}
+	return &DB{pool: pool, maintenanceMem: mem}, nil
 }
 
 func migrateDB(ctx context.Context, cc *pgx.ConnConfig, schema string) error {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/orthocds/orthocds"
 	"github.com/orthocds/orthocds/postgres/pgtest"
 	"github.com/orthocds/orthocds/rag"
 	"github.com/orthocds/orthocds/rag/storetest"
@@ -136,5 +138,66 @@ func TestTSVectorQuoting(t *testing.T) {
 	var match bool
 	if err := db.pool.QueryRow(ctx, "SELECT $1::tsvector @@ $2::tsquery", TSVector(terms), TSQuery([]string{"o'brien"})).Scan(&match); err != nil || !match {
 		t.Errorf("quoted lexeme did not match itself: %v %v", match, err)
+	}
+}
+
+// A large first load goes through BulkLoad: the rows arrive, the HNSW index
+// exists again afterwards and is used, a second bulk load is refused, and
+// a bulk load that fails leaves the store as it was.
+func TestBulkLoad(t *testing.T) {
+	needDB(t)
+	db := openDB(t, Config{})
+	ctx := context.Background()
+	if err := db.Init(ctx, rag.ModelInfo{Name: "bulk", Dim: 8}); err != nil {
+		t.Fatal(err)
+	}
+	mk := func(n int, prefix string) []rag.Document {
+		docs := make([]rag.Document, n)
+		for i := range docs {
+			v := make([]float32, 8)
+			v[i%8], v[(i+3)%8] = 1, float32(i%7)/7
+			id := fmt.Sprintf("%s%d", prefix, i)
+			docs[i] = rag.Document{ID: id, Kind: rag.KindDocument, Hash: id,
+				Chunks: []rag.Chunk{{ID: id + "#0", DocID: id, Langs: []string{"en"}, Text: id, Vector: v}}}
+		}
+		return docs
+	}
+	bad := mk(bulkRows, "x")
+	bad[len(bad)-1].Chunks[0].ID = bad[0].Chunks[0].ID // duplicate key: the COPY fails
+	if _, err := db.BulkLoad(ctx, bad); err == nil {
+		t.Fatal("a bulk load with a duplicate chunk ID succeeded")
+	}
+	count := func() (n int) {
+		if err := db.pool.QueryRow(ctx, "SELECT count(*) FROM chunks").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("a failed bulk load left %d chunks", n)
+	}
+	if err := db.PutDocuments(ctx, mk(bulkRows, "d")); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != bulkRows {
+		t.Fatalf("%d chunks after the bulk load, want %d", n, bulkRows)
+	}
+	var plan string
+	rows, err := db.pool.Query(ctx, "EXPLAIN SELECT id FROM chunks ORDER BY embedding <=> $1 LIMIT 5", "[1,0,0,0,0,0,0,0]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan += line + "\n"
+	}
+	if !strings.Contains(plan, "chunks_embedding_idx") {
+		t.Errorf("the search does not use the rebuilt HNSW index:\n%s", plan)
+	}
+	if _, err := db.BulkLoad(ctx, mk(10, "e")); orthocds.ErrorCode(err) != orthocds.ECONFLICT {
+		t.Errorf("bulk load into a non-empty store: %v, want a conflict", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/pgvector/pgvector-go"
@@ -43,7 +44,7 @@ func (db *DB) Init(ctx context.Context, model rag.ModelInfo) (err error) {
 			"ALTER TABLE chunks ALTER COLUMN embedding SET STORAGE PLAIN",
 		}
 		if model.Dim <= hnswMaxDim {
-			stmts = append(stmts, "CREATE INDEX chunks_embedding_idx ON chunks USING hnsw (embedding vector_cosine_ops)")
+			stmts = append(stmts, createVectorIndex)
 		}
 		for _, s := range stmts {
 			if _, err := tx.Exec(ctx, s); err != nil {
@@ -87,53 +88,144 @@ var chunkColumns = []string{"id", "doc_id", "ord", "kind", "langs", "title", "he
 	"body", "topics", "year", "source_key", "superseded", "citation", "terms", "embedding"}
 
 // PutDocuments replaces documents by ID or source and loads their chunks
-// with binary COPY, all in one transaction.
+// with binary COPY, all in one transaction. A large first load into an
+// empty store goes through BulkLoad, which builds the vector index once at
+// the end instead of growing it row by row.
 func (db *DB) PutDocuments(ctx context.Context, docs []rag.Document) (err error) {
 	defer wrap(&err, "DB.PutDocuments")
-	if db.model.Dim == 0 {
-		return orthocds.Errorf(orthocds.EINTERNAL, "postgres: Init was not called")
+	rows, err := db.chunkRows(docs)
+	if err != nil {
+		return err
+	}
+	if len(rows) >= bulkRows {
+		var empty bool
+		if err := db.pool.QueryRow(ctx, "SELECT NOT EXISTS (SELECT 1 FROM documents)").Scan(&empty); err != nil {
+			return err
+		}
+		if empty {
+			_, err := db.bulkLoad(ctx, docs, rows)
+			return err
+		}
 	}
 	ids, sources := make([]string, len(docs)), []string{}
-	var rows [][]any
 	for i, d := range docs {
 		ids[i] = d.ID
 		if d.Source != "" {
 			sources = append(sources, d.Source)
-		}
-		for _, c := range d.Chunks {
-			if len(c.Vector) != db.model.Dim {
-				return orthocds.Errorf(orthocds.EINVALID, "chunk %s has %d dimensions; the index has %d",
-					c.ID, len(c.Vector), db.model.Dim)
-			}
-			cite, err := json.Marshal(c.Citation)
-			if err != nil {
-				return err
-			}
-			rows = append(rows, []any{c.ID, d.ID, c.Ord, c.Kind, nonNil(c.Langs), c.Title, nonNil(c.HeadingPath),
-				c.Page, c.Text, nonNil(c.Topics), c.Year, c.SourceKey, c.Superseded, cite,
-				TSVector(c.Terms), pgvector.NewVector(c.Vector)})
 		}
 	}
 	err = db.Transact(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "DELETE FROM documents WHERE id = ANY($1) OR source = ANY($2)", ids, sources); err != nil {
 			return err
 		}
-		_, err := tx.CopyFrom(ctx, pgx.Identifier{"documents"}, []string{"id", "kind", "title", "source", "hash"},
-			pgx.CopyFromSlice(len(docs), func(i int) ([]any, error) {
-				d := docs[i]
-				return []any{d.ID, d.Kind, d.Title, d.Source, d.Hash}, nil
-			}))
-		if err != nil {
-			return err
-		}
-		_, err = tx.CopyFrom(ctx, pgx.Identifier{"chunks"}, chunkColumns, pgx.CopyFromRows(rows))
-		return err
+		return copyDocuments(ctx, tx, docs, rows)
 	})
 	if err == nil && len(rows) >= analyzeAfter {
 		// Fresh statistics keep the planner on the HNSW index after a bulk
 		// load instead of waiting for autovacuum.
 		_, err = db.pool.Exec(ctx, "ANALYZE chunks")
 	}
+	return err
+}
+
+// bulkRows is the number of chunks from which a load into an empty store
+// drops the vector index and builds it again at the end: inserting into an
+// HNSW index row by row is several times slower than building it once.
+const bulkRows = 5000
+
+// LoadStats times the two phases of a bulk load.
+type LoadStats struct {
+	Rows  int
+	Copy  time.Duration // binary COPY of documents and chunks
+	Index time.Duration // building the HNSW index
+}
+
+// BulkLoad loads docs into an empty store in one transaction: drop the
+// vector index, COPY every row, build the index again with a large
+// maintenance_work_mem, analyse. Searches wait for it; nothing is visible
+// until it commits. A store that already holds documents is refused.
+func (db *DB) BulkLoad(ctx context.Context, docs []rag.Document) (_ LoadStats, err error) {
+	defer wrap(&err, "DB.BulkLoad")
+	rows, err := db.chunkRows(docs)
+	if err != nil {
+		return LoadStats{}, err
+	}
+	return db.bulkLoad(ctx, docs, rows)
+}
+
+func (db *DB) bulkLoad(ctx context.Context, docs []rag.Document, rows [][]any) (LoadStats, error) {
+	st := LoadStats{Rows: len(rows)}
+	err := db.Transact(ctx, func(tx pgx.Tx) error {
+		var empty bool
+		if err := tx.QueryRow(ctx, "SELECT NOT EXISTS (SELECT 1 FROM documents)").Scan(&empty); err != nil {
+			return err
+		}
+		if !empty {
+			return orthocds.Errorf(orthocds.ECONFLICT, "a bulk load needs an empty store")
+		}
+		if _, err := tx.Exec(ctx, "DROP INDEX IF EXISTS chunks_embedding_idx"); err != nil {
+			return err
+		}
+		start := time.Now()
+		if err := copyDocuments(ctx, tx, docs, rows); err != nil {
+			return err
+		}
+		st.Copy = time.Since(start)
+		start = time.Now()
+		if db.model.Dim <= hnswMaxDim {
+			if _, err := tx.Exec(ctx, "SET LOCAL maintenance_work_mem = '"+db.maintenanceMem+"'"); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, createVectorIndex); err != nil {
+				return err
+			}
+		}
+		st.Index = time.Since(start)
+		_, err := tx.Exec(ctx, "ANALYZE chunks")
+		return err
+	})
+	return st, err
+}
+
+// createVectorIndex builds the HNSW index (pgvector's defaults m 16,
+// ef_construction 64).
+const createVectorIndex = "CREATE INDEX chunks_embedding_idx ON chunks USING hnsw (embedding vector_cosine_ops)"
+
+// chunkRows checks every chunk against the bound model and turns it into a
+// COPY row.
+func (db *DB) chunkRows(docs []rag.Document) ([][]any, error) {
+	if db.model.Dim == 0 {
+		return nil, orthocds.Errorf(orthocds.EINTERNAL, "postgres: Init was not called")
+	}
+	var rows [][]any
+	for _, d := range docs {
+		for _, c := range d.Chunks {
+			if len(c.Vector) != db.model.Dim {
+				return nil, orthocds.Errorf(orthocds.EINVALID, "chunk %s has %d dimensions; the index has %d",
+					c.ID, len(c.Vector), db.model.Dim)
+			}
+			cite, err := json.Marshal(c.Citation)
+			if err != nil {
+				return nil, err
+			}
+			rows = append(rows, []any{c.ID, d.ID, c.Ord, c.Kind, nonNil(c.Langs), c.Title, nonNil(c.HeadingPath),
+				c.Page, c.Text, nonNil(c.Topics), c.Year, c.SourceKey, c.Superseded, cite,
+				TSVector(c.Terms), pgvector.NewVector(c.Vector)})
+		}
+	}
+	return rows, nil
+}
+
+func copyDocuments(ctx context.Context, tx pgx.Tx, docs []rag.Document, rows [][]any) error {
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"documents"}, []string{"id", "kind", "title", "source", "hash"},
+		pgx.CopyFromSlice(len(docs), func(i int) ([]any, error) {
+			d := docs[i]
+			return []any{d.ID, d.Kind, d.Title, d.Source, d.Hash}, nil
+		}))
+	if err != nil {
+		return err
+	}
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"chunks"}, chunkColumns, pgx.CopyFromRows(rows))
 	return err
 }
 
