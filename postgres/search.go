@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -54,17 +55,21 @@ CROSS JOIN LATERAL (
      FROM chunks d
      WHERE DENSE_FILTER
      ORDER BY d.embedding <=> q.vec
-     LIMIT q.k)
+     LIMIT MAXK)
     UNION ALL
     (SELECT true, ts_rank(l.tsv, q.tsq, 1), COLUMNS_l
      FROM chunks l
      WHERE q.tsq IS NOT NULL AND l.tsv @@ q.tsq AND LEXICAL_FILTER
      ORDER BY ts_rank(l.tsv, q.tsq, 1) DESC, l.id
-     LIMIT q.k)
+     LIMIT MAXK)
 ) r`
 
-// statement returns the search statement for the filter fields used.
-func statement(used map[string]bool) string {
+// statement returns the search statement for the filter fields used and
+// the batch's largest k. The limit is a constant in the text: with a limit
+// the planner cannot see (q.k) it assumes many rows are wanted and, at
+// higher hnsw.ef_search, prefers an exact scan and sort to the index.
+// Each query's lists are cut to its own k afterwards.
+func statement(used map[string]bool, maxK int) string {
 	var conds []string
 	superseded := "NOT X.superseded"
 	if used["include_superseded"] {
@@ -80,7 +85,8 @@ func statement(used map[string]bool) string {
 	return strings.NewReplacer("DENSE_FILTER", strings.ReplaceAll(where, "X.", "d."),
 		"LEXICAL_FILTER", strings.ReplaceAll(where, "X.", "l."),
 		"COLUMNS_d", strings.ReplaceAll(resultColumns, "X.", "d."),
-		"COLUMNS_l", strings.ReplaceAll(resultColumns, "X.", "l.")).Replace(searchTemplate)
+		"COLUMNS_l", strings.ReplaceAll(resultColumns, "X.", "l."),
+		"MAXK", strconv.Itoa(maxK)).Replace(searchTemplate)
 }
 
 const resultColumns = `X.id, X.doc_id, X.ord, X.kind, X.langs, X.title, X.heading_path, X.page, X.body,
@@ -123,7 +129,11 @@ func (db *DB) Search(ctx context.Context, qs []rag.StoreQuery) (_ []rag.Candidat
 			return nil, err
 		}
 	}
-	rows, err := db.pool.Query(ctx, statement(usedFields(qs)), vecs, tqs, ks, fs)
+	maxK := 1
+	for _, q := range qs {
+		maxK = max(maxK, q.K)
+	}
+	rows, err := db.pool.Query(ctx, statement(usedFields(qs), maxK), vecs, tqs, ks, fs)
 	if err != nil {
 		return nil, err
 	}
@@ -159,6 +169,9 @@ func (db *DB) Search(ctx context.Context, qs []rag.StoreQuery) (_ []rag.Candidat
 	for i := range out {
 		sortScored(out[i].Dense)
 		sortScored(out[i].Lexical)
+		k := qs[i].K
+		out[i].Dense = out[i].Dense[:min(k, len(out[i].Dense))]
+		out[i].Lexical = out[i].Lexical[:min(k, len(out[i].Lexical))]
 	}
 	return out, nil
 }

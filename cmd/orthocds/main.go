@@ -51,6 +51,8 @@ commands:
   synth --predictor ID      write a SYNTHETIC cohort as CSV (for trying train)
   import-xgboost --predictor ID --model M.json --data FILE.csv
                             wrap a model trained in XGBoost, validated on FILE
+  bench search [--quick]    batched vector search against langchaingo and chromem-go,
+                            on synthetic vectors, with recall against exact search
 
 Run "orthocds <command> -h" for the flags of a command.
 `
@@ -83,6 +85,8 @@ func run(ctx context.Context, args []string, env func(string) string, stdin io.R
 		return runSynth(rest, stdout, stderr)
 	case "import-xgboost":
 		return runImport(rest, stdout, stderr)
+	case "bench":
+		return runBench(ctx, cfg, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,7 +1,9 @@
 -- Documents and their chunks. The embedding column gets its dimension and
 -- HNSW index when the store is first bound to an embedding model (see
 -- DB.Init), because the dimension depends on the model chosen at run time.
-CREATE EXTENSION IF NOT EXISTS vector;
+-- In public, so that dropping a store's own schema never drops the type
+-- other schemas' columns use.
+CREATE EXTENSION IF NOT EXISTS vector WITH SCHEMA public;
 
 CREATE TABLE index_meta (
     singleton   boolean PRIMARY KEY DEFAULT true CHECK (singleton),

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/orthocds/orthocds"
+	"github.com/orthocds/orthocds/searchbench"
+)
+
+// runBench measures batched vector search against the usual Go baselines
+// on synthetic vectors (see searchbench and docs/benchmarks.md).
+func runBench(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "search" {
+		return errors.New("bench: the only benchmark is \"orthocds bench search\"")
+	}
+	fs := flag.NewFlagSet("bench search", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	quick := fs.Bool("quick", false, "10k vectors at 384 and 768 dimensions (about a minute)")
+	sizes := fs.String("sizes", "", "comma-separated corpus sizes (default 10000,100000,1000000; --quick 10000)")
+	dims := fs.String("dims", "", "comma-separated dimensions (default 384,768)")
+	queries := fs.Int("queries", 0, "queries per corpus (default 512; --quick 256)")
+	dbURL := fs.String("database-url", cfg.DatabaseURL, "PostgreSQL URL for the pgvector methods; empty skips them (env DATABASE_URL)")
+	out := fs.String("json", "", "also write the report as JSON to this file")
+	seed := fs.Uint64("seed", 1, "seed of the synthetic data")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	bc := searchbench.Full()
+	if *quick {
+		bc = searchbench.Quick()
+	}
+	var err error
+	if *sizes != "" {
+		if bc.Sizes, err = ints("sizes", *sizes, 100, 5_000_000); err != nil {
+			return err
+		}
+	}
+	if *dims != "" {
+		if bc.Dims, err = ints("dims", *dims, 8, 2000); err != nil {
+			return err
+		}
+	}
+	if *queries != 0 {
+		if *queries < 1 || *queries > 100_000 {
+			return orthocds.Invalid("queries", "must be between 1 and 100000")
+		}
+		bc.Queries = *queries
+	}
+	bc.Seed = *seed
+	bc.DatabaseURL = *dbURL
+	bc.Log = stderr
+	if bc.TempDir, err = os.MkdirTemp("", "orthocds-bench-"); err != nil {
+		return err
+	}
+	defer os.RemoveAll(bc.TempDir)
+	if bc.DatabaseURL == "" {
+		fmt.Fprintln(stderr, "orthocds: no --database-url: the pgvector and langchaingo methods are skipped")
+	}
+	rep, err := searchbench.Run(ctx, bc)
+	if err != nil {
+		return err
+	}
+	rep.Print(stdout)
+	if *out != "" {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(*out, append(b, '\n'), 0o644)
+	}
+	return nil
+}
+
+func ints(field, s string, lo, hi int) ([]int, error) {
+	var out []int
+	for _, part := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || n < lo || n > hi {
+			return nil, orthocds.Invalid(field, "must be comma-separated whole numbers between %d and %d", lo, hi)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}

@@ -1,0 +1,411 @@
+package searchbench
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Config chooses what a run measures.
+type Config struct {
+	Sizes   []int // vectors per corpus
+	Dims    []int
+	Batches []int // batch sizes for the batched methods
+	Queries int   // queries per corpus
+	K       int
+	Seed    uint64
+	// EfSearch are the hnsw.ef_search values tried; the smallest reaching
+	// recall@K >= MinRecall at batch 64 is used for the batch-size runs.
+	EfSearch  []int
+	MinRecall float64
+	// LoopQueries caps the queries sent to the one-query-at-a-time
+	// baselines, which are slow on large corpora.
+	LoopQueries int
+	// DatabaseURL enables the PostgreSQL methods; empty skips them.
+	DatabaseURL string
+	TempDir     string
+	Log         io.Writer // progress lines; nil is quiet
+}
+
+// Quick is the CI configuration: 10k vectors, both dimensions.
+func Quick() Config {
+	return Config{Sizes: []int{10_000}, Dims: []int{384, 768}, Batches: []int{1, 8, 64, 256}, Queries: 256, K: 10,
+		Seed: 1, EfSearch: []int{40, 64, 100, 200}, MinRecall: 0.95, LoopQueries: 64}
+}
+
+// Full is the configuration behind docs/benchmarks.md.
+func Full() Config {
+	c := Quick()
+	c.Sizes = []int{10_000, 100_000, 1_000_000}
+	c.Queries = 512
+	c.EfSearch = []int{40, 64, 100, 200, 400}
+	c.LoopQueries = 32
+	return c
+}
+
+// Result is one method at one batch size on one corpus.
+type Result struct {
+	N       int     `json:"n"`
+	Dim     int     `json:"dim"`
+	Method  string  `json:"method"`
+	Batch   int     `json:"batch"`
+	Queries int     `json:"queries"`
+	QPS     float64 `json:"queries_per_second"`
+	P50     float64 `json:"p50_ms_per_batch"`
+	P99     float64 `json:"p99_ms_per_batch"`
+	Recall  float64 `json:"recall_at_k"`
+}
+
+// Load is how one method loaded one corpus.
+type Load struct {
+	N            int     `json:"n"`
+	Dim          int     `json:"dim"`
+	Method       string  `json:"method"`
+	VectorsPerS  float64 `json:"vectors_per_second"`
+	CopySeconds  float64 `json:"copy_seconds"`
+	IndexSeconds float64 `json:"index_seconds"`
+	MemoryBytes  int64   `json:"memory_bytes"` // heap growth in process, or table and index size in PostgreSQL
+}
+
+// Ratio is a target of the benchmark issue, measured.
+type Ratio struct {
+	N      int     `json:"n"`
+	Dim    int     `json:"dim"`
+	Name   string  `json:"name"`
+	Value  float64 `json:"value"`
+	Target string  `json:"target"`
+	Met    bool    `json:"met"`
+}
+
+// Machine describes where the run happened.
+type Machine struct {
+	CPU        string `json:"cpu"`
+	Cores      int    `json:"cores"`
+	GoVersion  string `json:"go"`
+	PostgreSQL string `json:"postgresql,omitempty"`
+	PgVector   string `json:"pgvector,omitempty"`
+	// BandwidthGBs is one core's measured streaming read rate over the
+	// largest corpus, the floor for an exact single-query scan.
+	BandwidthGBs float64 `json:"bandwidth_gb_per_s"`
+}
+
+// Report is a whole run.
+type Report struct {
+	When    time.Time `json:"when"`
+	Machine Machine   `json:"machine"`
+	Config  Config    `json:"config"`
+	Loads   []Load    `json:"loads"`
+	Results []Result  `json:"results"`
+	Ratios  []Ratio   `json:"ratios"`
+}
+
+// Run measures every method on every corpus of cfg.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	r := &Report{When: time.Now().UTC(), Config: cfg}
+	r.Config.Log = nil
+	for _, dim := range cfg.Dims {
+		for _, n := range cfg.Sizes {
+			if err := r.corpus(ctx, cfg, n, dim); err != nil {
+				return r, fmt.Errorf("%d x %d: %w", n, dim, err)
+			}
+		}
+	}
+	bw := r.Machine.BandwidthGBs
+	r.Machine = machine(ctx, cfg.DatabaseURL) // after the stores created the extension
+	r.Machine.BandwidthGBs = bw
+	return r, nil
+}
+
+func (r *Report) logf(cfg Config, format string, args ...any) {
+	if cfg.Log != nil {
+		fmt.Fprintf(cfg.Log, format+"\n", args...)
+	}
+}
+
+func (r *Report) corpus(ctx context.Context, cfg Config, n, dim int) error {
+	r.logf(cfg, "corpus %d x %d: generating", n, dim)
+	d := Generate(n, dim, cfg.Queries, cfg.Seed+uint64(n)*31+uint64(dim))
+	took := d.ComputeTruth(cfg.K)
+	r.logf(cfg, "corpus %d x %d: exact top-%d of %d queries in %s", n, dim, cfg.K, cfg.Queries, took.Round(time.Millisecond))
+	bw := d.MemoryBandwidth()
+	r.Machine.BandwidthGBs = max(r.Machine.BandwidthGBs, bw/1e9)
+	qs := make([][]float32, d.NumQueries())
+	for i := range qs {
+		qs[i] = d.Query(i)
+	}
+
+	methods := []Method{NewEmbedded(filepath.Join(cfg.TempDir, fmt.Sprintf("embedded-%d-%d", n, dim))), &Chromem{}}
+	var pg *Postgres
+	if cfg.DatabaseURL != "" {
+		pg = &Postgres{URL: cfg.DatabaseURL, Schema: fmt.Sprintf("bench_ours_%d_%d", n, dim), EfSearch: cfg.EfSearch[0]}
+		methods = append(methods, pg, &Langchain{URL: cfg.DatabaseURL, Schema: fmt.Sprintf("bench_lc_%d_%d", n, dim)})
+	}
+	res := map[string]Result{} // key: method at batch
+	for _, m := range methods {
+		if err := r.method(ctx, cfg, d, qs, m, pg, bw, res); err != nil {
+			m.Close()
+			return fmt.Errorf("%s: %w", m.Name(), err)
+		}
+		if err := m.Close(); err != nil {
+			return err
+		}
+	}
+	r.ratios(n, dim, d, bw, res)
+	return nil
+}
+
+// method loads and measures one method.
+func (r *Report) method(ctx context.Context, cfg Config, d *Dataset, qs [][]float32, m Method, pg *Postgres,
+	bw float64, res map[string]Result) error {
+	r.logf(cfg, "  %s: loading", m.Name())
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	lt, err := m.Load(ctx, d)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	mem := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	if p, ok := m.(*Postgres); ok {
+		mem = p.tableBytes(ctx)
+	}
+	if l, ok := m.(*Langchain); ok {
+		mem = l.tableBytes(ctx)
+	}
+	name := m.Name()
+	if m == Method(pg) {
+		name = "pgvector (ours, HNSW)"
+	}
+	total := lt.Copy + lt.Index
+	r.Loads = append(r.Loads, Load{N: d.N, Dim: d.Dim, Method: name, VectorsPerS: float64(d.N) / lt.Copy.Seconds(),
+		CopySeconds: lt.Copy.Seconds(), IndexSeconds: lt.Index.Seconds(), MemoryBytes: mem})
+	r.logf(cfg, "  %s: loaded in %s (index %s)", name, total.Round(time.Millisecond), lt.Index.Round(time.Millisecond))
+
+	if !m.Batched() {
+		n := min(cfg.LoopQueries, len(qs))
+		out, err := r.measure(ctx, cfg, d, qs[:n], m, name, 1)
+		if err != nil {
+			return err
+		}
+		res[name+"/1"] = out
+		return nil
+	}
+	batches := cfg.Batches
+	if m == Method(pg) {
+		// Choose ef_search: the smallest value whose recall at batch 64
+		// reaches the bound.
+		chosen := 0
+		for _, ef := range cfg.EfSearch {
+			if err := pg.SetEfSearch(ctx, ef); err != nil {
+				return err
+			}
+			out, err := r.measure(ctx, cfg, d, qs, m, fmt.Sprintf("pgvector (ours, HNSW ef_search %d)", ef), 64)
+			if err != nil {
+				return err
+			}
+			if out.Recall >= cfg.MinRecall && chosen == 0 {
+				chosen = ef
+			}
+		}
+		if chosen == 0 {
+			chosen = cfg.EfSearch[len(cfg.EfSearch)-1]
+		}
+		if err := pg.SetEfSearch(ctx, chosen); err != nil {
+			return err
+		}
+		name = fmt.Sprintf("pgvector (ours, HNSW ef_search %d)", chosen)
+		r.logf(cfg, "  ef_search %d chosen", chosen)
+	}
+	for _, b := range batches {
+		out, err := r.measure(ctx, cfg, d, qs, m, name, b)
+		if err != nil {
+			return err
+		}
+		key := m.Name()
+		if m == Method(pg) {
+			key = "pg"
+		}
+		res[key+"/"+fmt.Sprint(b)] = out
+	}
+	return nil
+}
+
+// measure sends qs in batches of b (one warm-up batch first) and records
+// throughput, per-batch latency and recall.
+func (r *Report) measure(ctx context.Context, cfg Config, d *Dataset, qs [][]float32, m Method, name string, b int) (Result, error) {
+	if _, err := m.Search(ctx, qs[:min(b, len(qs))], cfg.K); err != nil {
+		return Result{}, err
+	}
+	var lat []time.Duration
+	var got [][]int
+	start := time.Now()
+	for i := 0; i < len(qs); i += b {
+		t0 := time.Now()
+		out, err := m.Search(ctx, qs[i:min(i+b, len(qs))], cfg.K)
+		if err != nil {
+			return Result{}, err
+		}
+		lat = append(lat, time.Since(t0))
+		got = append(got, out...)
+	}
+	el := time.Since(start)
+	slices.Sort(lat)
+	res := Result{N: d.N, Dim: d.Dim, Method: name, Batch: b, Queries: len(qs),
+		QPS: float64(len(qs)) / el.Seconds(), P50: ms(percentile(lat, 0.50)), P99: ms(percentile(lat, 0.99)),
+		Recall: d.Recall(0, got)}
+	r.Results = append(r.Results, res)
+	r.logf(cfg, "    batch %3d: %9.1f queries/s, p50 %8.2f ms, p99 %8.2f ms, recall@%d %.3f",
+		b, res.QPS, res.P50, res.P99, cfg.K, res.Recall)
+	return res, nil
+}
+
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(p*float64(len(sorted)-1) + 0.5)
+	return sorted[i]
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// ratios states the issue's targets on this corpus. Targets are set for
+// particular sizes; every one is computed wherever its inputs exist.
+func (r *Report) ratios(n, dim int, d *Dataset, bw float64, res map[string]Result) {
+	add := func(name string, v float64, target string, met bool) {
+		r.Ratios = append(r.Ratios, Ratio{N: n, Dim: dim, Name: name, Value: v, Target: target, Met: met})
+	}
+	emb, chr := res["embedded (ours, exact)/64"], res["chromem-go (exact, loop)/1"]
+	if emb.QPS > 0 && chr.QPS > 0 {
+		add("embedded batch 64 / chromem-go queries/s", emb.QPS/chr.QPS, ">= 10", emb.QPS/chr.QPS >= 10)
+	}
+	if emb.QPS > 0 {
+		switch {
+		case n == 100_000 && dim == 768:
+			add("embedded batch 64 queries/s", emb.QPS, ">= 250 at 100k x 768", emb.QPS >= 250)
+		case n == 10_000 && dim == 384:
+			add("embedded batch 64 queries/s", emb.QPS, ">= 5000 at 10k x 384", emb.QPS >= 5000)
+		default:
+			add("embedded batch 64 queries/s", emb.QPS, "(no target at this size)", true)
+		}
+	}
+	if one := res["embedded (ours, exact)/1"]; one.P50 > 0 {
+		floor := float64(d.N*d.Dim*4) / bw * 1000 // ms
+		add("embedded single query / memory-bandwidth floor", one.P50/floor, "<= 1.2", one.P50/floor <= 1.2)
+	}
+	pg, lc := res["pg/64"], res["langchaingo pgvector (loop)/1"]
+	if pg.QPS > 0 {
+		if lc.QPS > 0 {
+			add("pgvector batch 64 / langchaingo loop queries/s", pg.QPS/lc.QPS, ">= 50", pg.QPS/lc.QPS >= 50)
+		}
+		add("pgvector batch 64 queries/s (one connection, one core)", pg.QPS, ">= 1000 at 100k x 768", pg.QPS >= 1000)
+		add("pgvector recall@10 at the chosen ef_search", pg.Recall, ">= 0.95", pg.Recall >= 0.95)
+	}
+	for _, l := range r.Loads {
+		if l.N != n || l.Dim != dim || !strings.HasPrefix(l.Method, "pgvector") {
+			continue
+		}
+		if dim == 768 {
+			add("pgvector bulk load vectors/s", l.VectorsPerS, ">= 20000 at 768 d", l.VectorsPerS >= 20000)
+		}
+		if n == 100_000 && dim == 768 {
+			add("HNSW build seconds", l.IndexSeconds, "<= 100 at 100k x 768", l.IndexSeconds <= 100)
+		}
+	}
+}
+
+func (p *Postgres) tableBytes(ctx context.Context) int64 {
+	return relationBytes(ctx, p.URL, p.Schema, "chunks")
+}
+
+func (l *Langchain) tableBytes(ctx context.Context) int64 {
+	return relationBytes(ctx, l.URL, l.Schema, "langchain_pg_embedding")
+}
+
+func relationBytes(ctx context.Context, url, schema, table string) int64 {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return 0
+	}
+	defer conn.Close(ctx)
+	var n int64
+	_ = conn.QueryRow(ctx, "SELECT pg_total_relation_size($1::regclass)", schema+"."+table).Scan(&n)
+	return n
+}
+
+func machine(ctx context.Context, url string) Machine {
+	m := Machine{Cores: runtime.NumCPU(), GoVersion: runtime.Version(), CPU: cpuModel()}
+	if url == "" {
+		return m
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return m
+	}
+	defer conn.Close(ctx)
+	_ = conn.QueryRow(ctx, "SHOW server_version").Scan(&m.PostgreSQL)
+	_ = conn.QueryRow(ctx, "SELECT extversion FROM pg_extension WHERE extname = 'vector'").Scan(&m.PgVector)
+	return m
+}
+
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return runtime.GOARCH
+}
+
+// Print writes the report as tables.
+func (r *Report) Print(w io.Writer) {
+	fmt.Fprintf(w, "machine: %s, %d cores, %s", r.Machine.CPU, r.Machine.Cores, r.Machine.GoVersion)
+	if r.Machine.PostgreSQL != "" {
+		fmt.Fprintf(w, ", PostgreSQL %s, pgvector %s", r.Machine.PostgreSQL, r.Machine.PgVector)
+	}
+	fmt.Fprintf(w, ", one-core read bandwidth %.1f GB/s\n\n", r.Machine.BandwidthGBs)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "corpus\tmethod\tvectors/s\tcopy s\tindex s\tmemory MB\t")
+	for _, l := range r.Loads {
+		fmt.Fprintf(tw, "%dx%d\t%s\t%.0f\t%.2f\t%.2f\t%.0f\t\n", l.N, l.Dim, l.Method, l.VectorsPerS, l.CopySeconds,
+			l.IndexSeconds, float64(l.MemoryBytes)/1e6)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "corpus\tmethod\tbatch\tqueries/s\tp50 ms\tp99 ms\trecall@%d\t\n", r.Config.K)
+	for _, x := range r.Results {
+		fmt.Fprintf(tw, "%dx%d\t%s\t%d\t%.1f\t%.2f\t%.2f\t%.3f\t\n", x.N, x.Dim, x.Method, x.Batch, x.QPS, x.P50, x.P99, x.Recall)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "corpus\tratio\tvalue\ttarget\tmet\t")
+	for _, x := range r.Ratios {
+		met := "yes"
+		if !x.Met {
+			met = "NO"
+		}
+		fmt.Fprintf(tw, "%dx%d\t%s\t%.3g\t%s\t%s\t\n", x.N, x.Dim, x.Name, x.Value, x.Target, met)
+	}
+	tw.Flush()
+}
