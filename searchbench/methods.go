@@ -123,7 +123,9 @@ type Postgres struct {
 	dim         int
 }
 
-func (p *Postgres) Name() string  { return fmt.Sprintf("pgvector (ours, HNSW ef_search %d)", p.EfSearch) }
+func (p *Postgres) Name() string {
+	return fmt.Sprintf("pgvector (ours, HNSW ef_search %d)", p.EfSearch)
+}
 func (p *Postgres) Batched() bool { return true }
 
 func (p *Postgres) open(ctx context.Context) error {
