@@ -4,7 +4,7 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/orthocds ./cmd/orthocds \
+RUN GOEXPERIMENT=simd CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/orthocds ./cmd/orthocds \
  && mkdir -p /out/data
 
 FROM gcr.io/distroless/static-debian12:nonroot
