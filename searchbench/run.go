@@ -409,3 +409,33 @@ func (r *Report) Print(w io.Writer) {
 	}
 	tw.Flush()
 }
+
+// Markdown writes the report as Markdown tables, for docs/benchmarks.md.
+func (r *Report) Markdown(w io.Writer) {
+	fmt.Fprintf(w, "Machine: %s, %d cores, %s", r.Machine.CPU, r.Machine.Cores, r.Machine.GoVersion)
+	if r.Machine.PostgreSQL != "" {
+		fmt.Fprintf(w, ", PostgreSQL %s, pgvector %s", r.Machine.PostgreSQL, r.Machine.PgVector)
+	}
+	fmt.Fprintf(w, "; one core streams %.1f GB/s. Run %s.\n\n", r.Machine.BandwidthGBs, r.When.Format("2006-01-02"))
+	fmt.Fprintln(w, "| corpus | method | vectors/s | copy s | index s | memory MB |")
+	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|")
+	for _, l := range r.Loads {
+		fmt.Fprintf(w, "| %d x %d | %s | %.0f | %.2f | %.2f | %.0f |\n", l.N, l.Dim, l.Method, l.VectorsPerS,
+			l.CopySeconds, l.IndexSeconds, float64(l.MemoryBytes)/1e6)
+	}
+	fmt.Fprintf(w, "\n| corpus | method | batch | queries/s | p50 ms | p99 ms | recall@%d |\n", r.Config.K)
+	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|")
+	for _, x := range r.Results {
+		fmt.Fprintf(w, "| %d x %d | %s | %d | %.1f | %.2f | %.2f | %.3f |\n", x.N, x.Dim, x.Method, x.Batch, x.QPS,
+			x.P50, x.P99, x.Recall)
+	}
+	fmt.Fprintln(w, "\n| corpus | ratio | value | target | met |")
+	fmt.Fprintln(w, "|---|---|--:|---|---|")
+	for _, x := range r.Ratios {
+		met := "yes"
+		if !x.Met {
+			met = "**no**"
+		}
+		fmt.Fprintf(w, "| %d x %d | %s | %.3g | %s | %s |\n", x.N, x.Dim, x.Name, x.Value, x.Target, met)
+	}
+}

@@ -89,4 +89,9 @@ func TestRunSmall(t *testing.T) {
 	if !strings.Contains(sb.String(), "recall@10") {
 		t.Errorf("printed report lacks the recall column:\n%s", sb.String())
 	}
+	sb.Reset()
+	r.Markdown(&sb)
+	if n := strings.Count(sb.String(), "\n| 2000 x 64 |"); n < len(r.Results) {
+		t.Errorf("Markdown report has %d corpus rows for %d results:\n%s", n, len(r.Results), sb.String())
+	}
 }

@@ -29,6 +29,7 @@ func runBench(ctx context.Context, cfg Config, args []string, stdout, stderr io.
 	queries := fs.Int("queries", 0, "queries per corpus (default 512; --quick 256)")
 	dbURL := fs.String("database-url", cfg.DatabaseURL, "PostgreSQL URL for the pgvector methods; empty skips them (env DATABASE_URL)")
 	out := fs.String("json", "", "also write the report as JSON to this file")
+	md := fs.String("markdown", "", "also write the report as Markdown tables to this file")
 	seed := fs.Uint64("seed", 1, "seed of the synthetic data")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -69,6 +70,13 @@ func runBench(ctx context.Context, cfg Config, args []string, stdout, stderr io.
 		return err
 	}
 	rep.Print(stdout)
+	if *md != "" {
+		var b strings.Builder
+		rep.Markdown(&b)
+		if err := os.WriteFile(*md, []byte(b.String()), 0o644); err != nil {
+			return err
+		}
+	}
 	if *out != "" {
 		b, err := json.MarshalIndent(rep, "", "  ")
 		if err != nil {
