@@ -73,18 +73,21 @@ func scoreBlockAVX2(qs []float32, nq int, block []float32, nr, dim int, out []fl
 		qv := unsafe.Add(qp, uintptr(q)*stride)
 		o := out[q*nr : (q+1)*nr]
 		r := 0
-		for ; r+4 <= nr; r += 4 {
-			r0 := unsafe.Add(bp, uintptr(r)*stride)
-			r1, r2, r3 := unsafe.Add(r0, stride), unsafe.Add(r0, 2*stride), unsafe.Add(r0, 3*stride)
-			var a0, a1, a2, a3 archsimd.Float32x8
-			for off := uintptr(0); off < stride; off += 32 {
-				v := load(qv, off)
-				a0 = v.MulAdd(load(r0, off), a0)
-				a1 = v.MulAdd(load(r1, off), a1)
-				a2 = v.MulAdd(load(r2, off), a2)
-				a3 = v.MulAdd(load(r3, off), a3)
+		// One row at a time, read front to back with four accumulators:
+		// a single sequential stream, which the hardware prefetcher follows
+		// best when the scan is memory-bound.
+		if dim%32 == 0 {
+			for ; r < nr; r++ {
+				row := unsafe.Add(bp, uintptr(r)*stride)
+				var a0, a1, a2, a3 archsimd.Float32x8
+				for off := uintptr(0); off < stride; off += 128 {
+					a0 = load(qv, off).MulAdd(load(row, off), a0)
+					a1 = load(qv, off+32).MulAdd(load(row, off+32), a1)
+					a2 = load(qv, off+64).MulAdd(load(row, off+64), a2)
+					a3 = load(qv, off+96).MulAdd(load(row, off+96), a3)
+				}
+				o[r] = hsum(a0.Add(a1).Add(a2.Add(a3)))
 			}
-			o[r], o[r+1], o[r+2], o[r+3] = hsum(a0), hsum(a1), hsum(a2), hsum(a3)
 		}
 		for ; r < nr; r++ {
 			o[r] = dot(qs[q*dim:(q+1)*dim], block[r*dim:(r+1)*dim])

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/orthocds/orthocds"
@@ -68,7 +69,8 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-// countingTracer counts statements sent to the server.
+// countingTracer counts round trips to the server: single statements and
+// pipelined batches.
 type countingTracer struct{ n atomic.Int64 }
 
 func (c *countingTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
@@ -77,6 +79,14 @@ func (c *countingTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx
 }
 
 func (c *countingTracer) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+func (c *countingTracer) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+
+func (c *countingTracer) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+func (c *countingTracer) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
 
 // A batch of 64 queries must cost one statement, one round trip, whatever
 // the batch size; a loop would cost 64.
@@ -113,13 +123,32 @@ func TestBatchIsOneRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	if n := tr.n.Load() - before; n != 1 {
-		t.Errorf("a batch of 64 queries sent %d statements, want 1", n)
+		t.Errorf("a batch of 64 queries took %d round trips, want 1", n)
 	}
 	for i, c := range got {
 		if len(c.Dense) != 10 || len(c.Lexical) != 10 {
 			t.Fatalf("query %d: %d dense and %d lexical results, want 10 and 10", i, len(c.Dense), len(c.Lexical))
 		}
 	}
+	// The batch is split into statements of GroupSize queries; every query
+	// still gets its own answer, the same as when sent alone.
+	for _, i := range []int{0, GroupSize - 1, GroupSize, len(qs) - 1} {
+		alone, err := db.Search(ctx, qs[i:i+1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(ids(alone[0].Dense), ids(got[i].Dense)); diff != "" {
+			t.Errorf("query %d in the batch differs from the same query alone (-alone +batch):\n%s", i, diff)
+		}
+	}
+}
+
+func ids(ss []rag.Scored) []string {
+	var out []string
+	for _, s := range ss {
+		out = append(out, s.Chunk.ID)
+	}
+	return out
 }
 
 func TestTSVectorQuoting(t *testing.T) {

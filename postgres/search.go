@@ -108,7 +108,8 @@ func usedFields(qs []rag.StoreQuery) map[string]bool {
 	return used
 }
 
-// Search answers the batch in one round trip.
+// Search answers the batch in one round trip: one statement for up to
+// GroupSize queries, a pipelined batch of such statements beyond.
 func (db *DB) Search(ctx context.Context, qs []rag.StoreQuery) (_ []rag.Candidates, err error) {
 	defer wrap(&err, "DB.Search")
 	vecs := make([]pgvector.Vector, len(qs))
@@ -133,11 +134,60 @@ func (db *DB) Search(ctx context.Context, qs []rag.StoreQuery) (_ []rag.Candidat
 	for _, q := range qs {
 		maxK = max(maxK, q.K)
 	}
-	rows, err := db.pool.Query(ctx, statement(usedFields(qs), maxK), vecs, tqs, ks, fs)
-	if err != nil {
-		return nil, err
-	}
+	stmt := statement(usedFields(qs), maxK)
 	out := make([]rag.Candidates, len(qs))
+	if len(qs) <= GroupSize {
+		rows, err := db.pool.Query(ctx, stmt, vecs, tqs, ks, fs)
+		if err != nil {
+			return nil, err
+		}
+		if err := scanCandidates(rows, out); err != nil {
+			return nil, err
+		}
+	} else {
+		// A large batch is split into statements of GroupSize queries, all
+		// sent in one pipelined round trip: one statement with hundreds of
+		// lateral index scans grows its memory with every scan and gets
+		// slower per query (measured in docs/benchmarks.md).
+		b := &pgx.Batch{}
+		for start := 0; start < len(qs); start += GroupSize {
+			end := min(start+GroupSize, len(qs))
+			b.Queue(stmt, vecs[start:end], tqs[start:end], ks[start:end], fs[start:end])
+		}
+		br := db.pool.SendBatch(ctx, b)
+		for start := 0; start < len(qs); start += GroupSize {
+			rows, err := br.Query()
+			if err != nil {
+				br.Close()
+				return nil, err
+			}
+			if err := scanCandidates(rows, out[start:min(start+GroupSize, len(qs))]); err != nil {
+				br.Close()
+				return nil, err
+			}
+		}
+		if err := br.Close(); err != nil {
+			return nil, err
+		}
+	}
+	// Iterative index scans may return rows slightly out of order, and the
+	// join does not keep the lateral order: sort each ranking here.
+	for i := range out {
+		sortScored(out[i].Dense)
+		sortScored(out[i].Lexical)
+		k := qs[i].K
+		out[i].Dense = out[i].Dense[:min(k, len(out[i].Dense))]
+		out[i].Lexical = out[i].Lexical[:min(k, len(out[i].Lexical))]
+	}
+	return out, nil
+}
+
+// GroupSize is the most queries one search statement carries.
+const GroupSize = 16
+
+// scanCandidates reads one statement's rows into out, indexed by the
+// statement's own query order.
+func scanCandidates(rows pgx.Rows, out []rag.Candidates) error {
 	var (
 		ord     int64
 		lexical bool
@@ -145,7 +195,7 @@ func (db *DB) Search(ctx context.Context, qs []rag.StoreQuery) (_ []rag.Candidat
 		c       rag.Chunk
 		cite    []byte
 	)
-	_, err = pgx.ForEachRow(rows, []any{&ord, &lexical, &score, &c.ID, &c.DocID, &c.Ord, &c.Kind, &c.Langs,
+	_, err := pgx.ForEachRow(rows, []any{&ord, &lexical, &score, &c.ID, &c.DocID, &c.Ord, &c.Kind, &c.Langs,
 		&c.Title, &c.HeadingPath, &c.Page, &c.Text, &c.Topics, &c.Year, &c.SourceKey, &c.Superseded, &cite},
 		func() error {
 			s := rag.Scored{Chunk: c, Score: score}
@@ -161,19 +211,7 @@ func (db *DB) Search(ctx context.Context, qs []rag.StoreQuery) (_ []rag.Candidat
 			}
 			return nil
 		})
-	if err != nil {
-		return nil, err
-	}
-	// Iterative index scans may return rows slightly out of order, and the
-	// join does not keep the lateral order: sort each ranking here.
-	for i := range out {
-		sortScored(out[i].Dense)
-		sortScored(out[i].Lexical)
-		k := qs[i].K
-		out[i].Dense = out[i].Dense[:min(k, len(out[i].Dense))]
-		out[i].Lexical = out[i].Lexical[:min(k, len(out[i].Lexical))]
-	}
-	return out, nil
+	return err
 }
 
 func sortScored(s []rag.Scored) {

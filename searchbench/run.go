@@ -33,6 +33,9 @@ type Config struct {
 	LoopQueries int
 	// DatabaseURL enables the PostgreSQL methods; empty skips them.
 	DatabaseURL string
+	// Methods, when set, keeps only these: embedded, chromem, pgvector,
+	// langchaingo.
+	Methods []string
 	TempDir     string
 	Log         io.Writer // progress lines; nil is quiet
 }
@@ -144,11 +147,21 @@ func (r *Report) corpus(ctx context.Context, cfg Config, n, dim int) error {
 		qs[i] = d.Query(i)
 	}
 
-	methods := []Method{NewEmbedded(filepath.Join(cfg.TempDir, fmt.Sprintf("embedded-%d-%d", n, dim))), &Chromem{}}
+	want := func(m string) bool { return len(cfg.Methods) == 0 || slices.Contains(cfg.Methods, m) }
+	var methods []Method
+	if want("embedded") {
+		methods = append(methods, NewEmbedded(filepath.Join(cfg.TempDir, fmt.Sprintf("embedded-%d-%d", n, dim))))
+	}
+	if want("chromem") {
+		methods = append(methods, &Chromem{})
+	}
 	var pg *Postgres
-	if cfg.DatabaseURL != "" {
+	if cfg.DatabaseURL != "" && want("pgvector") {
 		pg = &Postgres{URL: cfg.DatabaseURL, Schema: fmt.Sprintf("bench_ours_%d_%d", n, dim), EfSearch: cfg.EfSearch[0]}
-		methods = append(methods, pg, &Langchain{URL: cfg.DatabaseURL, Schema: fmt.Sprintf("bench_lc_%d_%d", n, dim)})
+		methods = append(methods, pg)
+	}
+	if cfg.DatabaseURL != "" && want("langchaingo") {
+		methods = append(methods, &Langchain{URL: cfg.DatabaseURL, Schema: fmt.Sprintf("bench_lc_%d_%d", n, dim)})
 	}
 	res := map[string]Result{} // key: method at batch
 	for _, m := range methods {

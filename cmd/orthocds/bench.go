@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -31,6 +32,7 @@ func runBench(ctx context.Context, cfg Config, args []string, stdout, stderr io.
 	out := fs.String("json", "", "also write the report as JSON to this file")
 	md := fs.String("markdown", "", "also write the report as Markdown tables to this file")
 	seed := fs.Uint64("seed", 1, "seed of the synthetic data")
+	methods := fs.String("methods", "", "comma-separated subset of embedded,chromem,pgvector,langchaingo (default all)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -56,6 +58,15 @@ func runBench(ctx context.Context, cfg Config, args []string, stdout, stderr io.
 		bc.Queries = *queries
 	}
 	bc.Seed = *seed
+	if *methods != "" {
+		for _, m := range strings.Split(*methods, ",") {
+			m = strings.TrimSpace(m)
+			if !slices.Contains([]string{"embedded", "chromem", "pgvector", "langchaingo"}, m) {
+				return orthocds.Invalid("methods", "unknown method %q", m)
+			}
+			bc.Methods = append(bc.Methods, m)
+		}
+	}
 	bc.DatabaseURL = *dbURL
 	bc.Log = stderr
 	if bc.TempDir, err = os.MkdirTemp("", "orthocds-bench-"); err != nil {
