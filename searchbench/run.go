@@ -36,8 +36,8 @@ type Config struct {
 	// Methods, when set, keeps only these: embedded, chromem, pgvector,
 	// langchaingo.
 	Methods []string
-	TempDir     string
-	Log         io.Writer // progress lines; nil is quiet
+	TempDir string
+	Log     io.Writer // progress lines; nil is quiet
 }
 
 // Quick is the CI configuration: 10k vectors, both dimensions.
