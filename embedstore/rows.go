@@ -115,9 +115,15 @@ func (r *rows) search(qs []rag.StoreQuery) []rag.Candidates {
 		scoreBlock(qv, nq, r.vecs[start*dim:end*dim], nr, dim, scores)
 		for j, q := range qs {
 			t := &tops[j]
+			// thr is the score a row must reach to enter the full top k;
+			// most rows fail this one comparison.
+			thr := float32(math.Inf(-1))
+			if t.k > 0 && len(t.items) == t.k {
+				thr = float32(t.items[0].score)
+			}
 			for i, s := range scores[j*nr : (j+1)*nr] {
-				if len(t.items) == t.k && t.k > 0 && float64(s) < t.items[0].score {
-					continue // cannot enter the top k
+				if s < thr {
+					continue
 				}
 				m := r.meta[start+i]
 				if m == nil || (plain[j] && m.Superseded && !q.Filter.IncludeSuperseded) ||
@@ -125,6 +131,9 @@ func (r *rows) search(qs []rag.StoreQuery) []rag.Candidates {
 					continue
 				}
 				t.push(start+i, float64(s))
+				if t.k > 0 && len(t.items) == t.k {
+					thr = float32(t.items[0].score)
+				}
 			}
 		}
 	}
