@@ -100,6 +100,10 @@ type Machine struct {
 	// BandwidthGBs is one core's measured streaming read rate over the
 	// largest corpus, the floor for an exact single-query scan.
 	BandwidthGBs float64 `json:"bandwidth_gb_per_s"`
+	// PeakRSSBytes is the benchmark process's peak resident memory (the
+	// in-process stores and the data); PostgreSQL's share is the table
+	// and index sizes under Loads.
+	PeakRSSBytes int64 `json:"peak_rss_bytes"`
 }
 
 // Report is a whole run.
@@ -118,6 +122,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	r.Config.Log = nil
 	for _, dim := range cfg.Dims {
 		for _, n := range cfg.Sizes {
+			if err := ctx.Err(); err != nil {
+				return r, err
+			}
 			if err := r.corpus(ctx, cfg, n, dim); err != nil {
 				return r, fmt.Errorf("%d x %d: %w", n, dim, err)
 			}
@@ -126,6 +133,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	bw := r.Machine.BandwidthGBs
 	r.Machine = machine(ctx, cfg.DatabaseURL) // after the stores created the extension
 	r.Machine.BandwidthGBs = bw
+	r.Machine.PeakRSSBytes = peakRSS()
 	return r, nil
 }
 
@@ -266,6 +274,9 @@ func (r *Report) measure(ctx context.Context, cfg Config, d *Dataset, qs [][]flo
 	var got [][]int
 	start := time.Now()
 	for i := 0; i < len(qs); i += b {
+		if err := ctx.Err(); err != nil {
+			return Result{}, err // interrupted
+		}
 		t0 := time.Now()
 		out, err := m.Search(ctx, qs[i:min(i+b, len(qs))], cfg.K)
 		if err != nil {
@@ -324,7 +335,11 @@ func (r *Report) ratios(n, dim int, d *Dataset, bw float64, res map[string]Resul
 		if lc.QPS > 0 {
 			add("pgvector batch 64 / langchaingo loop queries/s", pg.QPS/lc.QPS, ">= 50", pg.QPS/lc.QPS >= 50)
 		}
-		add("pgvector batch 64 queries/s (one connection, one core)", pg.QPS, ">= 1000 at 100k x 768", pg.QPS >= 1000)
+		if n == 100_000 && dim == 768 {
+			add("pgvector batch 64 queries/s (one connection, one core)", pg.QPS, ">= 1000 at 100k x 768", pg.QPS >= 1000)
+		} else {
+			add("pgvector batch 64 queries/s (one connection, one core)", pg.QPS, "(no target at this size)", true)
+		}
 		add("pgvector recall@10 at the chosen ef_search", pg.Recall, ">= 0.95", pg.Recall >= 0.95)
 	}
 	for _, l := range r.Loads {
@@ -395,7 +410,8 @@ func (r *Report) Print(w io.Writer) {
 	if r.Machine.PostgreSQL != "" {
 		fmt.Fprintf(w, ", PostgreSQL %s, pgvector %s", r.Machine.PostgreSQL, r.Machine.PgVector)
 	}
-	fmt.Fprintf(w, ", one-core read bandwidth %.1f GB/s\n\n", r.Machine.BandwidthGBs)
+	fmt.Fprintf(w, ", one-core read bandwidth %.1f GB/s, peak memory of this process %.1f GB\n\n",
+		r.Machine.BandwidthGBs, float64(r.Machine.PeakRSSBytes)/1e9)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "corpus\tmethod\tvectors/s\tcopy s\tindex s\tmemory MB\t")
 	for _, l := range r.Loads {
@@ -429,7 +445,8 @@ func (r *Report) Markdown(w io.Writer) {
 	if r.Machine.PostgreSQL != "" {
 		fmt.Fprintf(w, ", PostgreSQL %s, pgvector %s", r.Machine.PostgreSQL, r.Machine.PgVector)
 	}
-	fmt.Fprintf(w, "; one core streams %.1f GB/s. Run %s.\n\n", r.Machine.BandwidthGBs, r.When.Format("2006-01-02"))
+	fmt.Fprintf(w, "; one core streams %.1f GB/s; the benchmark process peaked at %.1f GB resident. Run %s.\n\n",
+		r.Machine.BandwidthGBs, float64(r.Machine.PeakRSSBytes)/1e9, r.When.Format("2006-01-02"))
 	fmt.Fprintln(w, "| corpus | method | vectors/s | copy s | index s | memory MB |")
 	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|")
 	for _, l := range r.Loads {
