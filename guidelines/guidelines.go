@@ -325,3 +325,13 @@ func (e *Entry) Document() rag.Document {
 		}},
 	}
 }
+
+// Version identifies the corpus's content: it changes when any entry or
+// source changes, so evaluation runs record which corpus they measured.
+func (c *Corpus) Version() string {
+	h := sha256.New()
+	for i := range c.Entries {
+		h.Write([]byte(c.Entries[i].Document().Hash))
+	}
+	return fmt.Sprintf("%d entries, %s", len(c.Entries), hex.EncodeToString(h.Sum(nil))[:12])
+}

@@ -51,6 +51,8 @@ commands:
   synth --predictor ID      write a SYNTHETIC cohort as CSV (for trying train)
   import-xgboost --predictor ID --model M.json --data FILE.csv
                             wrap a model trained in XGBoost, validated on FILE
+  eval run [--suite FILE]   evaluate retrieval and abstention; JSON and HTML report,
+                            resumable (records in --out)
   bench search [--quick]    batched vector search against langchaingo and chromem-go,
                             on synthetic vectors, with recall against exact search
 
@@ -87,6 +89,8 @@ func run(ctx context.Context, args []string, env func(string) string, stdin io.R
 		return runImport(rest, stdout, stderr)
 	case "bench":
 		return runBench(ctx, cfg, rest, stdout, stderr)
+	case "eval":
+		return runEval(ctx, cfg, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

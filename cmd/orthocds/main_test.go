@@ -302,3 +302,29 @@ func corpusSize(t *testing.T) int {
 	}
 	return len(c.Entries)
 }
+
+// eval run on the bundled suite, with no language model, writes the JSON
+// and HTML reports; a second run of the same directory finds every item
+// done and reports the same figures.
+func TestEvalRun(t *testing.T) {
+	env := mapEnv(map[string]string{"ORTHOCDS_DATA": t.TempDir(), "ORTHOCDS_LLM_PROVIDER": "none"})
+	dir := t.TempDir()
+	var first, second bytes.Buffer
+	if err := run(context.Background(), []string{"eval", "run", "--out", dir}, env, nil, &first, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"report.json", "report.html", "records.jsonl"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	if !strings.Contains(first.String(), "recall@10") || !strings.Contains(first.String(), "correct_abstention") {
+		t.Errorf("eval output:\n%s", first.String())
+	}
+	if err := run(context.Background(), []string{"eval", "run", "--out", dir}, env, nil, &second, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if first.String() != second.String() {
+		t.Errorf("a finished run reported differently when run again:\n%s\n---\n%s", first.String(), second.String())
+	}
+}

@@ -1,0 +1,370 @@
+package evals
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/goccy/go-yaml"
+
+	"github.com/orthocds/orthocds"
+	"github.com/orthocds/orthocds/answer"
+	"github.com/orthocds/orthocds/rag"
+)
+
+// Suite says what a run evaluates. It is read from YAML; Starter is the
+// bundled one.
+type Suite struct {
+	Name  string     `yaml:"name" json:"name"`
+	Seed  uint64     `yaml:"seed" json:"seed"`
+	Tasks []TaskSpec `yaml:"tasks" json:"tasks"`
+}
+
+// TaskSpec is one task of a suite.
+type TaskSpec struct {
+	ID   string `yaml:"id" json:"id"`
+	Type string `yaml:"type" json:"type"` // retrieval, abstention
+	// Data names a bundled file ("retrieval-starter.jsonl") or a path.
+	Data string `yaml:"data" json:"data"`
+	// InScope is, for abstention, the set whose questions must be answered.
+	InScope string `yaml:"in_scope" json:"in_scope,omitempty"`
+	K       int    `yaml:"k" json:"k,omitempty"`         // retrieval depth, default 10
+	Batch   int    `yaml:"batch" json:"batch,omitempty"` // queries per search call, default 64
+}
+
+// Starter is the bundled suite: retrieval and abstention on the project's
+// question sets, neither needing an LLM.
+func Starter() Suite {
+	return Suite{Name: "starter", Seed: 1, Tasks: []TaskSpec{
+		{ID: "retrieval", Type: "retrieval", Data: "retrieval-starter.jsonl", K: 10, Batch: 64},
+		{ID: "abstention", Type: "abstention", Data: "out-of-scope.jsonl", InScope: "retrieval-starter.jsonl"},
+	}}
+}
+
+// ParseSuite reads a suite file, naming the field at fault.
+func ParseSuite(b []byte) (Suite, error) {
+	var s Suite
+	if err := yaml.UnmarshalWithOptions(b, &s, yaml.Strict()); err != nil {
+		return s, orthocds.Errorf(orthocds.EMALFORMED, "suite: %v", err)
+	}
+	if s.Name == "" {
+		return s, orthocds.Invalid("name", "a suite needs a name")
+	}
+	if len(s.Tasks) == 0 {
+		return s, orthocds.Invalid("tasks", "a suite needs at least one task")
+	}
+	seen := map[string]bool{}
+	for i, t := range s.Tasks {
+		field := fmt.Sprintf("tasks[%d]", i)
+		switch {
+		case t.ID == "" || seen[t.ID]:
+			return s, orthocds.Invalid(field+".id", "each task needs a unique id")
+		case t.Type != "retrieval" && t.Type != "abstention":
+			return s, orthocds.Invalid(field+".type", "must be retrieval or abstention (other task types are not built yet)")
+		case t.Data == "":
+			return s, orthocds.Invalid(field+".data", "names the question file")
+		case t.K < 0 || t.K > rag.MaxK || t.Batch < 0 || t.Batch > rag.MaxBatch:
+			return s, orthocds.Invalid(field, "k must be at most %d and batch at most %d", rag.MaxK, rag.MaxBatch)
+		}
+		seen[t.ID] = true
+	}
+	return s, nil
+}
+
+// Env is what a run evaluates: the search and answer stack as configured.
+type Env struct {
+	Search *rag.Retriever
+	Answer *answer.Service
+	// TopicOf gives an entry's topic for the per-topic breakdown (the
+	// guideline domain); nil leaves topics out.
+	TopicOf func(entryID string) string
+	// Model and CorpusVersion are kept with every run.
+	Model         rag.ModelInfo
+	CorpusVersion string
+	LLM           string // "" when no language model is configured
+}
+
+// Meta identifies a run; resuming requires the same meta.
+type Meta struct {
+	Suite         Suite         `json:"suite"`
+	SuiteHash     string        `json:"suite_hash"`
+	Model         rag.ModelInfo `json:"embedding_model"`
+	CorpusVersion string        `json:"corpus_version"`
+	LLM           string        `json:"llm"`
+}
+
+// Record is one evaluated item, written as soon as it is done.
+type Record struct {
+	Task     string  `json:"task"`
+	Item     string  `json:"item"`
+	Lang     string  `json:"lang,omitempty"`
+	Topic    string  `json:"topic,omitempty"`
+	Hits     []int   `json:"hits,omitempty"` // 1-based ranks of gold entries in the top K
+	NGold    int     `json:"n_gold,omitempty"`
+	K        int     `json:"k,omitempty"`
+	InScope  bool    `json:"in_scope,omitempty"`
+	Abstain  bool    `json:"abstained,omitempty"`
+	Millis   float64 `json:"ms"` // latency of the call that answered the item (a batch for retrieval)
+	Skipped  string  `json:"skipped,omitempty"`
+	Answered bool    `json:"answered,omitempty"`
+}
+
+// recordFile is the run's append-only log in its directory: the meta on
+// the first line, then one record a line.
+const recordFile = "records.jsonl"
+
+// Runner runs a suite into a directory. A run interrupted at any point
+// resumes from its records without repeating finished items.
+type Runner struct {
+	Env Env
+	// Progress, when set, is told how many items of a task are done.
+	Progress func(task string, done, total int)
+	// afterRecord lets tests interrupt a run after a record is written.
+	afterRecord func(n int) error
+}
+
+// Run evaluates suite into dir and returns the report, also written there
+// as report.json and report.html.
+func (r *Runner) Run(ctx context.Context, suite Suite, dir string) (*Report, error) {
+	meta := Meta{Suite: suite, Model: r.Env.Model, CorpusVersion: r.Env.CorpusVersion, LLM: r.Env.LLM}
+	b, _ := json.Marshal(suite)
+	sum := sha256.Sum256(b)
+	meta.SuiteHash = hex.EncodeToString(sum[:8])
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	done, err := openRecords(filepath.Join(dir, recordFile), meta)
+	if err != nil {
+		return nil, err
+	}
+	log, err := os.OpenFile(filepath.Join(dir, recordFile), os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	defer log.Close()
+	w := &recordWriter{f: log, done: done, after: r.afterRecord}
+	if len(done.records) == 0 {
+		if err := w.line(meta); err != nil {
+			return nil, err
+		}
+	}
+	for _, t := range suite.Tasks {
+		var err error
+		switch t.Type {
+		case "retrieval":
+			err = r.retrieval(ctx, t, w)
+		case "abstention":
+			err = r.abstention(ctx, t, w)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("task %s: %w", t.ID, err)
+		}
+	}
+	rep := Summarise(meta, w.done.records)
+	if err := rep.Write(dir); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// doneSet holds the records already written.
+type doneSet struct {
+	records []Record
+	keys    map[string]bool
+}
+
+func key(task, item string) string { return task + "\x00" + item }
+
+// openRecords reads an existing log: its meta must match this run's, and
+// a torn last line (a crash mid-write) is dropped and rewritten.
+func openRecords(path string, meta Meta) (*doneSet, error) {
+	d := &doneSet{keys: map[string]bool{}}
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return d, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	var good int64
+	first := true
+	for sc.Scan() {
+		line := sc.Bytes()
+		if first {
+			var have Meta
+			if err := json.Unmarshal(line, &have); err != nil {
+				break
+			}
+			if have.SuiteHash != meta.SuiteHash || have.Model != meta.Model || have.CorpusVersion != meta.CorpusVersion || have.LLM != meta.LLM {
+				return nil, orthocds.Errorf(orthocds.ECONFLICT,
+					"%s holds a run of another suite, model or corpus; use a new directory", path)
+			}
+			first = false
+			good += int64(len(line)) + 1
+			continue
+		}
+		var rec Record
+		if err := json.Unmarshal(line, &rec); err != nil {
+			break // a torn last line
+		}
+		d.records = append(d.records, rec)
+		d.keys[key(rec.Task, rec.Item)] = true
+		good += int64(len(line)) + 1
+	}
+	if first {
+		good = 0
+	}
+	// Cut anything after the last whole record.
+	return d, os.Truncate(path, good)
+}
+
+type recordWriter struct {
+	f     *os.File
+	done  *doneSet
+	after func(n int) error
+}
+
+func (w *recordWriter) line(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if _, err := w.f.Write(append(b, '\n')); err != nil {
+		return err
+	}
+	return w.f.Sync()
+}
+
+func (w *recordWriter) add(rec Record) error {
+	if err := w.line(rec); err != nil {
+		return err
+	}
+	w.done.records = append(w.done.records, rec)
+	w.done.keys[key(rec.Task, rec.Item)] = true
+	if w.after != nil {
+		return w.after(len(w.done.records))
+	}
+	return nil
+}
+
+func (w *recordWriter) has(task, item string) bool { return w.done.keys[key(task, item)] }
+
+// loadData opens a bundled data file or a path.
+func loadData[T any](name string, load func(fs.FS, string) ([]T, error)) ([]T, error) {
+	if _, err := fs.Stat(Data(), name); err == nil {
+		return load(Data(), name)
+	}
+	return load(os.DirFS(filepath.Dir(name)), filepath.Base(name))
+}
+
+func (r *Runner) retrieval(ctx context.Context, t TaskSpec, w *recordWriter) error {
+	items, err := loadData(t.Data, LoadRetrieval)
+	if err != nil {
+		return err
+	}
+	k, batch := t.K, t.Batch
+	if k == 0 {
+		k = 10
+	}
+	if batch == 0 {
+		batch = 64
+	}
+	var todo []RetrievalItem
+	for _, it := range items {
+		if !w.has(t.ID, it.ID) {
+			todo = append(todo, it)
+		}
+	}
+	for start := 0; start < len(todo); start += batch {
+		part := todo[start:min(start+batch, len(todo))]
+		qs := make([]rag.Query, len(part))
+		for i, it := range part {
+			qs[i] = rag.Query{Text: it.Question, K: k}
+		}
+		t0 := time.Now()
+		res, err := r.Env.Search.Search(ctx, qs)
+		if err != nil {
+			return err
+		}
+		ms := float64(time.Since(t0).Microseconds()) / 1000
+		for i, it := range part {
+			gold := map[string]bool{}
+			for _, g := range it.Gold {
+				gold[g] = true
+			}
+			rec := Record{Task: t.ID, Item: it.ID, Lang: it.Lang, NGold: len(it.Gold), K: k, Millis: ms}
+			if r.Env.TopicOf != nil {
+				rec.Topic = r.Env.TopicOf(it.Gold[0])
+			}
+			for j, h := range res[i] {
+				if gold[h.DocID] {
+					rec.Hits = append(rec.Hits, j+1)
+				}
+			}
+			if err := w.add(rec); err != nil {
+				return err
+			}
+		}
+		if r.Progress != nil {
+			r.Progress(t.ID, len(items)-len(todo)+min(start+batch, len(todo)), len(items))
+		}
+	}
+	return nil
+}
+
+func (r *Runner) abstention(ctx context.Context, t TaskSpec, w *recordWriter) error {
+	oos, err := loadData(t.Data, LoadOutOfScope)
+	if err != nil {
+		return err
+	}
+	type q struct {
+		id, lang, text string
+		in             bool
+	}
+	var qs []q
+	for _, it := range oos {
+		qs = append(qs, q{"out:" + it.ID, it.Lang, it.Question, false})
+	}
+	if t.InScope != "" {
+		in, err := loadData(t.InScope, LoadRetrieval)
+		if err != nil {
+			return err
+		}
+		for _, it := range in {
+			qs = append(qs, q{"in:" + it.ID, it.Lang, it.Question, true})
+		}
+	}
+	for i, x := range qs {
+		if w.has(t.ID, x.id) {
+			continue
+		}
+		t0 := time.Now()
+		a, err := r.Env.Answer.Ask(ctx, answer.Request{Question: x.text}, nil)
+		if err != nil {
+			return err
+		}
+		rec := Record{Task: t.ID, Item: x.id, Lang: x.lang, InScope: x.in, Abstain: a.Mode == answer.ModeAbstained,
+			Answered: a.Mode != answer.ModeAbstained, Millis: float64(time.Since(t0).Microseconds()) / 1000}
+		if err := w.add(rec); err != nil {
+			return err
+		}
+		if r.Progress != nil && ((i+1)%50 == 0 || i+1 == len(qs)) {
+			r.Progress(t.ID, i+1, len(qs))
+		}
+	}
+	return nil
+}
+
+// ErrInterrupted is what a test's interruption returns.
+var ErrInterrupted = errors.New("interrupted")
