@@ -27,6 +27,8 @@ type TaskReport struct {
 	Groups  map[string]map[string]float64 `json:"groups,omitempty"`
 	Latency Latency                       `json:"latency_ms"`
 	Skipped string                        `json:"skipped,omitempty"`
+	// LoadErrors are the input records that could not be read.
+	LoadErrors []LoadError `json:"load_errors,omitempty"`
 }
 
 // Latency percentiles of the calls that answered the items, milliseconds.
@@ -226,6 +228,7 @@ language model: {{if .Meta.LLM}}{{.Meta.LLM}}{{else}}none (tasks that need one a
 {{range .Tasks}}
 <section id="task-{{.ID}}">
 <h2>{{.ID}} <small>({{.Type}}, {{.N}} items)</small></h2>
+{{if .LoadErrors}}<p>Records that could not be read (skipped):</p><ul>{{range .LoadErrors}}<li>{{.File}} line {{.Line}}: {{.Reason}}</li>{{end}}</ul>{{end}}
 {{if .Skipped}}<p>Skipped: {{.Skipped}}</p>{{else}}
 <div class="plot" role="img" aria-label="metrics of {{.ID}}">
 {{range bars .Metrics}}<div class="row"><span>{{.Label}} {{f3 .Value}}</span><svg viewBox="0 0 100 10" preserveAspectRatio="none"><rect class="bar" x="0" y="0" width="{{.Width}}" height="10" fill="#2b6cb0"></rect></svg></div>

@@ -1,0 +1,71 @@
+package evals
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// Each layout loads its good records and reports every bad one by file and
+// line, without stopping. The sample files are written by the project (no
+// exam set is redistributed).
+func TestLoadExam(t *testing.T) {
+	tests := []struct {
+		file, layout string
+		answers      []string
+		bad          []LoadError
+	}{
+		{"testdata/medqa-sample.jsonl", LayoutMedQA, []string{"C", "A"}, []LoadError{
+			{"medqa-sample.jsonl", 2, "not a JSON object"},
+			{"medqa-sample.jsonl", 3, `answer "E" is not among the options`}}},
+		{"testdata/cmexam-sample.csv", LayoutCMExam, []string{"C", "B"}, []LoadError{
+			{"cmexam-sample.csv", 6, "fewer than two options"}}},
+		{"testdata/mmlu-sample.csv", LayoutMMLU, []string{"B", "C"}, []LoadError{
+			{"mmlu-sample.csv", 2, "needs a question, at least two options and an answer"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.layout, func(t *testing.T) {
+			items, bad, err := LoadExam(tt.file, tt.layout)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var answers []string
+			for _, it := range items {
+				answers = append(answers, it.Answer)
+				if len(it.Options) < 2 || it.Options[it.Answer] == "" {
+					t.Errorf("%s: options %v, answer %s", it.ID, it.Options, it.Answer)
+				}
+			}
+			if diff := cmp.Diff(tt.answers, answers); diff != "" {
+				t.Errorf("answers (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.bad, bad); diff != "" {
+				t.Errorf("reported bad records (-want +got):\n%s", diff)
+			}
+		})
+	}
+	if _, _, err := LoadExam("testdata/mmlu-sample.csv", "other"); err == nil {
+		t.Error("an unknown layout was accepted")
+	}
+}
+
+// An exam task without a language model loads its file, reports the bad
+// lines, and is marked skipped with the reason; the other tasks still run.
+func TestExamTaskSkippedWithoutLLM(t *testing.T) {
+	suite := Suite{Name: "exam", Tasks: []TaskSpec{
+		{ID: "exam", Type: "exam", Data: "testdata/medqa-sample.jsonl", Layout: LayoutMedQA},
+		{ID: "abstention", Type: "abstention", Data: "out-of-scope.jsonl"},
+	}}
+	rep, err := (&Runner{Env: env(t)}).Run(context.Background(), suite, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := rep.Tasks[0]
+	if ex.Skipped == "" || ex.N != 2 || len(ex.LoadErrors) != 2 || ex.LoadErrors[0].Line != 2 {
+		t.Errorf("exam task: %+v", ex)
+	}
+	if ab := rep.Tasks[1]; ab.Skipped != "" || ab.N == 0 || ab.Metrics["correct_abstention"] < 0.9 {
+		t.Errorf("abstention task alongside: %+v", ab)
+	}
+}
