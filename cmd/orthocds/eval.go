@@ -18,8 +18,27 @@ import (
 // runEval runs an evaluation suite (see evals and issue 7); only "run"
 // exists so far.
 func runEval(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "compare" {
+		if len(args) != 3 {
+			return errors.New(`eval compare: give two run directories, RUN_A RUN_B`)
+		}
+		a, err := evals.ReadRecords(args[1])
+		if err != nil {
+			return err
+		}
+		b, err := evals.ReadRecords(args[2])
+		if err != nil {
+			return err
+		}
+		cs := evals.Compare(a, b)
+		if len(cs) == 0 {
+			return errors.New("eval compare: the two runs share no items")
+		}
+		evals.PrintChanges(stdout, cs)
+		return nil
+	}
 	if len(args) == 0 || args[0] != "run" {
-		return errors.New(`eval: use "orthocds eval run [--suite FILE] [--out DIR]"`)
+		return errors.New(`eval: use "orthocds eval run [--suite FILE] [--out DIR]" or "orthocds eval compare RUN_A RUN_B"`)
 	}
 	fs := flag.NewFlagSet("eval run", flag.ContinueOnError)
 	fs.SetOutput(stderr)

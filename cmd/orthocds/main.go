@@ -53,6 +53,7 @@ commands:
                             wrap a model trained in XGBoost, validated on FILE
   eval run [--suite FILE]   evaluate retrieval and abstention; JSON and HTML report,
                             resumable (records in --out)
+  eval compare RUN_A RUN_B  what changed between two runs, with 95% bootstrap intervals
   bench search [--quick]    batched vector search against langchaingo and chromem-go,
                             on synthetic vectors, with recall against exact search
 

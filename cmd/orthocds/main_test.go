@@ -327,4 +327,13 @@ func TestEvalRun(t *testing.T) {
 	if first.String() != second.String() {
 		t.Errorf("a finished run reported differently when run again:\n%s\n---\n%s", first.String(), second.String())
 	}
+	// A run compared with itself: every metric unchanged.
+	var cmpOut bytes.Buffer
+	if err := run(context.Background(), []string{"eval", "compare", dir, dir}, env, nil, &cmpOut, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(cmpOut.String(), "better") || strings.Contains(cmpOut.String(), "worse") ||
+		!strings.Contains(cmpOut.String(), "hit@1") {
+		t.Errorf("a run compared with itself:\n%s", cmpOut.String())
+	}
 }

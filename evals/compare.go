@@ -1,0 +1,185 @@
+package evals
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+// Change is one metric compared between two runs on the items both ran.
+type Change struct {
+	Task   string  `json:"task"`
+	Metric string  `json:"metric"`
+	N      int     `json:"n"` // paired items
+	A      float64 `json:"a"`
+	B      float64 `json:"b"`
+	Diff   float64 `json:"diff"` // B - A
+	Low    float64 `json:"ci_low"`
+	High   float64 `json:"ci_high"`
+	// Verdict is "better", "worse" or "no clear change": better or worse
+	// only when the 95% bootstrap interval of the difference excludes 0.
+	Verdict string `json:"verdict"`
+}
+
+// itemScores are the per-item values the compared metrics average.
+func itemScores(r Record) map[string]float64 {
+	switch {
+	case r.NGold > 0: // retrieval
+		m := map[string]float64{"hit@1": 0, "recall@10": 0, "mrr": 0}
+		if len(r.Hits) > 0 {
+			if r.Hits[0] == 1 {
+				m["hit@1"] = 1
+			}
+			m["mrr"] = 1 / float64(r.Hits[0])
+		}
+		found := 0
+		for _, h := range r.Hits {
+			if h <= 10 {
+				found++
+			}
+		}
+		m["recall@10"] = float64(found) / float64(min(r.NGold, 10))
+		return m
+	case r.InScope:
+		return map[string]float64{"wrong_abstention": b2f(r.Abstain)}
+	case r.Skipped == "":
+		return map[string]float64{"correct_abstention": b2f(r.Abstain)}
+	}
+	return nil
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Compare pairs the records of runs a and b by task and item and states,
+// for every metric, the difference and its 95% bootstrap interval (2000
+// resamples of the paired items, fixed seed, so the verdict is
+// reproducible). For wrong_abstention lower is better.
+func Compare(a, b []Record) []Change {
+	type pair struct{ a, b float64 }
+	byKey := map[string]Record{}
+	for _, r := range a {
+		byKey[key(r.Task, r.Item)] = r
+	}
+	series := map[[2]string][]pair{}
+	var order [][2]string
+	for _, rb := range b {
+		ra, ok := byKey[key(rb.Task, rb.Item)]
+		if !ok {
+			continue
+		}
+		sa, sb := itemScores(ra), itemScores(rb)
+		for m, vb := range sb {
+			va, ok := sa[m]
+			if !ok {
+				continue
+			}
+			k := [2]string{rb.Task, m}
+			if _, seen := series[k]; !seen {
+				order = append(order, k)
+			}
+			series[k] = append(series[k], pair{va, vb})
+		}
+	}
+	slices.SortFunc(order, func(x, y [2]string) int {
+		if x[0] != y[0] {
+			return cmpStr(x[0], y[0])
+		}
+		return cmpStr(x[1], y[1])
+	})
+	rng := rand.New(rand.NewPCG(7, 7))
+	var out []Change
+	for _, k := range order {
+		ps := series[k]
+		var sa, sb float64
+		d := make([]float64, len(ps))
+		for i, p := range ps {
+			sa += p.a
+			sb += p.b
+			d[i] = p.b - p.a
+		}
+		n := float64(len(ps))
+		c := Change{Task: k[0], Metric: k[1], N: len(ps), A: sa / n, B: sb / n, Diff: (sb - sa) / n}
+		boots := make([]float64, 2000)
+		for i := range boots {
+			var s float64
+			for range ps {
+				s += d[rng.IntN(len(d))]
+			}
+			boots[i] = s / n
+		}
+		slices.Sort(boots)
+		c.Low, c.High = boots[int(0.025*float64(len(boots)))], boots[int(0.975*float64(len(boots)))-1]
+		c.Verdict = "no clear change"
+		better := c.Low > 0
+		worse := c.High < 0
+		if k[1] == "wrong_abstention" {
+			better, worse = worse, better
+		}
+		switch {
+		case better:
+			c.Verdict = "better"
+		case worse:
+			c.Verdict = "worse"
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func cmpStr(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// ReadRecords reads a run directory's records (not its meta line).
+func ReadRecords(dir string) ([]Record, error) {
+	f, err := os.Open(filepath.Join(dir, recordFile))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []Record
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	first := true
+	for sc.Scan() {
+		if first {
+			first = false
+			continue
+		}
+		var r Record
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			break // a torn last line
+		}
+		out = append(out, r)
+	}
+	return out, sc.Err()
+}
+
+// PrintChanges writes the comparison as a table.
+func PrintChanges(w io.Writer, cs []Change) {
+	fmt.Fprintf(w, "%-12s %-20s %6s %8s %8s %8s  %-19s %s\n", "task", "metric", "n", "A", "B", "B-A", "95% CI", "verdict")
+	for _, c := range cs {
+		ci := fmt.Sprintf("[%+.3f, %+.3f]", c.Low, c.High)
+		if math.IsNaN(c.Low) {
+			ci = "-"
+		}
+		fmt.Fprintf(w, "%-12s %-20s %6d %8.3f %8.3f %+8.3f  %-19s %s\n", c.Task, c.Metric, c.N, c.A, c.B, c.Diff, ci, c.Verdict)
+	}
+}
