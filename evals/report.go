@@ -29,6 +29,8 @@ type TaskReport struct {
 	Skipped string                        `json:"skipped,omitempty"`
 	// LoadErrors are the input records that could not be read.
 	LoadErrors []LoadError `json:"load_errors,omitempty"`
+	// Calibration is a predictor task's calibration curve.
+	Calibration []CalibrationBin `json:"calibration,omitempty"`
 }
 
 // Latency percentiles of the calls that answered the items, milliseconds.
@@ -238,6 +240,9 @@ language model: {{if .Meta.LLM}}{{.Meta.LLM}}{{else}}none (tasks that need one a
 <tr><td>all</td>{{range keys .Metrics}}<td>{{f3 (index $t.Metrics .)}}</td>{{end}}</tr>
 {{range $g := groupKeys .Groups}}<tr><td>{{$g}}</td>{{range keys $t.Metrics}}<td>{{get $t.Groups $g .}}</td>{{end}}</tr>
 {{end}}</table>
+{{if .Calibration}}<table><tr><th>calibration bin</th><th>rows</th><th>predicted</th><th>observed</th></tr>
+{{range $i, $b := .Calibration}}<tr><td>{{$i}}</td><td>{{$b.N}}</td><td>{{f3 $b.Predicted}}</td><td>{{f3 $b.Observed}}</td></tr>
+{{end}}</table>{{end}}
 <p class="meta">Latency per answering call: p50 {{.Latency.P50}} ms, p95 {{.Latency.P95}} ms, p99 {{.Latency.P99}} ms.</p>
 {{end}}
 </section>

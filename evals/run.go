@@ -17,8 +17,13 @@ import (
 
 	"github.com/orthocds/orthocds"
 	"github.com/orthocds/orthocds/answer"
+	"github.com/orthocds/orthocds/predictors/model"
 	"github.com/orthocds/orthocds/rag"
 )
+
+func errorf(format string, args ...any) error {
+	return orthocds.Errorf(orthocds.EINVALID, format, args...)
+}
 
 // Suite says what a run evaluates. It is read from YAML; Starter is the
 // bundled one.
@@ -36,6 +41,9 @@ type TaskSpec struct {
 	Data string `yaml:"data" json:"data"`
 	// InScope is, for abstention, the set whose questions must be answered.
 	InScope string `yaml:"in_scope" json:"in_scope,omitempty"`
+	// Predictor is, for a predictor task, the predictor's ID; Data is then a
+	// labelled CSV (the schema's columns and "outcome").
+	Predictor string `yaml:"predictor" json:"predictor,omitempty"`
 	// Layout is, for exam, the file's layout: medqa, cmexam or mmlu.
 	Layout string `yaml:"layout" json:"layout,omitempty"`
 	K      int    `yaml:"k" json:"k,omitempty"`         // retrieval depth, default 10
@@ -69,8 +77,10 @@ func ParseSuite(b []byte) (Suite, error) {
 		switch {
 		case t.ID == "" || seen[t.ID]:
 			return s, orthocds.Invalid(field+".id", "each task needs a unique id")
-		case t.Type != "retrieval" && t.Type != "abstention" && t.Type != "exam":
-			return s, orthocds.Invalid(field+".type", "must be retrieval, abstention or exam (rubric, citation and predictor tasks are not built yet)")
+		case t.Type != "retrieval" && t.Type != "abstention" && t.Type != "exam" && t.Type != "predictor":
+			return s, orthocds.Invalid(field+".type", "must be retrieval, abstention, exam or predictor (rubric and citation tasks are not built yet)")
+		case t.Type == "predictor" && t.Predictor == "":
+			return s, orthocds.Invalid(field+".predictor", "a predictor task names the predictor")
 		case t.Type == "exam" && t.Layout != LayoutMedQA && t.Layout != LayoutCMExam && t.Layout != LayoutMMLU:
 			return s, orthocds.Invalid(field+".layout", "an exam task needs layout medqa, cmexam or mmlu")
 		case t.Data == "":
@@ -94,6 +104,8 @@ type Env struct {
 	Model         rag.ModelInfo
 	CorpusVersion string
 	LLM           string // "" when no language model is configured
+	// Models are the predictors' models, by predictor ID.
+	Models map[string]*model.Artefact
 }
 
 // Meta identifies a run; resuming requires the same meta.
@@ -170,6 +182,8 @@ func (r *Runner) Run(ctx context.Context, suite Suite, dir string) (*Report, err
 			err = r.abstention(ctx, t, w)
 		case "exam":
 			notes[t.ID], err = r.exam(t)
+		case "predictor":
+			notes[t.ID], err = r.predictorTask(t)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("task %s: %w", t.ID, err)
@@ -179,6 +193,9 @@ func (r *Runner) Run(ctx context.Context, suite Suite, dir string) (*Report, err
 	for i, tr := range rep.Tasks {
 		if n, ok := notes[tr.ID]; ok {
 			rep.Tasks[i].N, rep.Tasks[i].Skipped, rep.Tasks[i].LoadErrors = n.N, n.Skipped, n.LoadErrors
+			if n.Metrics != nil {
+				rep.Tasks[i].Metrics, rep.Tasks[i].Calibration = n.Metrics, n.Calibration
+			}
 		}
 	}
 	if err := rep.Write(dir); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/orthocds/orthocds/answer"
 	"github.com/orthocds/orthocds/evals"
+	"github.com/orthocds/orthocds/predictors/model"
 )
 
 // runEval runs an evaluation suite (see evals and issue 7); only "run"
@@ -44,6 +45,7 @@ func runEval(ctx context.Context, cfg Config, args []string, stdout, stderr io.W
 	fs.SetOutput(stderr)
 	cfg.flags(fs)
 	suitePath := fs.String("suite", "", "suite YAML (default: the bundled starter suite, retrieval and abstention)")
+	modelsDir := fs.String("models", "", "directory of refitted predictor models that replace the shipped ones")
 	out := fs.String("out", "", "run directory: records, report.json, report.html (default eval-runs/SUITE); running again resumes")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -67,6 +69,16 @@ func runEval(ctx context.Context, cfg Config, args []string, stdout, stderr io.W
 		return err
 	}
 	defer a.Close()
+	ps, err := loadPredictors(*modelsDir)
+	if err != nil {
+		return err
+	}
+	models := map[string]*model.Artefact{}
+	for _, sum := range ps.List() {
+		if art, ok := ps.Artefact(sum.ID); ok {
+			models[sum.ID] = art
+		}
+	}
 	e := evals.Env{
 		Search: a.retriever,
 		// The built tasks decide from retrieval alone (abstention happens
@@ -76,7 +88,7 @@ func runEval(ctx context.Context, cfg Config, args []string, stdout, stderr io.W
 			e, _ := a.guidelines.Get(id)
 			return e.Domain
 		},
-		Model: a.embedder.Model(), CorpusVersion: a.guidelines.Version(),
+		Model: a.embedder.Model(), CorpusVersion: a.guidelines.Version(), Models: models,
 	}
 	r := &evals.Runner{Env: e, Progress: func(task string, done, total int) {
 		fmt.Fprintf(stderr, "\r%-12s %4d/%d", task, done, total)
