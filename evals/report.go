@@ -123,8 +123,11 @@ func Summarise(meta Meta, recs []Record) *Report {
 		// that a resumed run reports exactly like an uninterrupted one.
 		sort.SliceStable(mine, func(i, j int) bool { return mine[i].Item < mine[j].Item })
 		metrics := RetrievalMetrics
-		if t.Type == "abstention" {
+		switch t.Type {
+		case "abstention":
 			metrics = AbstentionMetrics
+		case "rubric":
+			metrics = RubricMetrics
 		}
 		tr := TaskReport{ID: t.ID, Type: t.Type, N: len(mine), Metrics: metrics(mine), Groups: map[string]map[string]float64{}}
 		groups := map[string][]Record{}

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/goccy/go-yaml"
@@ -77,8 +78,8 @@ func ParseSuite(b []byte) (Suite, error) {
 		switch {
 		case t.ID == "" || seen[t.ID]:
 			return s, orthocds.Invalid(field+".id", "each task needs a unique id")
-		case t.Type != "retrieval" && t.Type != "abstention" && t.Type != "exam" && t.Type != "predictor":
-			return s, orthocds.Invalid(field+".type", "must be retrieval, abstention, exam or predictor (rubric and citation tasks are not built yet)")
+		case !slices.Contains([]string{"retrieval", "abstention", "exam", "predictor", "rubric"}, t.Type):
+			return s, orthocds.Invalid(field+".type", "must be retrieval, abstention, exam, predictor or rubric (citation tasks are not built yet)")
 		case t.Type == "predictor" && t.Predictor == "":
 			return s, orthocds.Invalid(field+".predictor", "a predictor task names the predictor")
 		case t.Type == "exam" && t.Layout != LayoutMedQA && t.Layout != LayoutCMExam && t.Layout != LayoutMMLU:
@@ -106,6 +107,8 @@ type Env struct {
 	LLM           string // "" when no language model is configured
 	// Models are the predictors' models, by predictor ID.
 	Models map[string]*model.Artefact
+	// Judge scores rubric tasks; nil skips them.
+	Judge Judge
 }
 
 // Meta identifies a run; resuming requires the same meta.
@@ -131,6 +134,12 @@ type Record struct {
 	Millis   float64 `json:"ms"` // latency of the call that answered the item (a batch for retrieval)
 	Skipped  string  `json:"skipped,omitempty"`
 	Answered bool    `json:"answered,omitempty"`
+	// Rubric items: which were met, the score, or why it could not be
+	// scored (an unscorable item is never counted as met).
+	Rubric     bool     `json:"rubric,omitempty"`
+	Met        []string `json:"met,omitempty"`
+	Score      *float64 `json:"score,omitempty"`
+	Unscorable string   `json:"unscorable,omitempty"`
 }
 
 // recordFile is the run's append-only log in its directory: the meta on
@@ -184,6 +193,8 @@ func (r *Runner) Run(ctx context.Context, suite Suite, dir string) (*Report, err
 			notes[t.ID], err = r.exam(t)
 		case "predictor":
 			notes[t.ID], err = r.predictorTask(t)
+		case "rubric":
+			notes[t.ID], err = r.rubric(ctx, t, w)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("task %s: %w", t.ID, err)
@@ -191,11 +202,16 @@ func (r *Runner) Run(ctx context.Context, suite Suite, dir string) (*Report, err
 	}
 	rep := Summarise(meta, w.done.records)
 	for i, tr := range rep.Tasks {
-		if n, ok := notes[tr.ID]; ok {
-			rep.Tasks[i].N, rep.Tasks[i].Skipped, rep.Tasks[i].LoadErrors = n.N, n.Skipped, n.LoadErrors
-			if n.Metrics != nil {
-				rep.Tasks[i].Metrics, rep.Tasks[i].Calibration = n.Metrics, n.Calibration
-			}
+		n, ok := notes[tr.ID]
+		if !ok {
+			continue
+		}
+		rep.Tasks[i].LoadErrors = n.LoadErrors
+		if n.Skipped != "" || n.Metrics != nil {
+			rep.Tasks[i].N, rep.Tasks[i].Skipped = n.N, n.Skipped
+		}
+		if n.Metrics != nil {
+			rep.Tasks[i].Metrics, rep.Tasks[i].Calibration = n.Metrics, n.Calibration
 		}
 	}
 	if err := rep.Write(dir); err != nil {

@@ -1,0 +1,206 @@
+package evals
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"slices"
+	"strings"
+
+	"github.com/orthocds/orthocds/answer"
+)
+
+// RubricItem is one criterion of a rubric question: points earned when the
+// response meets it (negative points for something it must not do).
+type RubricItem struct {
+	ID        string `json:"id"`
+	Criterion string `json:"criterion"`
+	Points    int    `json:"points"`
+}
+
+// RubricQuestion is an open question scored by rubric, in the HealthBench
+// manner.
+type RubricQuestion struct {
+	ID       string       `json:"id"`
+	Lang     string       `json:"lang"`
+	Question string       `json:"question"`
+	Rubric   []RubricItem `json:"rubric"`
+}
+
+// LoadRubric reads a JSONL rubric set.
+func LoadRubric(fsys fs.FS, name string) ([]RubricQuestion, error) {
+	return loadJSONL(fsys, name, func(q RubricQuestion) bool {
+		if q.ID == "" || q.Question == "" || len(q.Rubric) == 0 {
+			return false
+		}
+		pos := 0
+		for _, it := range q.Rubric {
+			if it.ID == "" || it.Criterion == "" || it.Points == 0 {
+				return false
+			}
+			if it.Points > 0 {
+				pos += it.Points
+			}
+		}
+		return pos > 0
+	})
+}
+
+// Judge is the language model that decides which rubric items a response
+// meets; *llm.Client is one.
+type Judge interface {
+	Name() string
+	Complete(ctx context.Context, system, user string, onToken func(string) error) (string, error)
+}
+
+// judgeAttempts is how many replies a judge gets to return valid JSON for
+// one item before the item is marked unscorable.
+const judgeAttempts = 3
+
+const judgeSystem = `You grade a medical answer against a rubric. For each rubric item decide whether the response meets it.
+Reply with JSON only, exactly of the form {"met": ["item id", ...]}, listing the ids of the items that are met and nothing else.`
+
+// judge asks for the met items, checking the reply: a JSON object whose
+// "met" lists only known item IDs. A malformed reply is retried; after
+// judgeAttempts the item is unscorable (reason returned), never counted as
+// met.
+func judge(ctx context.Context, j Judge, q RubricQuestion, response string) (met []string, unscorable string, err error) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Question:\n%s\n\nResponse:\n%s\n\nRubric items:\n", q.Question, response)
+	known := map[string]bool{}
+	for _, it := range q.Rubric {
+		fmt.Fprintf(&b, "- id %q: %s\n", it.ID, it.Criterion)
+		known[it.ID] = true
+	}
+	last := ""
+	for range judgeAttempts {
+		reply, err := j.Complete(ctx, judgeSystem, b.String(), nil)
+		if err != nil {
+			return nil, "", err
+		}
+		var v struct {
+			Met *[]string `json:"met"`
+		}
+		dec := json.NewDecoder(strings.NewReader(strings.TrimSpace(reply)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&v); err != nil || v.Met == nil {
+			last = "the judge's reply was not the JSON asked for"
+			continue
+		}
+		bad := ""
+		for _, id := range *v.Met {
+			if !known[id] {
+				bad = id
+			}
+		}
+		if bad != "" {
+			last = fmt.Sprintf("the judge named an unknown rubric item %q", bad)
+			continue
+		}
+		slices.Sort(*v.Met)
+		return slices.Compact(*v.Met), "", nil
+	}
+	return nil, last, nil
+}
+
+// RubricScore is points earned over the positive points available,
+// clipped to [0, 1].
+func RubricScore(q RubricQuestion, met []string) float64 {
+	var earned, possible int
+	for _, it := range q.Rubric {
+		if it.Points > 0 {
+			possible += it.Points
+		}
+		if slices.Contains(met, it.ID) {
+			earned += it.Points
+		}
+	}
+	return min(1, max(0, float64(earned)/float64(possible)))
+}
+
+// responseText flattens an answer into what the judge reads.
+func responseText(a *answer.Answer) string {
+	var b strings.Builder
+	add := func(it answer.Item) {
+		if it.Text != "" {
+			b.WriteString(it.Text)
+			b.WriteString("\n")
+		}
+	}
+	add(a.Summary)
+	for _, group := range [][]answer.Item{a.Diagnoses, a.Tests, a.Treatments, a.Quotes} {
+		for _, it := range group {
+			add(it)
+		}
+	}
+	return b.String()
+}
+
+func (r *Runner) rubric(ctx context.Context, t TaskSpec, w *recordWriter) (TaskReport, error) {
+	qs, err := loadData(t.Data, LoadRubric)
+	if err != nil {
+		return TaskReport{}, err
+	}
+	if r.Env.Judge == nil {
+		return TaskReport{N: len(qs), Skipped: "needs a language model as judge; none is configured"}, nil
+	}
+	for _, q := range qs {
+		if w.has(t.ID, q.ID) {
+			continue
+		}
+		a, err := r.Env.Answer.Ask(ctx, answer.Request{Question: q.Question}, nil)
+		if err != nil {
+			return TaskReport{}, err
+		}
+		met, why, err := judge(ctx, r.Env.Judge, q, responseText(a))
+		if err != nil {
+			return TaskReport{}, err
+		}
+		rec := Record{Task: t.ID, Item: q.ID, Lang: q.Lang, Met: met, Unscorable: why, Rubric: true}
+		if why == "" {
+			s := RubricScore(q, met)
+			rec.Score = &s
+		}
+		if err := w.add(rec); err != nil {
+			return TaskReport{}, err
+		}
+	}
+	return TaskReport{}, nil
+}
+
+// RubricMetrics: mean score over scorable items with a bootstrap 95%
+// interval, and how many items could not be scored.
+func RubricMetrics(recs []Record) map[string]float64 {
+	var scores []float64
+	unscorable := 0
+	for _, r := range recs {
+		if r.Score != nil {
+			scores = append(scores, *r.Score)
+		} else {
+			unscorable++
+		}
+	}
+	m := map[string]float64{"unscorable": float64(unscorable)}
+	if len(scores) == 0 {
+		return m
+	}
+	var sum float64
+	for _, s := range scores {
+		sum += s
+	}
+	m["score"] = sum / float64(len(scores))
+	rng := rand.New(rand.NewPCG(11, 11))
+	boots := make([]float64, 1000)
+	for i := range boots {
+		var s float64
+		for range scores {
+			s += scores[rng.IntN(len(scores))]
+		}
+		boots[i] = s / float64(len(scores))
+	}
+	slices.Sort(boots)
+	m["score_ci_low"], m["score_ci_high"] = boots[25], boots[974]
+	return m
+}
