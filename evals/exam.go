@@ -2,6 +2,7 @@ package evals
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/orthocds/orthocds/rag"
 )
 
 // ExamItem is one multiple-choice question, whatever file layout it came
@@ -198,4 +201,97 @@ func (e ExamItem) problem() string {
 		return fmt.Sprintf("answer %q is not among the options", e.Answer)
 	}
 	return ""
+}
+
+const examSystem = `You answer a multiple-choice medical question. Choose the single best option.
+Reply with JSON only, exactly of the form {"answer": "X"} where X is the option letter.`
+
+// exam answers every question with the examinee model, with and without
+// the top guideline entries retrieved for it (the MIRAGE comparison), and
+// records whether each choice was right. A reply that is not the JSON asked
+// for is retried, then counts as wrong.
+func (r *Runner) exam(ctx context.Context, t TaskSpec, w *recordWriter) (TaskReport, error) {
+	items, bad, err := LoadExam(t.Data, t.Layout)
+	if err != nil {
+		return TaskReport{}, err
+	}
+	if r.Env.Examinee == nil {
+		return TaskReport{N: len(items), LoadErrors: bad,
+			Skipped: "needs a language model to answer the questions; none is configured"}, nil
+	}
+	for _, it := range items {
+		for _, mode := range []string{"without_retrieval", "with_retrieval"} {
+			id := it.ID + "|" + mode
+			if w.has(t.ID, id) {
+				continue
+			}
+			var b strings.Builder
+			if mode == "with_retrieval" {
+				hits, err := r.Env.Search.Search(ctx, []rag.Query{{Text: it.Question, K: 5}})
+				if err != nil {
+					return TaskReport{}, err
+				}
+				b.WriteString("Guideline excerpts:\n")
+				for _, h := range hits[0] {
+					fmt.Fprintf(&b, "- %s\n", truncate(h.Text, 600))
+				}
+				b.WriteString("\n")
+			}
+			fmt.Fprintf(&b, "Question: %s\nOptions:\n", it.Question)
+			for _, l := range it.Letters() {
+				fmt.Fprintf(&b, "%s. %s\n", l, it.Options[l])
+			}
+			choice := ""
+			for range judgeAttempts {
+				reply, err := r.Env.Examinee.Complete(ctx, examSystem, b.String(), nil)
+				if err != nil {
+					return TaskReport{}, err
+				}
+				var v struct {
+					Answer string `json:"answer"`
+				}
+				if json.Unmarshal([]byte(strings.TrimSpace(reply)), &v) == nil {
+					if _, ok := it.Options[strings.TrimSpace(v.Answer)]; ok {
+						choice = strings.TrimSpace(v.Answer)
+						break
+					}
+				}
+			}
+			rec := Record{Task: t.ID, Item: id, Topic: it.Topic, Mode: mode, Choice: choice, Correct: choice == it.Answer}
+			if err := w.add(rec); err != nil {
+				return TaskReport{}, err
+			}
+		}
+	}
+	return TaskReport{LoadErrors: bad}, nil
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
+
+// ExamMetrics: accuracy with and without retrieval, and the gain.
+func ExamMetrics(recs []Record) map[string]float64 {
+	n := map[string]float64{}
+	right := map[string]float64{}
+	for _, r := range recs {
+		n[r.Mode]++
+		if r.Correct {
+			right[r.Mode]++
+		}
+	}
+	m := map[string]float64{}
+	for mode, c := range n {
+		m["accuracy_"+mode] = right[mode] / c
+	}
+	if _, ok := m["accuracy_with_retrieval"]; ok {
+		if without, ok := m["accuracy_without_retrieval"]; ok {
+			m["retrieval_gain"] = m["accuracy_with_retrieval"] - without
+		}
+	}
+	return m
 }

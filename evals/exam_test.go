@@ -2,9 +2,13 @@ package evals
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/orthocds/orthocds/llm"
+	"github.com/orthocds/orthocds/llm/ollamareplay"
 )
 
 // Each layout loads its good records and reports every bad one by file and
@@ -67,5 +71,41 @@ func TestExamTaskSkippedWithoutLLM(t *testing.T) {
 	}
 	if ab := rep.Tasks[1]; ab.Skipped != "" || ab.N == 0 || ab.Metrics["correct_abstention"] < 0.9 {
 		t.Errorf("abstention task alongside: %+v", ab)
+	}
+}
+
+// An exam answered by a model over Ollama's HTTP API with scripted replies:
+// it answers right only when given the retrieved guideline excerpts, so
+// accuracy is 1 with retrieval, 0 without, and the gain is reported.
+func TestExamTaskWithScriptedModel(t *testing.T) {
+	srv := ollamareplay.New([]string{"examinee"}, func(_ string, msgs []ollamareplay.Message) ollamareplay.Script {
+		user := msgs[len(msgs)-1].Content
+		letter := "B" // wrong for both sample questions
+		if strings.Contains(user, "Guideline excerpts:") {
+			letter = "A"
+			if strings.Contains(user, "T-score") {
+				letter = "C"
+			}
+		}
+		return ollamareplay.Script{Chunks: []string{`{"answer": "` + letter + `"}`}}
+	})
+	defer srv.Close()
+	c, err := llm.New(llm.Config{Provider: llm.ProviderOllama, BaseURL: srv.URL, Model: "examinee"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := env(t)
+	e.Examinee = c
+	suite := Suite{Name: "exam", Tasks: []TaskSpec{{ID: "exam", Type: "exam", Data: "testdata/medqa-sample.jsonl", Layout: LayoutMedQA}}}
+	rep, err := (&Runner{Env: e}).Run(context.Background(), suite, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{"accuracy_with_retrieval": 1, "accuracy_without_retrieval": 0, "retrieval_gain": 1}
+	if diff := cmp.Diff(want, rep.Tasks[0].Metrics); diff != "" {
+		t.Errorf("exam metrics (-want +got):\n%s", diff)
+	}
+	if len(rep.Tasks[0].LoadErrors) != 2 {
+		t.Errorf("load errors %v", rep.Tasks[0].LoadErrors)
 	}
 }

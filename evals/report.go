@@ -128,6 +128,8 @@ func Summarise(meta Meta, recs []Record) *Report {
 			metrics = AbstentionMetrics
 		case "rubric":
 			metrics = RubricMetrics
+		case "exam":
+			metrics = ExamMetrics
 		}
 		tr := TaskReport{ID: t.ID, Type: t.Type, N: len(mine), Metrics: metrics(mine), Groups: map[string]map[string]float64{}}
 		groups := map[string][]Record{}

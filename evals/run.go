@@ -109,6 +109,8 @@ type Env struct {
 	Models map[string]*model.Artefact
 	// Judge scores rubric tasks; nil skips them.
 	Judge Judge
+	// Examinee answers exam questions; nil skips exam tasks.
+	Examinee Judge
 }
 
 // Meta identifies a run; resuming requires the same meta.
@@ -140,6 +142,11 @@ type Record struct {
 	Met        []string `json:"met,omitempty"`
 	Score      *float64 `json:"score,omitempty"`
 	Unscorable string   `json:"unscorable,omitempty"`
+	// Exam items: with or without retrieved guideline text, and whether
+	// the chosen letter was right.
+	Mode    string `json:"mode,omitempty"`
+	Correct bool   `json:"correct,omitempty"`
+	Choice  string `json:"choice,omitempty"`
 }
 
 // recordFile is the run's append-only log in its directory: the meta on
@@ -190,7 +197,7 @@ func (r *Runner) Run(ctx context.Context, suite Suite, dir string) (*Report, err
 		case "abstention":
 			err = r.abstention(ctx, t, w)
 		case "exam":
-			notes[t.ID], err = r.exam(t)
+			notes[t.ID], err = r.exam(ctx, t, w)
 		case "predictor":
 			notes[t.ID], err = r.predictorTask(t)
 		case "rubric":
@@ -409,18 +416,6 @@ func (r *Runner) abstention(ctx context.Context, t TaskSpec, w *recordWriter) er
 		}
 	}
 	return nil
-}
-
-// exam loads a multiple-choice file, reporting its bad records. Answering
-// needs a language model, which the runner does not drive yet: the task
-// is reported as skipped with the reason.
-func (r *Runner) exam(t TaskSpec) (TaskReport, error) {
-	items, bad, err := LoadExam(t.Data, t.Layout)
-	if err != nil {
-		return TaskReport{}, err
-	}
-	return TaskReport{N: len(items), LoadErrors: bad,
-		Skipped: "needs a language model to answer the questions; none is used by this runner yet"}, nil
 }
 
 // ErrInterrupted is what a test's interruption returns.

@@ -90,10 +90,10 @@ func runEval(ctx context.Context, cfg Config, args []string, stdout, stderr io.W
 		},
 		Model: a.embedder.Model(), CorpusVersion: a.guidelines.Version(), Models: models,
 	}
-	// A reachable language model judges rubric tasks; without one they
-	// are reported as skipped.
+	// A reachable language model answers exam tasks and judges rubric
+	// tasks; without one they are reported as skipped.
 	if a.llm != nil && a.llm.Available(ctx) {
-		e.Judge, e.LLM = a.llm, a.llm.Name()
+		e.Judge, e.Examinee, e.LLM = a.llm, a.llm, a.llm.Name()
 	}
 	r := &evals.Runner{Env: e, Progress: func(task string, done, total int) {
 		fmt.Fprintf(stderr, "\r%-12s %4d/%d", task, done, total)
