@@ -1,6 +1,6 @@
 package embedstore
 
-// scoreBlock writes out[q*nr+r] = dot(query q, row r) for nq queries of qs
+// scoreBlock writes out[q*nr+r] = Dot(query q, row r) for nq queries of qs
 // and the nr rows of block, all of dim dimensions. It is the inner loop of
 // exact search; a SIMD version replaces it where the build and the CPU
 // allow (kernel_simd.go).
@@ -18,7 +18,7 @@ func scoreBlockGo(qs []float32, nq int, block []float32, nr, dim int, out []floa
 		qv := qs[q*dim : (q+1)*dim]
 		o := out[q*nr : (q+1)*nr]
 		for r := range nr {
-			o[r] = dot(qv, block[r*dim:(r+1)*dim])
+			o[r] = Dot(qv, block[r*dim:(r+1)*dim])
 		}
 	}
 }

@@ -90,7 +90,7 @@ func scoreBlockAVX2(qs []float32, nq int, block []float32, nr, dim int, out []fl
 			}
 		}
 		for ; r < nr; r++ {
-			o[r] = dot(qs[q*dim:(q+1)*dim], block[r*dim:(r+1)*dim])
+			o[r] = Dot(qs[q*dim:(q+1)*dim], block[r*dim:(r+1)*dim])
 		}
 	}
 }

@@ -190,7 +190,9 @@ func (r *rows) bm25(q rag.StoreQuery) []item {
 	return top.sorted()
 }
 
-func dot(a, b []float32) float32 {
+// Dot is the dot product of two equal-length vectors, four sums in
+// parallel: the portable scoring kernel's inner loop.
+func Dot(a, b []float32) float32 {
 	var s0, s1, s2, s3 float32
 	i := 0
 	for ; i+4 <= len(a); i += 4 {

@@ -3,19 +3,10 @@ package evals
 import (
 	"math"
 	"os"
-	"sort"
 
 	"github.com/orthocds/orthocds/predictors"
 	"github.com/orthocds/orthocds/predictors/model"
 )
-
-// CalibrationBin is one tenth of the rows ordered by predicted risk: the
-// mean prediction against the observed event rate.
-type CalibrationBin struct {
-	N         int     `json:"n"`
-	Predicted float64 `json:"predicted"`
-	Observed  float64 `json:"observed"`
-}
 
 // predictorTask scores a labelled CSV with the predictor's model and
 // reports discrimination (AUC with a bootstrap 95% interval), Brier score,
@@ -48,34 +39,11 @@ func (r *Runner) predictorTask(t TaskSpec) (TaskReport, error) {
 		"auc": m.AUC, "auc_ci_low": m.AUCCI[0], "auc_ci_high": m.AUCCI[1], "brier": m.Brier,
 		"calibration_intercept": m.CalibrationIntercept, "calibration_slope": m.CalibrationSlope,
 		"sensitivity": m.Sensitivity, "specificity": m.Specificity,
-	}, Calibration: calibrationBins(d.Y, p, 10)}
+	}, Calibration: model.CalibrationCurve(d.Y, p, 10)}
 	for k, v := range tr.Metrics {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			delete(tr.Metrics, k) // undefined on these rows (for example no events)
 		}
 	}
 	return tr, nil
-}
-
-func calibrationBins(y, p []float64, bins int) []CalibrationBin {
-	idx := make([]int, len(p))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.Slice(idx, func(a, b int) bool { return p[idx[a]] < p[idx[b]] })
-	var out []CalibrationBin
-	for b := range bins {
-		lo, hi := b*len(idx)/bins, (b+1)*len(idx)/bins
-		if hi == lo {
-			continue
-		}
-		var sp, sy float64
-		for _, i := range idx[lo:hi] {
-			sp += p[i]
-			sy += y[i]
-		}
-		n := float64(hi - lo)
-		out = append(out, CalibrationBin{N: hi - lo, Predicted: sp / n, Observed: sy / n})
-	}
-	return out
 }

@@ -54,7 +54,7 @@ func TestPredictorTask(t *testing.T) {
 	for _, b := range tr.Calibration {
 		rows += b.N
 	}
-	if len(tr.Calibration) != 10 || rows != 3000 || tr.Calibration[0].Predicted >= tr.Calibration[9].Predicted {
+	if len(tr.Calibration) != 10 || rows != 3000 || tr.Calibration[0].MeanPredicted >= tr.Calibration[9].MeanPredicted {
 		t.Errorf("calibration curve %+v", tr.Calibration)
 	}
 	// A bad cell is refused with its line.

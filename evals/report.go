@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+
+	"github.com/orthocds/orthocds/predictors/model"
 )
 
 // Report summarises a run's records.
@@ -30,7 +32,7 @@ type TaskReport struct {
 	// LoadErrors are the input records that could not be read.
 	LoadErrors []LoadError `json:"load_errors,omitempty"`
 	// Calibration is a predictor task's calibration curve.
-	Calibration []CalibrationBin `json:"calibration,omitempty"`
+	Calibration []model.CalibrationBin `json:"calibration,omitempty"`
 }
 
 // Latency percentiles of the calls that answered the items, milliseconds.
@@ -246,7 +248,7 @@ language model: {{if .Meta.LLM}}{{.Meta.LLM}}{{else}}none (tasks that need one a
 {{range $g := groupKeys .Groups}}<tr><td>{{$g}}</td>{{range keys $t.Metrics}}<td>{{get $t.Groups $g .}}</td>{{end}}</tr>
 {{end}}</table>
 {{if .Calibration}}<table><tr><th>calibration bin</th><th>rows</th><th>predicted</th><th>observed</th></tr>
-{{range $i, $b := .Calibration}}<tr><td>{{$i}}</td><td>{{$b.N}}</td><td>{{f3 $b.Predicted}}</td><td>{{f3 $b.Observed}}</td></tr>
+{{range $i, $b := .Calibration}}<tr><td>{{$i}}</td><td>{{$b.N}}</td><td>{{f3 $b.MeanPredicted}}</td><td>{{f3 $b.Observed}}</td></tr>
 {{end}}</table>{{end}}
 <p class="meta">Latency per answering call: p50 {{.Latency.P50}} ms, p95 {{.Latency.P95}} ms, p99 {{.Latency.P99}} ms.</p>
 {{end}}

@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"sync"
 	"time"
+
+	"github.com/orthocds/orthocds/embedstore"
 )
 
 // Dataset is a synthetic corpus and its queries, unit vectors in rows.
@@ -124,7 +126,7 @@ func exactTopK(d *Dataset, q []float32, k int) []int {
 	best := make([]int, 0, k+1)
 	scores := make([]float32, 0, k+1)
 	for i := range d.N {
-		s := dot(q, d.Row(i))
+		s := embedstore.Dot(q, d.Row(i))
 		if len(best) == k && s <= scores[k-1] {
 			continue
 		}
@@ -162,21 +164,6 @@ func (d *Dataset) Recall(first int, got [][]int) float64 {
 		sum += float64(hit) / float64(len(truth))
 	}
 	return sum / float64(len(got))
-}
-
-func dot(a, b []float32) float32 {
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
-	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return s0 + s1 + s2 + s3
 }
 
 func normalize(v []float32) {

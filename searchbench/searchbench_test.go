@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/orthocds/orthocds/embedstore"
 	"github.com/orthocds/orthocds/postgres/pgtest"
 )
 
@@ -34,8 +35,8 @@ func TestGenerateIsDeterministicAndClustered(t *testing.T) {
 	a.ComputeTruth(1)
 	var near, random float32
 	for q := range a.NumQueries() {
-		near += dot(a.Query(q), a.Row(a.Truth[q][0]))
-		random += dot(a.Query(q), a.Row(q*37%a.N))
+		near += embedstore.Dot(a.Query(q), a.Row(a.Truth[q][0]))
+		random += embedstore.Dot(a.Query(q), a.Row(q*37%a.N))
 	}
 	if near < 0.5*float32(a.NumQueries()) || near < 2*random {
 		t.Errorf("mean best cosine %.2f, mean random cosine %.2f: not clustered", near/10, random/10)

@@ -97,7 +97,7 @@ func CrossValidate(d Data, cfg CVConfig) (Report, []float64, error) {
 // subgroup and as a calibration curve.
 func EvaluateData(d Data, p []float64, threshold float64, seed uint64) Report {
 	rep := Report{Seed: seed, Overall: Evaluate(d.Y, p, threshold, seed),
-		Subgroups: map[string]map[string]Metrics{}, Calibration: calibrationCurve(d.Y, p, 10)}
+		Subgroups: map[string]map[string]Metrics{}, Calibration: CalibrationCurve(d.Y, p, 10)}
 	groups := map[string]map[string][]int{}
 	for i, g := range d.Groups {
 		for name, label := range g {
@@ -120,8 +120,9 @@ func EvaluateData(d Data, p []float64, threshold float64, seed uint64) Report {
 	return rep
 }
 
-// calibrationCurve bins rows by predicted risk into equal-count bins.
-func calibrationCurve(y, p []float64, bins int) []CalibrationBin {
+// CalibrationCurve bins rows by predicted risk into equal-count bins: the
+// mean prediction against the observed event rate in each.
+func CalibrationCurve(y, p []float64, bins int) []CalibrationBin {
 	idx := make([]int, len(p))
 	for i := range idx {
 		idx[i] = i
