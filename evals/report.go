@@ -132,6 +132,8 @@ func Summarise(meta Meta, recs []Record) *Report {
 			metrics = RubricMetrics
 		case "exam":
 			metrics = ExamMetrics
+		case "citation":
+			metrics = CitationMetrics
 		}
 		tr := TaskReport{ID: t.ID, Type: t.Type, N: len(mine), Metrics: metrics(mine), Groups: map[string]map[string]float64{}}
 		groups := map[string][]Record{}

@@ -78,8 +78,8 @@ func ParseSuite(b []byte) (Suite, error) {
 		switch {
 		case t.ID == "" || seen[t.ID]:
 			return s, orthocds.Invalid(field+".id", "each task needs a unique id")
-		case !slices.Contains([]string{"retrieval", "abstention", "exam", "predictor", "rubric"}, t.Type):
-			return s, orthocds.Invalid(field+".type", "must be retrieval, abstention, exam, predictor or rubric (citation tasks are not built yet)")
+		case !slices.Contains([]string{"retrieval", "abstention", "exam", "predictor", "rubric", "citation"}, t.Type):
+			return s, orthocds.Invalid(field+".type", "must be retrieval, abstention, exam, predictor, rubric or citation")
 		case t.Type == "predictor" && t.Predictor == "":
 			return s, orthocds.Invalid(field+".predictor", "a predictor task names the predictor")
 		case t.Type == "exam" && t.Layout != LayoutMedQA && t.Layout != LayoutCMExam && t.Layout != LayoutMMLU:
@@ -111,6 +111,9 @@ type Env struct {
 	Judge Judge
 	// Examinee answers exam questions; nil skips exam tasks.
 	Examinee Judge
+	// Generator writes the answers whose citations are checked (the answer
+	// service with its language model); nil uses Answer.
+	Generator *answer.Service
 }
 
 // Meta identifies a run; resuming requires the same meta.
@@ -147,6 +150,8 @@ type Record struct {
 	Mode    string `json:"mode,omitempty"`
 	Correct bool   `json:"correct,omitempty"`
 	Choice  string `json:"choice,omitempty"`
+	// Citation tallies of one answer.
+	Citation *CitationCounts `json:"citation,omitempty"`
 }
 
 // recordFile is the run's append-only log in its directory: the meta on
@@ -202,6 +207,8 @@ func (r *Runner) Run(ctx context.Context, suite Suite, dir string) (*Report, err
 			notes[t.ID], err = r.predictorTask(t)
 		case "rubric":
 			notes[t.ID], err = r.rubric(ctx, t, w)
+		case "citation":
+			notes[t.ID], err = r.citations(ctx, t, w)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("task %s: %w", t.ID, err)

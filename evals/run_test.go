@@ -45,7 +45,7 @@ func TestParseSuite(t *testing.T) {
 	tests := []struct{ yaml, field string }{
 		{"tasks: [{id: a, type: retrieval, data: x.jsonl}]", "name"},
 		{"name: s", "tasks"},
-		{"name: s\ntasks: [{id: a, type: citation, data: x.jsonl}]", "tasks[0].type"},
+		{"name: s\ntasks: [{id: a, type: essay, data: x.jsonl}]", "tasks[0].type"},
 		{"name: s\ntasks: [{id: a, type: exam, data: x.jsonl}]", "tasks[0].layout"},
 		{"name: s\ntasks: [{id: a, type: retrieval, data: x.jsonl}, {id: a, type: abstention, data: y.jsonl}]", "tasks[1].id"},
 		{"name: s\ntasks: [{id: a, type: retrieval}]", "tasks[0].data"},

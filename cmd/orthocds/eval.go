@@ -94,6 +94,7 @@ func runEval(ctx context.Context, cfg Config, args []string, stdout, stderr io.W
 	// tasks; without one they are reported as skipped.
 	if a.llm != nil && a.llm.Available(ctx) {
 		e.Judge, e.Examinee, e.LLM = a.llm, a.llm, a.llm.Name()
+		e.Generator = a.answerer(nil) // answers with the model, whose citations are checked
 	}
 	r := &evals.Runner{Env: e, Progress: func(task string, done, total int) {
 		fmt.Fprintf(stderr, "\r%-12s %4d/%d", task, done, total)
