@@ -100,12 +100,9 @@ func (r *rows) search(qs []rag.StoreQuery) []rag.Candidates {
 	tops := make([]topK, len(qs))
 	nq, dim, n := len(qs), r.dim, len(r.meta)
 	qv := make([]float32, nq*dim)
-	plain := make([]bool, nq) // the filter only hides superseded chunks
 	for j, q := range qs {
 		tops[j] = topK{k: q.K}
 		copy(qv[j*dim:], q.Vector)
-		f := q.Filter
-		plain[j] = len(f.Langs)+len(f.Topics)+len(f.Sources)+len(f.Kinds) == 0 && f.YearMin == 0 && f.YearMax == 0
 	}
 	block := max(8, blockBytes/(4*max(dim, 1)))
 	scores := make([]float32, nq*block)
@@ -125,9 +122,8 @@ func (r *rows) search(qs []rag.StoreQuery) []rag.Candidates {
 				if s < thr {
 					continue
 				}
-				m := r.meta[start+i]
-				if m == nil || (plain[j] && m.Superseded && !q.Filter.IncludeSuperseded) ||
-					(!plain[j] && !q.Filter.Match(m)) {
+				// Only rows past the threshold reach the filter.
+				if m := r.meta[start+i]; m == nil || !q.Filter.Match(m) {
 					continue
 				}
 				t.push(start+i, float64(s))

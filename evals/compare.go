@@ -110,16 +110,7 @@ func Compare(a, b []Record) []Change {
 		}
 		n := float64(len(ps))
 		c := Change{Task: k[0], Metric: k[1], N: len(ps), A: sa / n, B: sb / n, Diff: (sb - sa) / n}
-		boots := make([]float64, 2000)
-		for i := range boots {
-			var s float64
-			for range ps {
-				s += d[rng.IntN(len(d))]
-			}
-			boots[i] = s / n
-		}
-		slices.Sort(boots)
-		c.Low, c.High = boots[int(0.025*float64(len(boots)))], boots[int(0.975*float64(len(boots)))-1]
+		c.Low, c.High = bootstrapMeanCI(d, 2000, rng)
 		c.Verdict = "no clear change"
 		better := c.Low > 0
 		worse := c.High < 0
@@ -170,6 +161,21 @@ func ReadRecords(dir string) ([]Record, error) {
 		out = append(out, r)
 	}
 	return out, sc.Err()
+}
+
+// bootstrapMeanCI is the 95% percentile interval of the mean of xs over
+// reps resamples with replacement.
+func bootstrapMeanCI(xs []float64, reps int, rng *rand.Rand) (low, high float64) {
+	boots := make([]float64, reps)
+	for i := range boots {
+		var s float64
+		for range xs {
+			s += xs[rng.IntN(len(xs))]
+		}
+		boots[i] = s / float64(len(xs))
+	}
+	slices.Sort(boots)
+	return boots[int(0.025*float64(reps))], boots[int(0.975*float64(reps))-1]
 }
 
 // PrintChanges writes the comparison as a table.

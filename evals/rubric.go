@@ -191,16 +191,6 @@ func RubricMetrics(recs []Record) map[string]float64 {
 		sum += s
 	}
 	m["score"] = sum / float64(len(scores))
-	rng := rand.New(rand.NewPCG(11, 11))
-	boots := make([]float64, 1000)
-	for i := range boots {
-		var s float64
-		for range scores {
-			s += scores[rng.IntN(len(scores))]
-		}
-		boots[i] = s / float64(len(scores))
-	}
-	slices.Sort(boots)
-	m["score_ci_low"], m["score_ci_high"] = boots[25], boots[974]
+	m["score_ci_low"], m["score_ci_high"] = bootstrapMeanCI(scores, 1000, rand.New(rand.NewPCG(11, 11)))
 	return m
 }

@@ -424,6 +424,3 @@ func (r *Runner) abstention(ctx context.Context, t TaskSpec, w *recordWriter) er
 	}
 	return nil
 }
-
-// ErrInterrupted is what a test's interruption returns.
-var ErrInterrupted = errors.New("interrupted")

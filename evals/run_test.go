@@ -63,6 +63,9 @@ func TestParseSuite(t *testing.T) {
 	}
 }
 
+// errInterrupted is how a test stops a run halfway.
+var errInterrupted = errors.New("interrupted")
+
 func env(t *testing.T) Env {
 	f := corpus(t)
 	return Env{Search: f.Retriever, Answer: answer.New(f.Retriever, f.Analyzer, nil, nil, answer.DefaultConfig),
@@ -89,11 +92,11 @@ func TestRunResumes(t *testing.T) {
 	dir := t.TempDir()
 	cut := &Runner{Env: e, afterRecord: func(n int) error {
 		if n == 150 {
-			return ErrInterrupted
+			return errInterrupted
 		}
 		return nil
 	}}
-	if _, err := cut.Run(ctx, suite, dir); !errors.Is(err, ErrInterrupted) {
+	if _, err := cut.Run(ctx, suite, dir); !errors.Is(err, errInterrupted) {
 		t.Fatalf("interrupted run: %v", err)
 	}
 	f, err := os.OpenFile(filepath.Join(dir, recordFile), os.O_APPEND|os.O_WRONLY, 0)

@@ -406,6 +406,7 @@ func cpuModel() string {
 
 // Print writes the report as tables.
 func (r *Report) Print(w io.Writer) {
+	fmt.Fprintln(w, "SYNTHETIC clustered vectors (searchbench.Generate): no patient or guideline data")
 	fmt.Fprintf(w, "machine: %s, %d cores, %s", r.Machine.CPU, r.Machine.Cores, r.Machine.GoVersion)
 	if r.Machine.PostgreSQL != "" {
 		fmt.Fprintf(w, ", PostgreSQL %s, pgvector %s", r.Machine.PostgreSQL, r.Machine.PgVector)
@@ -441,6 +442,7 @@ func (r *Report) Print(w io.Writer) {
 
 // Markdown writes the report as Markdown tables, for docs/benchmarks.md.
 func (r *Report) Markdown(w io.Writer) {
+	fmt.Fprint(w, "Data: SYNTHETIC clustered vectors (searchbench.Generate).\n\n")
 	fmt.Fprintf(w, "Machine: %s, %d cores, %s", r.Machine.CPU, r.Machine.Cores, r.Machine.GoVersion)
 	if r.Machine.PostgreSQL != "" {
 		fmt.Fprintf(w, ", PostgreSQL %s, pgvector %s", r.Machine.PostgreSQL, r.Machine.PgVector)
