@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/orthocds/orthocds/answer"
 )
@@ -18,7 +19,7 @@ Reply with JSON only, exactly of the form {"supported": true} or {"supported": f
 // least one supporting citation over all cited statements. A judge reply
 // that is not the JSON asked for is retried, then the citation counts as
 // unsupported and is counted as unscorable.
-func (r *Runner) citations(ctx context.Context, t TaskSpec, w *recordWriter) (TaskReport, error) {
+func (r *Runner) citations(ctx context.Context, suite Suite, t TaskSpec, w *recordWriter) (TaskReport, error) {
 	items, err := loadData(t.Data, LoadRetrieval)
 	if err != nil {
 		return TaskReport{}, err
@@ -26,23 +27,34 @@ func (r *Runner) citations(ctx context.Context, t TaskSpec, w *recordWriter) (Ta
 	if r.Env.Judge == nil {
 		return TaskReport{N: len(items), Skipped: "needs a language model as judge; none is configured"}, nil
 	}
-	gen := r.Env.Generator
-	if gen == nil {
-		gen = r.Env.Answer
+	type job struct {
+		c  Contestant
+		it RetrievalItem
 	}
-	for _, it := range items {
-		if w.has(t.ID, it.ID) {
-			continue
+	var jobs []job
+	answerers := r.Env.answerers()
+	for _, c := range answerers {
+		for _, it := range items {
+			if !w.has(t.ID, c.Name, it.ID) {
+				jobs = append(jobs, job{c, it})
+			}
 		}
-		a, err := gen.Ask(ctx, answer.Request{Question: it.Question}, nil)
+	}
+	total := len(items) * len(answerers)
+	prog := r.counter(t.ID, total-len(jobs), total)
+	return TaskReport{}, each(ctx, len(jobs), suite.concurrency(t), func(ctx context.Context, i int) error {
+		c, it := jobs[i].c, jobs[i].it
+		t0 := time.Now()
+		a, err := c.Answer.Ask(ctx, answer.Request{Question: it.Question}, nil)
 		if err != nil {
-			return TaskReport{}, err
+			return err
 		}
+		rec := Record{Task: t.ID, Model: c.Name, Item: it.ID, Lang: it.Lang, Citation: &CitationCounts{},
+			Millis: float64(time.Since(t0).Microseconds()) / 1000}
 		quote := map[string]string{}
 		for _, s := range a.Sources {
 			quote[s.ID] = s.Title + ": " + s.Quote
 		}
-		rec := Record{Task: t.ID, Item: it.ID, Lang: it.Lang, Citation: &CitationCounts{}}
 		for _, group := range [][]answer.Item{{a.Summary}, a.Diagnoses, a.Tests, a.Treatments, a.Quotes} {
 			for _, st := range group {
 				if len(st.Citations) == 0 || strings.TrimSpace(st.Text) == "" {
@@ -54,7 +66,7 @@ func (r *Runner) citations(ctx context.Context, t TaskSpec, w *recordWriter) (Ta
 					rec.Citation.Citations++
 					ok, scorable, err := supports(ctx, r.Env.Judge, st.Text, quote[id])
 					if err != nil {
-						return TaskReport{}, err
+						return err
 					}
 					if !scorable {
 						rec.Citation.Unscorable++
@@ -70,10 +82,11 @@ func (r *Runner) citations(ctx context.Context, t TaskSpec, w *recordWriter) (Ta
 			}
 		}
 		if err := w.add(rec); err != nil {
-			return TaskReport{}, err
+			return err
 		}
-	}
-	return TaskReport{}, nil
+		prog.add(1)
+		return nil
+	})
 }
 
 func supports(ctx context.Context, j Judge, statement, source string) (supported, scorable bool, err error) {

@@ -2,6 +2,7 @@ package evals
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,11 +11,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 )
 
 // Change is one metric compared between two runs on the items both ran.
 type Change struct {
 	Task   string  `json:"task"`
+	Model  string  `json:"model,omitempty"`
 	Metric string  `json:"metric"`
 	N      int     `json:"n"` // paired items
 	A      float64 `json:"a"`
@@ -28,6 +31,8 @@ type Change struct {
 }
 
 // itemScores are the per-item values the compared metrics average.
+// Latency calls are not compared: their times depend on the machine's
+// load more than on the change.
 func itemScores(r Record) map[string]float64 {
 	switch {
 	case r.NGold > 0: // retrieval
@@ -46,9 +51,21 @@ func itemScores(r Record) map[string]float64 {
 		}
 		m["recall@10"] = float64(found) / float64(min(r.NGold, 10))
 		return m
+	case r.Rubric:
+		if r.Score == nil {
+			return nil // unscorable in this run
+		}
+		return map[string]float64{"score": *r.Score}
+	case r.Mode != "": // exam
+		return map[string]float64{"accuracy_" + r.Mode: b2f(r.Correct)}
+	case r.Citation != nil:
+		if r.Citation.Citations == 0 {
+			return nil
+		}
+		return map[string]float64{"citation_precision": float64(r.Citation.Supported) / float64(r.Citation.Citations)}
 	case r.InScope:
 		return map[string]float64{"wrong_abstention": b2f(r.Abstain)}
-	case r.Skipped == "":
+	case r.Abstain || r.Answered:
 		return map[string]float64{"correct_abstention": b2f(r.Abstain)}
 	}
 	return nil
@@ -61,7 +78,7 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-// Compare pairs the records of runs a and b by task and item and states,
+// Compare pairs the records of runs a and b by task, model and item and states,
 // for every metric, the difference and its 95% bootstrap interval (2000
 // resamples of the paired items, fixed seed, so the verdict is
 // reproducible). For wrong_abstention lower is better.
@@ -69,12 +86,12 @@ func Compare(a, b []Record) []Change {
 	type pair struct{ a, b float64 }
 	byKey := map[string]Record{}
 	for _, r := range a {
-		byKey[key(r.Task, r.Item)] = r
+		byKey[key(r.Task, r.Model, r.Item)] = r
 	}
-	series := map[[2]string][]pair{}
-	var order [][2]string
+	series := map[[3]string][]pair{}
+	var order [][3]string
 	for _, rb := range b {
-		ra, ok := byKey[key(rb.Task, rb.Item)]
+		ra, ok := byKey[key(rb.Task, rb.Model, rb.Item)]
 		if !ok {
 			continue
 		}
@@ -84,18 +101,15 @@ func Compare(a, b []Record) []Change {
 			if !ok {
 				continue
 			}
-			k := [2]string{rb.Task, m}
+			k := [3]string{rb.Task, rb.Model, m}
 			if _, seen := series[k]; !seen {
 				order = append(order, k)
 			}
 			series[k] = append(series[k], pair{va, vb})
 		}
 	}
-	slices.SortFunc(order, func(x, y [2]string) int {
-		if x[0] != y[0] {
-			return cmpStr(x[0], y[0])
-		}
-		return cmpStr(x[1], y[1])
+	slices.SortFunc(order, func(x, y [3]string) int {
+		return cmp.Or(strings.Compare(x[0], y[0]), strings.Compare(x[1], y[1]), strings.Compare(x[2], y[2]))
 	})
 	rng := rand.New(rand.NewPCG(7, 7))
 	var out []Change
@@ -109,12 +123,12 @@ func Compare(a, b []Record) []Change {
 			d[i] = p.b - p.a
 		}
 		n := float64(len(ps))
-		c := Change{Task: k[0], Metric: k[1], N: len(ps), A: sa / n, B: sb / n, Diff: (sb - sa) / n}
+		c := Change{Task: k[0], Model: k[1], Metric: k[2], N: len(ps), A: sa / n, B: sb / n, Diff: (sb - sa) / n}
 		c.Low, c.High = bootstrapMeanCI(d, 2000, rng)
 		c.Verdict = "no clear change"
 		better := c.Low > 0
 		worse := c.High < 0
-		if k[1] == "wrong_abstention" {
+		if k[2] == "wrong_abstention" {
 			better, worse = worse, better
 		}
 		switch {
@@ -126,16 +140,6 @@ func Compare(a, b []Record) []Change {
 		out = append(out, c)
 	}
 	return out
-}
-
-func cmpStr(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // ReadRecords reads a run directory's records (not its meta line).
@@ -180,12 +184,16 @@ func bootstrapMeanCI(xs []float64, reps int, rng *rand.Rand) (low, high float64)
 
 // PrintChanges writes the comparison as a table.
 func PrintChanges(w io.Writer, cs []Change) {
-	fmt.Fprintf(w, "%-12s %-20s %6s %8s %8s %8s  %-19s %s\n", "task", "metric", "n", "A", "B", "B-A", "95% CI", "verdict")
+	fmt.Fprintf(w, "%-12s %-24s %-20s %6s %8s %8s %8s  %-19s %s\n", "task", "model", "metric", "n", "A", "B", "B-A", "95% CI", "verdict")
 	for _, c := range cs {
 		ci := fmt.Sprintf("[%+.3f, %+.3f]", c.Low, c.High)
 		if math.IsNaN(c.Low) {
 			ci = "-"
 		}
-		fmt.Fprintf(w, "%-12s %-20s %6d %8.3f %8.3f %+8.3f  %-19s %s\n", c.Task, c.Metric, c.N, c.A, c.B, c.Diff, ci, c.Verdict)
+		model := c.Model
+		if model == "" {
+			model = "-"
+		}
+		fmt.Fprintf(w, "%-12s %-24s %-20s %6d %8.3f %8.3f %+8.3f  %-19s %s\n", c.Task, model, c.Metric, c.N, c.A, c.B, c.Diff, ci, c.Verdict)
 	}
 }

@@ -22,7 +22,7 @@ func TestCompare(t *testing.T) {
 		}
 		a, b = append(a, ra), append(b, rb)
 		// Abstention is the same in both.
-		oa := Record{Task: "abstention", Item: "out:" + id, Abstain: i%10 != 0}
+		oa := Record{Task: "abstention", Item: "out:" + id, Abstain: i%10 != 0, Answered: i%10 == 0}
 		a, b = append(a, oa), append(b, oa)
 	}
 	got := map[string]Change{}

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/orthocds/orthocds/rag"
 )
@@ -25,6 +26,7 @@ type ExamItem struct {
 	Options  map[string]string `json:"options"` // letter -> text
 	Answer   string            `json:"answer"`  // the correct letter
 	Topic    string            `json:"topic,omitempty"`
+	Lang     string            `json:"lang,omitempty"`
 }
 
 // Letters returns the option letters in order.
@@ -210,60 +212,77 @@ Reply with JSON only, exactly of the form {"answer": "X"} where X is the option 
 // the top guideline entries retrieved for it (the MIRAGE comparison), and
 // records whether each choice was right. A reply that is not the JSON asked
 // for is retried, then counts as wrong.
-func (r *Runner) exam(ctx context.Context, t TaskSpec, w *recordWriter) (TaskReport, error) {
+func (r *Runner) exam(ctx context.Context, suite Suite, t TaskSpec, w *recordWriter) (TaskReport, error) {
 	items, bad, err := LoadExam(t.Data, t.Layout)
 	if err != nil {
 		return TaskReport{}, err
 	}
-	if r.Env.Examinee == nil {
+	if len(r.Env.Contestants) == 0 {
 		return TaskReport{N: len(items), LoadErrors: bad,
 			Skipped: "needs a language model to answer the questions; none is configured"}, nil
 	}
-	for _, it := range items {
-		for _, mode := range []string{"without_retrieval", "with_retrieval"} {
-			id := it.ID + "|" + mode
-			if w.has(t.ID, id) {
-				continue
-			}
-			var b strings.Builder
-			if mode == "with_retrieval" {
-				hits, err := r.Env.Search.Search(ctx, []rag.Query{{Text: it.Question, K: 5}})
-				if err != nil {
-					return TaskReport{}, err
+	type job struct {
+		c        Contestant
+		it       ExamItem
+		mode, id string
+	}
+	var jobs []job
+	total := 0
+	for _, c := range r.Env.Contestants {
+		for _, it := range items {
+			for _, mode := range []string{"without_retrieval", "with_retrieval"} {
+				total++
+				if id := it.ID + "|" + mode; !w.has(t.ID, c.Name, id) {
+					jobs = append(jobs, job{c, it, mode, id})
 				}
-				b.WriteString("Guideline excerpts:\n")
-				for _, h := range hits[0] {
-					fmt.Fprintf(&b, "- %s\n", truncate(h.Text, 600))
-				}
-				b.WriteString("\n")
-			}
-			fmt.Fprintf(&b, "Question: %s\nOptions:\n", it.Question)
-			for _, l := range it.Letters() {
-				fmt.Fprintf(&b, "%s. %s\n", l, it.Options[l])
-			}
-			choice := ""
-			for range judgeAttempts {
-				reply, err := r.Env.Examinee.Complete(ctx, examSystem, b.String(), nil)
-				if err != nil {
-					return TaskReport{}, err
-				}
-				var v struct {
-					Answer string `json:"answer"`
-				}
-				if json.Unmarshal([]byte(strings.TrimSpace(reply)), &v) == nil {
-					if _, ok := it.Options[strings.TrimSpace(v.Answer)]; ok {
-						choice = strings.TrimSpace(v.Answer)
-						break
-					}
-				}
-			}
-			rec := Record{Task: t.ID, Item: id, Topic: it.Topic, Mode: mode, Choice: choice, Correct: choice == it.Answer}
-			if err := w.add(rec); err != nil {
-				return TaskReport{}, err
 			}
 		}
 	}
-	return TaskReport{LoadErrors: bad}, nil
+	prog := r.counter(t.ID, total-len(jobs), total)
+	err = each(ctx, len(jobs), suite.concurrency(t), func(ctx context.Context, i int) error {
+		j := jobs[i]
+		var b strings.Builder
+		if j.mode == "with_retrieval" {
+			hits, err := r.Env.Search.Search(ctx, []rag.Query{{Text: j.it.Question, K: 5}})
+			if err != nil {
+				return err
+			}
+			b.WriteString("Guideline excerpts:\n")
+			for _, h := range hits[0] {
+				fmt.Fprintf(&b, "- %s\n", truncate(h.Text, 600))
+			}
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "Question: %s\nOptions:\n", j.it.Question)
+		for _, l := range j.it.Letters() {
+			fmt.Fprintf(&b, "%s. %s\n", l, j.it.Options[l])
+		}
+		t0 := time.Now()
+		choice := ""
+		for range judgeAttempts {
+			reply, err := j.c.LLM.Complete(ctx, examSystem, b.String(), nil)
+			if err != nil {
+				return err
+			}
+			var v struct {
+				Answer string `json:"answer"`
+			}
+			if json.Unmarshal([]byte(strings.TrimSpace(reply)), &v) == nil {
+				if _, ok := j.it.Options[strings.TrimSpace(v.Answer)]; ok {
+					choice = strings.TrimSpace(v.Answer)
+					break
+				}
+			}
+		}
+		rec := Record{Task: t.ID, Model: j.c.Name, Item: j.id, Lang: j.it.Lang, Topic: j.it.Topic, Mode: j.mode,
+			Choice: choice, Correct: choice == j.it.Answer, Millis: float64(time.Since(t0).Microseconds()) / 1000}
+		if err := w.add(rec); err != nil {
+			return err
+		}
+		prog.add(1)
+		return nil
+	})
+	return TaskReport{LoadErrors: bad}, err
 }
 
 func truncate(s string, n int) string {

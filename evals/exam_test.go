@@ -95,7 +95,7 @@ func TestExamTaskWithScriptedModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := env(t)
-	e.Examinee = c
+	e.Contestants = []Contestant{{Name: c.Name(), LLM: c}}
 	suite := Suite{Name: "exam", Tasks: []TaskSpec{{ID: "exam", Type: "exam", Data: "testdata/medqa-sample.jsonl", Layout: LayoutMedQA}}}
 	rep, err := (&Runner{Env: e}).Run(context.Background(), suite, t.TempDir())
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/orthocds/orthocds/predictors/model"
 )
 
 // chromium finds a headless-capable browser; CI installs Debian's chromium.
@@ -39,7 +41,15 @@ func TestReportRendersInChromium(t *testing.T) {
 		{Task: "retrieval", Item: "b", Lang: "zh", Hits: []int{3, 8}, NGold: 2},
 		{Task: "retrieval", Item: "c", Lang: "zh", NGold: 1},
 	}
+	for i := range recs {
+		recs[i].Millis = float64(1 + 10*i) // three latency bins
+	}
 	rep := Summarise(Meta{Suite: suite}, recs)
+	// A predictor task's curves: a ROC curve above the diagonal and a
+	// calibration curve.
+	rep.Tasks = append(rep.Tasks, TaskReport{ID: "risk", Type: "predictor", N: 6, Metrics: map[string]float64{"auc": 0.75},
+		ROC:         []ROCPoint{{0, 0}, {0, 0.5}, {0.5, 0.5}, {0.5, 1}, {1, 1}},
+		Calibration: []model.CalibrationBin{{N: 3, MeanPredicted: 0.2, Observed: 0.1}, {N: 3, MeanPredicted: 0.7, Observed: 0.8}}})
 	dir := t.TempDir()
 	if err := rep.Write(dir); err != nil {
 		t.Fatal(err)
@@ -56,17 +66,40 @@ func TestReportRendersInChromium(t *testing.T) {
 		chromedp.WaitVisible("rect.bar")); err != nil {
 		t.Fatal(err)
 	}
-	widths, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]float64](`Object.fromEntries(Array.from(document.querySelectorAll('.row')).map(r =>
+	widths, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]float64](`Object.fromEntries(Array.from(document.querySelectorAll('#task-retrieval .row')).map(r =>
 		[r.querySelector('span').textContent.split(' ')[0], r.querySelector('rect.bar').getBoundingClientRect().width /
 		 r.querySelector('svg').getBoundingClientRect().width]))`))
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The curves and the latency histogram are drawn.
+	plots, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]float64](`({
+		roc: document.querySelector('svg.roc polyline').getTotalLength(),
+		calibration: document.querySelector('svg.calibration polyline').getTotalLength(),
+		histBars: Array.from(document.querySelectorAll('rect.hist-bar')).filter(r => r.getBoundingClientRect().height > 0).length,
+	})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The ROC polyline above runs 0.5+0.5+0.5+0.5 of the 100-unit box.
+	if plots["roc"] < 199 || plots["roc"] > 201 || plots["calibration"] < 50 || plots["histBars"] < 2 {
+		t.Errorf("plots drawn: %v", plots)
+	}
 	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := rep.Tasks[0].Metrics
+	if d := os.Getenv("ORTHOCDS_TEST_ARTEFACTS"); d != "" {
+		if err := os.WriteFile(filepath.Join(d, "eval-report.png"), shot, 0o644); err != nil {
+			t.Error(err)
+		}
+	}
+	m := map[string]float64{}
+	for k, v := range rep.Tasks[0].Metrics {
+		if isRate(k, v) {
+			m[k] = v
+		}
+	}
 	if len(widths) != len(m) {
 		t.Fatalf("%d bars for %d metrics: %v", len(widths), len(m), widths)
 	}

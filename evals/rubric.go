@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/orthocds/orthocds/answer"
 )
@@ -138,7 +139,7 @@ func responseText(a *answer.Answer) string {
 	return b.String()
 }
 
-func (r *Runner) rubric(ctx context.Context, t TaskSpec, w *recordWriter) (TaskReport, error) {
+func (r *Runner) rubric(ctx context.Context, suite Suite, t TaskSpec, w *recordWriter) (TaskReport, error) {
 	qs, err := loadData(t.Data, LoadRubric)
 	if err != nil {
 		return TaskReport{}, err
@@ -146,28 +147,44 @@ func (r *Runner) rubric(ctx context.Context, t TaskSpec, w *recordWriter) (TaskR
 	if r.Env.Judge == nil {
 		return TaskReport{N: len(qs), Skipped: "needs a language model as judge; none is configured"}, nil
 	}
-	for _, q := range qs {
-		if w.has(t.ID, q.ID) {
-			continue
+	type job struct {
+		c Contestant
+		q RubricQuestion
+	}
+	var jobs []job
+	answerers := r.Env.answerers()
+	for _, c := range answerers {
+		for _, q := range qs {
+			if !w.has(t.ID, c.Name, q.ID) {
+				jobs = append(jobs, job{c, q})
+			}
 		}
-		a, err := r.Env.Answer.Ask(ctx, answer.Request{Question: q.Question}, nil)
+	}
+	total := len(qs) * len(answerers)
+	prog := r.counter(t.ID, total-len(jobs), total)
+	return TaskReport{}, each(ctx, len(jobs), suite.concurrency(t), func(ctx context.Context, i int) error {
+		c, q := jobs[i].c, jobs[i].q
+		t0 := time.Now()
+		a, err := c.Answer.Ask(ctx, answer.Request{Question: q.Question}, nil)
 		if err != nil {
-			return TaskReport{}, err
+			return err
 		}
+		ms := float64(time.Since(t0).Microseconds()) / 1000
 		met, why, err := judge(ctx, r.Env.Judge, q, responseText(a))
 		if err != nil {
-			return TaskReport{}, err
+			return err
 		}
-		rec := Record{Task: t.ID, Item: q.ID, Lang: q.Lang, Met: met, Unscorable: why, Rubric: true}
+		rec := Record{Task: t.ID, Model: c.Name, Item: q.ID, Lang: q.Lang, Met: met, Unscorable: why, Rubric: true, Millis: ms}
 		if why == "" {
 			s := RubricScore(q, met)
 			rec.Score = &s
 		}
 		if err := w.add(rec); err != nil {
-			return TaskReport{}, err
+			return err
 		}
-	}
-	return TaskReport{}, nil
+		prog.add(1)
+		return nil
+	})
 }
 
 // RubricMetrics: mean score over scorable items with a bootstrap 95%

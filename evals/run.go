@@ -12,9 +12,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/goccy/go-yaml"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/orthocds/orthocds"
 	"github.com/orthocds/orthocds/answer"
@@ -29,10 +33,34 @@ func errorf(format string, args ...any) error {
 // Suite says what a run evaluates. It is read from YAML; Starter is the
 // bundled one.
 type Suite struct {
-	Name  string     `yaml:"name" json:"name"`
-	Seed  uint64     `yaml:"seed" json:"seed"`
-	Tasks []TaskSpec `yaml:"tasks" json:"tasks"`
+	Name string `yaml:"name" json:"name"`
+	Seed uint64 `yaml:"seed" json:"seed"`
+	// Models are the language models compared side by side: each one
+	// answers the exam, rubric and citation tasks and the ask latency
+	// task. Empty means the configured model, if one is reachable.
+	Models []ModelSpec `yaml:"models" json:"models,omitempty"`
+	// Judge grades the rubric and citation tasks; empty means the
+	// configured model, or else the first of Models.
+	Judge *ModelSpec `yaml:"judge" json:"judge,omitempty"`
+	// Concurrency is how many items are evaluated at once (default 1).
+	Concurrency int        `yaml:"concurrency" json:"concurrency,omitempty"`
+	Tasks       []TaskSpec `yaml:"tasks" json:"tasks"`
 }
+
+// ModelSpec names a language model on an Ollama or OpenAI-compatible
+// server.
+type ModelSpec struct {
+	Name     string `yaml:"name" json:"name"`                   // as the server names it, e.g. qwen2.5:7b
+	Provider string `yaml:"provider" json:"provider,omitempty"` // ollama (default) or openai
+	URL      string `yaml:"url" json:"url,omitempty"`           // default: the configured server
+}
+
+// Bounds of a suite.
+const (
+	MaxConcurrency = 64
+	MaxModels      = 16
+	maxRequests    = 100_000
+)
 
 // TaskSpec is one task of a suite.
 type TaskSpec struct {
@@ -49,6 +77,14 @@ type TaskSpec struct {
 	Layout string `yaml:"layout" json:"layout,omitempty"`
 	K      int    `yaml:"k" json:"k,omitempty"`         // retrieval depth, default 10
 	Batch  int    `yaml:"batch" json:"batch,omitempty"` // queries per search call, default 64
+	// Calls is, for latency, what is timed: "search" (batched retrieval)
+	// or "ask" (a whole answer, with each model when models are given).
+	Calls string `yaml:"calls" json:"calls,omitempty"`
+	// Requests is, for latency, how many calls are made (default one per
+	// question of Data); Concurrency how many at once (default the
+	// suite's).
+	Requests    int `yaml:"requests" json:"requests,omitempty"`
+	Concurrency int `yaml:"concurrency" json:"concurrency,omitempty"`
 }
 
 // Starter is the bundled suite: retrieval and abstention on the project's
@@ -72,14 +108,43 @@ func ParseSuite(b []byte) (Suite, error) {
 	if len(s.Tasks) == 0 {
 		return s, orthocds.Invalid("tasks", "a suite needs at least one task")
 	}
+	if s.Concurrency < 0 || s.Concurrency > MaxConcurrency {
+		return s, orthocds.Invalid("concurrency", "must be between 0 and %d", MaxConcurrency)
+	}
+	if len(s.Models) > MaxModels {
+		return s, orthocds.Invalid("models", "at most %d models side by side", MaxModels)
+	}
+	names := map[string]bool{}
+	for i, m := range s.Models {
+		field := fmt.Sprintf("models[%d]", i)
+		if err := m.check(field); err != nil {
+			return s, err
+		}
+		id := m.Provider + " " + m.URL + " " + m.Name
+		if names[id] {
+			return s, orthocds.Invalid(field+".name", "model %q is listed twice", m.Name)
+		}
+		names[id] = true
+	}
+	if s.Judge != nil {
+		if err := s.Judge.check("judge"); err != nil {
+			return s, err
+		}
+	}
 	seen := map[string]bool{}
 	for i, t := range s.Tasks {
 		field := fmt.Sprintf("tasks[%d]", i)
 		switch {
 		case t.ID == "" || seen[t.ID]:
 			return s, orthocds.Invalid(field+".id", "each task needs a unique id")
-		case !slices.Contains([]string{"retrieval", "abstention", "exam", "predictor", "rubric", "citation"}, t.Type):
-			return s, orthocds.Invalid(field+".type", "must be retrieval, abstention, exam, predictor, rubric or citation")
+		case !slices.Contains(taskTypes, t.Type):
+			return s, orthocds.Invalid(field+".type", "must be one of %s", strings.Join(taskTypes, ", "))
+		case t.Type == "latency" && t.Calls != "search" && t.Calls != "ask":
+			return s, orthocds.Invalid(field+".calls", "a latency task times search or ask calls")
+		case t.Requests < 0 || t.Requests > maxRequests:
+			return s, orthocds.Invalid(field+".requests", "must be between 0 and %d", maxRequests)
+		case t.Concurrency < 0 || t.Concurrency > MaxConcurrency:
+			return s, orthocds.Invalid(field+".concurrency", "must be between 0 and %d", MaxConcurrency)
 		case t.Type == "predictor" && t.Predictor == "":
 			return s, orthocds.Invalid(field+".predictor", "a predictor task names the predictor")
 		case t.Type == "exam" && t.Layout != LayoutMedQA && t.Layout != LayoutCMExam && t.Layout != LayoutMMLU:
@@ -94,6 +159,35 @@ func ParseSuite(b []byte) (Suite, error) {
 	return s, nil
 }
 
+var taskTypes = []string{"retrieval", "abstention", "exam", "predictor", "rubric", "citation", "latency"}
+
+func (m ModelSpec) check(field string) error {
+	switch {
+	case strings.TrimSpace(m.Name) == "":
+		return orthocds.Invalid(field+".name", "a model needs a name")
+	case m.Provider != "" && m.Provider != "ollama" && m.Provider != "openai":
+		return orthocds.Invalid(field+".provider", "must be ollama or openai")
+	case m.Provider == "openai" && m.URL == "":
+		return orthocds.Invalid(field+".url", "an OpenAI-compatible model needs the server's URL")
+	}
+	return nil
+}
+
+// Contestant is one language model under evaluation, with the answer
+// service that uses it.
+type Contestant struct {
+	Name   string // provider and model, as recorded
+	Digest string // the model's digest when the server reports one
+	LLM    Judge  // answers exam questions
+	Answer *answer.Service
+}
+
+// ModelID identifies a language model in a run's meta.
+type ModelID struct {
+	Name   string `json:"name"`
+	Digest string `json:"digest,omitempty"`
+}
+
 // Env is what a run evaluates: the search and answer stack as configured.
 type Env struct {
 	Search *rag.Retriever
@@ -104,16 +198,27 @@ type Env struct {
 	// Model and CorpusVersion are kept with every run.
 	Model         rag.ModelInfo
 	CorpusVersion string
-	LLM           string // "" when no language model is configured
 	// Models are the predictors' models, by predictor ID.
 	Models map[string]*model.Artefact
-	// Judge scores rubric tasks; nil skips them.
+	// Contestants are the language models compared; none skips the exam
+	// task, and the rubric and citation tasks then grade the
+	// retrieval-only answers of Answer.
+	Contestants []Contestant
+	// Judge grades rubric and citation tasks; nil skips them.
 	Judge Judge
-	// Examinee answers exam questions; nil skips exam tasks.
-	Examinee Judge
-	// Generator writes the answers whose citations are checked (the answer
-	// service with its language model); nil uses Answer.
-	Generator *answer.Service
+}
+
+// retrievalOnly names the answers of the answer service without a
+// language model.
+const retrievalOnly = "retrieval-only"
+
+// answerers are the contestants, or the retrieval-only answer service
+// when there are none.
+func (e Env) answerers() []Contestant {
+	if len(e.Contestants) > 0 {
+		return e.Contestants
+	}
+	return []Contestant{{Name: retrievalOnly, Answer: e.Answer}}
 }
 
 // Meta identifies a run; resuming requires the same meta.
@@ -122,12 +227,22 @@ type Meta struct {
 	SuiteHash     string        `json:"suite_hash"`
 	Model         rag.ModelInfo `json:"embedding_model"`
 	CorpusVersion string        `json:"corpus_version"`
-	LLM           string        `json:"llm"`
+	LLMs          []ModelID     `json:"llms,omitempty"`
+	Judge         string        `json:"judge,omitempty"`
+}
+
+// same reports whether two metas describe the same run.
+func (m Meta) same(o Meta) bool {
+	return m.SuiteHash == o.SuiteHash && m.Model == o.Model && m.CorpusVersion == o.CorpusVersion &&
+		slices.Equal(m.LLMs, o.LLMs) && m.Judge == o.Judge
 }
 
 // Record is one evaluated item, written as soon as it is done.
 type Record struct {
-	Task     string  `json:"task"`
+	Task string `json:"task"`
+	// Model is the language model that answered the item, for the tasks
+	// that compare models.
+	Model    string  `json:"model,omitempty"`
 	Item     string  `json:"item"`
 	Lang     string  `json:"lang,omitempty"`
 	Topic    string  `json:"topic,omitempty"`
@@ -152,6 +267,10 @@ type Record struct {
 	Choice  string `json:"choice,omitempty"`
 	// Citation tallies of one answer.
 	Citation *CitationCounts `json:"citation,omitempty"`
+	// Latency calls: when the call started (Unix milliseconds) and how
+	// many queries it carried.
+	Start   float64 `json:"start,omitempty"`
+	Queries int     `json:"queries,omitempty"`
 }
 
 // recordFile is the run's append-only log in its directory: the meta on
@@ -171,7 +290,13 @@ type Runner struct {
 // Run evaluates suite into dir and returns the report, also written there
 // as report.json and report.html.
 func (r *Runner) Run(ctx context.Context, suite Suite, dir string) (*Report, error) {
-	meta := Meta{Suite: suite, Model: r.Env.Model, CorpusVersion: r.Env.CorpusVersion, LLM: r.Env.LLM}
+	meta := Meta{Suite: suite, Model: r.Env.Model, CorpusVersion: r.Env.CorpusVersion}
+	for _, c := range r.Env.Contestants {
+		meta.LLMs = append(meta.LLMs, ModelID{c.Name, c.Digest})
+	}
+	if r.Env.Judge != nil {
+		meta.Judge = r.Env.Judge.Name()
+	}
 	b, _ := json.Marshal(suite)
 	sum := sha256.Sum256(b)
 	meta.SuiteHash = hex.EncodeToString(sum[:8])
@@ -200,15 +325,17 @@ func (r *Runner) Run(ctx context.Context, suite Suite, dir string) (*Report, err
 		case "retrieval":
 			err = r.retrieval(ctx, t, w)
 		case "abstention":
-			err = r.abstention(ctx, t, w)
+			err = r.abstention(ctx, suite, t, w)
 		case "exam":
-			notes[t.ID], err = r.exam(ctx, t, w)
+			notes[t.ID], err = r.exam(ctx, suite, t, w)
 		case "predictor":
 			notes[t.ID], err = r.predictorTask(t)
 		case "rubric":
-			notes[t.ID], err = r.rubric(ctx, t, w)
+			notes[t.ID], err = r.rubric(ctx, suite, t, w)
 		case "citation":
-			notes[t.ID], err = r.citations(ctx, t, w)
+			notes[t.ID], err = r.citations(ctx, suite, t, w)
+		case "latency":
+			err = r.latency(ctx, suite, t, w)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("task %s: %w", t.ID, err)
@@ -240,7 +367,7 @@ type doneSet struct {
 	keys    map[string]bool
 }
 
-func key(task, item string) string { return task + "\x00" + item }
+func key(task, model, item string) string { return task + "\x00" + model + "\x00" + item }
 
 // openRecords reads an existing log: its meta must match this run's, and
 // a torn last line (a crash mid-write) is dropped and rewritten.
@@ -265,7 +392,7 @@ func openRecords(path string, meta Meta) (*doneSet, error) {
 			if err := json.Unmarshal(line, &have); err != nil {
 				break
 			}
-			if have.SuiteHash != meta.SuiteHash || have.Model != meta.Model || have.CorpusVersion != meta.CorpusVersion || have.LLM != meta.LLM {
+			if !have.same(meta) {
 				return nil, orthocds.Errorf(orthocds.ECONFLICT,
 					"%s holds a run of another suite, model or corpus; use a new directory", path)
 			}
@@ -278,7 +405,7 @@ func openRecords(path string, meta Meta) (*doneSet, error) {
 			break // a torn last line
 		}
 		d.records = append(d.records, rec)
-		d.keys[key(rec.Task, rec.Item)] = true
+		d.keys[key(rec.Task, rec.Model, rec.Item)] = true
 		good += int64(len(line)) + 1
 	}
 	if first {
@@ -288,7 +415,9 @@ func openRecords(path string, meta Meta) (*doneSet, error) {
 	return d, os.Truncate(path, good)
 }
 
+// recordWriter appends records; it is safe for concurrent use.
 type recordWriter struct {
+	mu    sync.Mutex
 	f     *os.File
 	done  *doneSet
 	after func(n int) error
@@ -306,18 +435,70 @@ func (w *recordWriter) line(v any) error {
 }
 
 func (w *recordWriter) add(rec Record) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if err := w.line(rec); err != nil {
 		return err
 	}
 	w.done.records = append(w.done.records, rec)
-	w.done.keys[key(rec.Task, rec.Item)] = true
+	w.done.keys[key(rec.Task, rec.Model, rec.Item)] = true
 	if w.after != nil {
 		return w.after(len(w.done.records))
 	}
 	return nil
 }
 
-func (w *recordWriter) has(task, item string) bool { return w.done.keys[key(task, item)] }
+func (w *recordWriter) has(task, model, item string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.done.keys[key(task, model, item)]
+}
+
+// concurrency is how many items of t are evaluated at once.
+func (s Suite) concurrency(t TaskSpec) int {
+	if t.Concurrency > 0 {
+		return t.Concurrency
+	}
+	return max(1, s.Concurrency)
+}
+
+// each calls fn for 0..n-1, conc at a time, and returns the first error;
+// once one call fails no new call starts.
+func each(ctx context.Context, n, conc int, fn func(ctx context.Context, i int) error) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(1, conc))
+	for i := range n {
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error { return fn(ctx, i) })
+	}
+	return g.Wait()
+}
+
+// counter tells Progress how far a task has come.
+type counter struct {
+	r           *Runner
+	task        string
+	done, total atomic.Int64
+}
+
+func (r *Runner) counter(task string, done, total int) *counter {
+	c := &counter{r: r, task: task}
+	c.done.Store(int64(done))
+	c.total.Store(int64(total))
+	if r.Progress != nil {
+		r.Progress(task, done, total)
+	}
+	return c
+}
+
+func (c *counter) add(n int) {
+	d := c.done.Add(int64(n))
+	if c.r.Progress != nil {
+		c.r.Progress(c.task, int(d), int(c.total.Load()))
+	}
+}
 
 // loadData opens a bundled data file or a path.
 func loadData[T any](name string, load func(fs.FS, string) ([]T, error)) ([]T, error) {
@@ -341,10 +522,11 @@ func (r *Runner) retrieval(ctx context.Context, t TaskSpec, w *recordWriter) err
 	}
 	var todo []RetrievalItem
 	for _, it := range items {
-		if !w.has(t.ID, it.ID) {
+		if !w.has(t.ID, "", it.ID) {
 			todo = append(todo, it)
 		}
 	}
+	prog := r.counter(t.ID, len(items)-len(todo), len(items))
 	for start := 0; start < len(todo); start += batch {
 		part := todo[start:min(start+batch, len(todo))]
 		qs := make([]rag.Query, len(part))
@@ -375,14 +557,12 @@ func (r *Runner) retrieval(ctx context.Context, t TaskSpec, w *recordWriter) err
 				return err
 			}
 		}
-		if r.Progress != nil {
-			r.Progress(t.ID, len(items)-len(todo)+min(start+batch, len(todo)), len(items))
-		}
+		prog.add(len(part))
 	}
 	return nil
 }
 
-func (r *Runner) abstention(ctx context.Context, t TaskSpec, w *recordWriter) error {
+func (r *Runner) abstention(ctx context.Context, suite Suite, t TaskSpec, w *recordWriter) error {
 	oos, err := loadData(t.Data, LoadOutOfScope)
 	if err != nil {
 		return err
@@ -404,10 +584,15 @@ func (r *Runner) abstention(ctx context.Context, t TaskSpec, w *recordWriter) er
 			qs = append(qs, q{"in:" + it.ID, it.Lang, it.Question, true})
 		}
 	}
-	for i, x := range qs {
-		if w.has(t.ID, x.id) {
-			continue
+	var todo []q
+	for _, x := range qs {
+		if !w.has(t.ID, "", x.id) {
+			todo = append(todo, x)
 		}
+	}
+	prog := r.counter(t.ID, len(qs)-len(todo), len(qs))
+	return each(ctx, len(todo), suite.concurrency(t), func(ctx context.Context, i int) error {
+		x := todo[i]
 		t0 := time.Now()
 		a, err := r.Env.Answer.Ask(ctx, answer.Request{Question: x.text}, nil)
 		if err != nil {
@@ -418,9 +603,7 @@ func (r *Runner) abstention(ctx context.Context, t TaskSpec, w *recordWriter) er
 		if err := w.add(rec); err != nil {
 			return err
 		}
-		if r.Progress != nil && ((i+1)%50 == 0 || i+1 == len(qs)) {
-			r.Progress(t.ID, i+1, len(qs))
-		}
-	}
-	return nil
+		prog.add(1)
+		return nil
+	})
 }

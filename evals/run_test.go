@@ -109,7 +109,7 @@ func TestRunResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	noLatency := cmpopts.IgnoreFields(TaskReport{}, "Latency")
+	noLatency := cmpopts.IgnoreFields(TaskReport{}, "Latency", "Histogram")
 	if diff := cmp.Diff(whole, resumed, noLatency); diff != "" {
 		t.Errorf("resumed report differs from an uninterrupted one (-whole +resumed):\n%s", diff)
 	}
@@ -127,7 +127,7 @@ func TestRunResumes(t *testing.T) {
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 			t.Fatalf("bad record line %q", sc.Text())
 		}
-		seen[key(r.Task, r.Item)]++
+		seen[key(r.Task, r.Model, r.Item)]++
 	}
 	for k, n := range seen {
 		if n != 1 {

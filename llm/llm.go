@@ -112,6 +112,33 @@ func (c *Client) Check(ctx context.Context) error {
 	return nil
 }
 
+// Digest is the model's digest as Ollama lists it, so that an evaluation
+// records exactly which weights answered; "" for OpenAI-compatible
+// servers, which do not report one.
+func (c *Client) Digest(ctx context.Context) (string, error) {
+	if c.ollama == nil {
+		return "", nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	list, err := c.ollama.List(ctx)
+	if err != nil {
+		return "", c.diagnose(err)
+	}
+	// Ollama lists "name:tag"; a model asked for without a tag is ":latest".
+	want := c.cfg.Model
+	if !strings.Contains(want, ":") {
+		want += ":latest"
+	}
+	for _, m := range list.Models {
+		if m.Name == want || m.Model == want || m.Name == c.cfg.Model {
+			return m.Digest, nil
+		}
+	}
+	return "", &orthocds.Error{Code: orthocds.EUNAVAILABLE,
+		Message: fmt.Sprintf("ollama model %q is not pulled; run: ollama pull %s", c.cfg.Model, c.cfg.Model)}
+}
+
 // diagnose turns a client error into a clear kind and message.
 func (c *Client) diagnose(err error) error {
 	if err == nil {

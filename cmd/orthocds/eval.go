@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -10,9 +11,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
 
 	"github.com/orthocds/orthocds/answer"
 	"github.com/orthocds/orthocds/evals"
+	"github.com/orthocds/orthocds/llm"
 	"github.com/orthocds/orthocds/predictors/model"
 )
 
@@ -90,24 +96,24 @@ func runEval(ctx context.Context, cfg Config, args []string, stdout, stderr io.W
 		},
 		Model: a.embedder.Model(), CorpusVersion: a.guidelines.Version(), Models: models,
 	}
-	// A reachable language model answers exam tasks and judges rubric
-	// tasks; without one they are reported as skipped.
-	if a.llm != nil && a.llm.Available(ctx) {
-		e.Judge, e.Examinee, e.LLM = a.llm, a.llm, a.llm.Name()
-		e.Generator = a.answerer(nil) // answers with the model, whose citations are checked
+	if e.Contestants, e.Judge, err = languageModels(ctx, cfg, a, suite); err != nil {
+		return userError(err)
 	}
-	r := &evals.Runner{Env: e, Progress: func(task string, done, total int) {
-		fmt.Fprintf(stderr, "\r%-12s %4d/%d", task, done, total)
-		if done == total {
-			fmt.Fprintln(stderr)
-		}
-	}}
+	r := &evals.Runner{Env: e, Progress: progressBars(stderr)}
 	rep, err := r.Run(ctx, suite, dir)
 	if err != nil {
 		return userError(err)
 	}
 	for _, t := range rep.Tasks {
-		fmt.Fprintf(stdout, "%s (%s, %d items):", t.ID, t.Type, t.N)
+		if t.Skipped != "" {
+			fmt.Fprintf(stdout, "%s (%s): skipped, %s\n", t.ID, t.Type, t.Skipped)
+			continue
+		}
+		name := t.ID
+		if t.Model != "" {
+			name += " [" + t.Model + "]"
+		}
+		fmt.Fprintf(stdout, "%s (%s, %d items):", name, t.Type, t.N)
 		for _, k := range sortedKeys(t.Metrics) {
 			fmt.Fprintf(stdout, " %s %.3f", k, t.Metrics[k])
 		}
@@ -119,4 +125,86 @@ func runEval(ctx context.Context, cfg Config, args []string, stdout, stderr io.W
 
 func sortedKeys(m map[string]float64) []string {
 	return slices.Sorted(maps.Keys(m))
+}
+
+// languageModels are the models a suite compares and its judge. The
+// suite's models must all answer (a side-by-side run with one model
+// silently missing would mislead); without any, the configured model is
+// used when it is reachable, and tasks that need one are skipped when it
+// is not.
+func languageModels(ctx context.Context, cfg Config, a *app, suite evals.Suite) ([]evals.Contestant, evals.Judge, error) {
+	connect := func(spec evals.ModelSpec) (*llm.Client, error) {
+		c := llm.Config{Provider: cmp.Or(spec.Provider, llm.ProviderOllama), BaseURL: spec.URL, Model: spec.Name, APIKey: cfg.OpenAIKey}
+		if c.BaseURL == "" {
+			c.BaseURL = cfg.OllamaHost
+		}
+		client, err := llm.New(c)
+		if err != nil {
+			return nil, err
+		}
+		if err := client.Check(ctx); err != nil {
+			return nil, fmt.Errorf("model %s: %w", spec.Name, err)
+		}
+		return client, nil
+	}
+	contestant := func(c *llm.Client) (evals.Contestant, error) {
+		digest, err := c.Digest(ctx)
+		if err != nil {
+			return evals.Contestant{}, err
+		}
+		return evals.Contestant{Name: c.Name(), Digest: digest, LLM: c,
+			Answer: answer.New(a.retriever, a.analyzer, c, nil, answer.DefaultConfig)}, nil
+	}
+	var out []evals.Contestant
+	for _, spec := range suite.Models {
+		client, err := connect(spec)
+		if err != nil {
+			return nil, nil, err
+		}
+		c, err := contestant(client)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, c)
+	}
+	configured := a.llm != nil && a.llm.Available(ctx)
+	if len(suite.Models) == 0 && configured {
+		c, err := contestant(a.llm)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, c)
+	}
+	switch {
+	case suite.Judge != nil:
+		j, err := connect(*suite.Judge)
+		return out, j, err
+	case configured:
+		return out, a.llm, nil
+	case len(out) > 0:
+		return out, out[0].LLM, nil
+	}
+	return out, nil, nil
+}
+
+// progressBars draws one bar a task on w while a run goes on.
+func progressBars(w io.Writer) func(task string, done, total int) {
+	var mu sync.Mutex
+	var bar *progressbar.ProgressBar
+	current := ""
+	return func(task string, done, total int) {
+		mu.Lock()
+		defer mu.Unlock()
+		if task != current || bar == nil {
+			if bar != nil {
+				bar.Finish()
+				fmt.Fprintln(w)
+			}
+			current = task
+			bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(fmt.Sprintf("%-12s", task)),
+				progressbar.OptionShowCount(), progressbar.OptionSetWidth(30), progressbar.OptionThrottle(100*time.Millisecond),
+				progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }))
+		}
+		bar.Set(done)
+	}
 }

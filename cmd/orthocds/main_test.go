@@ -15,7 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/orthocds/orthocds/evals"
 	"github.com/orthocds/orthocds/guidelines"
+	"github.com/orthocds/orthocds/llm/ollamareplay"
 	"github.com/orthocds/orthocds/postgres/pgtest"
 )
 
@@ -335,5 +339,101 @@ func TestEvalRun(t *testing.T) {
 	if strings.Contains(cmpOut.String(), "better") || strings.Contains(cmpOut.String(), "worse") ||
 		!strings.Contains(cmpOut.String(), "hit@1") {
 		t.Errorf("a run compared with itself:\n%s", cmpOut.String())
+	}
+}
+
+// Two models side by side on one Ollama server with scripted replies:
+// "alpha" always answers A, "beta" always B, so on the exam sample (answers
+// A and C) alpha scores 0.5 and beta 0. Each model's digest is recorded,
+// the rubric task is judged for each model by the suite's judge, the
+// latency task times both, and the HTML report compares them. A suite
+// naming a model the server lacks is refused, naming the model.
+func TestEvalRunModelsSideBySide(t *testing.T) {
+	srv := ollamareplay.New([]string{"alpha", "beta", "judge"}, func(model string, msgs []ollamareplay.Message) ollamareplay.Script {
+		switch model {
+		case "judge":
+			return ollamareplay.Script{Chunks: []string{`{"met": []}`}}
+		case "beta":
+			return ollamareplay.Script{Chunks: []string{`{"answer": "B"}`}}
+		}
+		return ollamareplay.Script{Chunks: []string{`{"answer": "A"}`}}
+	})
+	defer srv.Close()
+	suite := `name: side-by-side
+seed: 3
+concurrency: 4
+models:
+  - name: alpha
+  - name: beta
+judge:
+  name: judge
+tasks:
+  - {id: exam, type: exam, data: ../../evals/testdata/medqa-sample.jsonl, layout: medqa}
+  - {id: rubric, type: rubric, data: ../../evals/testdata/rubric-sample.jsonl}
+  - {id: search-latency, type: latency, calls: search, data: retrieval-starter.jsonl, requests: 40, batch: 8}
+`
+	path := filepath.Join(t.TempDir(), "suite.yaml")
+	if err := os.WriteFile(path, []byte(suite), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := mapEnv(map[string]string{"ORTHOCDS_DATA": t.TempDir(), "ORTHOCDS_LLM_PROVIDER": "none", "OLLAMA_HOST": srv.URL})
+	dir := t.TempDir()
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"eval", "run", "--suite", path, "--out", dir}, env, nil, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep evals.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Meta.LLMs) != 2 || rep.Meta.LLMs[0].Digest == "" || rep.Meta.LLMs[0].Digest == rep.Meta.LLMs[1].Digest || rep.Meta.Judge != "ollama:judge" {
+		t.Errorf("run meta: models %+v, judge %q", rep.Meta.LLMs, rep.Meta.Judge)
+	}
+	exam := map[string]float64{}
+	rubrics := 0
+	var latency *evals.TaskReport
+	for i, tr := range rep.Tasks {
+		switch tr.ID {
+		case "exam":
+			exam[tr.Model] = tr.Metrics["accuracy_without_retrieval"]
+		case "rubric":
+			if tr.N == 3 && tr.Metrics["score"] == 0 {
+				rubrics++
+			}
+		case "search-latency":
+			latency = &rep.Tasks[i]
+		}
+	}
+	if diff := cmp.Diff(map[string]float64{"ollama:alpha": 0.5, "ollama:beta": 0}, exam); diff != "" {
+		t.Errorf("exam accuracy by model (-want +got):\n%s", diff)
+	}
+	if rubrics != 2 {
+		t.Errorf("rubric reports: want one per model, each scored 0 by the judge: %+v", rep.Tasks)
+	}
+	if latency == nil || latency.Metrics["calls"] != 40 || latency.Metrics["throughput_qps"] <= 0 ||
+		latency.Metrics["p99_ms"] < latency.Metrics["p50_ms"] || len(latency.Histogram) == 0 {
+		t.Errorf("latency task: %+v", latency)
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`id="models"`, "exam: accuracy_without_retrieval", `class="model-bar"`, `class="hist-bar"`, `id="task-exam-ollama-beta"`} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+
+	missing := strings.Replace(suite, "name: beta", "name: gamma", 1)
+	if err := os.WriteFile(path, []byte(missing), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err = run(context.Background(), []string{"eval", "run", "--suite", path, "--out", t.TempDir()}, env, nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "gamma") {
+		t.Errorf("suite naming a model the server lacks: %v", err)
 	}
 }

@@ -6,6 +6,8 @@
 package ollamareplay
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -177,7 +179,8 @@ func (s *Server) tags(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	var models []map[string]string
 	for m := range s.models {
-		models = append(models, map[string]string{"name": m, "model": m})
+		sum := sha256.Sum256([]byte(m))
+		models = append(models, map[string]string{"name": m, "model": m, "digest": hex.EncodeToString(sum[:])})
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{"models": models})
