@@ -2,12 +2,14 @@ package evals
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -27,6 +29,9 @@ type ExamItem struct {
 	Answer   string            `json:"answer"`  // the correct letter
 	Topic    string            `json:"topic,omitempty"`
 	Lang     string            `json:"lang,omitempty"`
+	// Gold are the guideline entries that answer the question (the
+	// project's own questions name them).
+	Gold []string `json:"gold,omitempty"`
 }
 
 // Letters returns the option letters in order.
@@ -62,7 +67,13 @@ const maxExamLine = 1 << 20
 // are reported with their file and line and skipped; the rest load. Only
 // an unreadable file is an error.
 func LoadExam(path, layout string) ([]ExamItem, []LoadError, error) {
-	f, err := os.Open(path)
+	var f io.ReadCloser
+	var err error
+	if _, serr := fs.Stat(Data(), path); serr == nil {
+		f, err = Data().Open(path) // a bundled set
+	} else {
+		f, err = os.Open(path)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -93,13 +104,17 @@ func loadMedQA(r io.Reader, name string) ([]ExamItem, []LoadError, error) {
 			Options   map[string]string `json:"options"`
 			AnswerIdx string            `json:"answer_idx"`
 			MetaInfo  string            `json:"meta_info"`
+			// The project's own sets add these.
+			ID   string   `json:"id"`
+			Lang string   `json:"lang"`
+			Gold []string `json:"gold"`
 		}
 		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
 			bad = append(bad, LoadError{name, line, "not a JSON object"})
 			continue
 		}
-		it := ExamItem{ID: fmt.Sprintf("%s:%d", name, line), Question: rec.Question, Options: rec.Options,
-			Answer: strings.TrimSpace(rec.AnswerIdx), Topic: rec.MetaInfo}
+		it := ExamItem{ID: cmp.Or(rec.ID, fmt.Sprintf("%s:%d", name, line)), Question: rec.Question, Options: rec.Options,
+			Answer: strings.TrimSpace(rec.AnswerIdx), Topic: rec.MetaInfo, Lang: rec.Lang, Gold: rec.Gold}
 		if reason := it.problem(); reason != "" {
 			bad = append(bad, LoadError{name, line, reason})
 			continue

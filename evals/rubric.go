@@ -28,6 +28,9 @@ type RubricQuestion struct {
 	Lang     string       `json:"lang"`
 	Question string       `json:"question"`
 	Rubric   []RubricItem `json:"rubric"`
+	// Gold are the guideline entries that justify the rubric (the
+	// project's own questions name them).
+	Gold []string `json:"gold,omitempty"`
 }
 
 // LoadRubric reads a JSONL rubric set.

@@ -87,13 +87,28 @@ type TaskSpec struct {
 	Concurrency int `yaml:"concurrency" json:"concurrency,omitempty"`
 }
 
-// Starter is the bundled suite: retrieval and abstention on the project's
-// question sets, neither needing an LLM.
+// Starter is the bundled starter suite: retrieval and abstention on the
+// project's question sets, neither needing an LLM.
 func Starter() Suite {
-	return Suite{Name: "starter", Seed: 1, Tasks: []TaskSpec{
-		{ID: "retrieval", Type: "retrieval", Data: "retrieval-starter.jsonl", K: 10, Batch: 64},
-		{ID: "abstention", Type: "abstention", Data: "out-of-scope.jsonl", InScope: "retrieval-starter.jsonl"},
-	}}
+	s, ok := BundledSuite("starter")
+	if !ok {
+		panic("the starter suite is not bundled")
+	}
+	return s
+}
+
+// BundledSuite returns a suite shipped in the binary by name: "starter"
+// or "full" (every task on the bundled data).
+func BundledSuite(name string) (Suite, bool) {
+	b, err := fs.ReadFile(Data(), "suites/"+name+".yaml")
+	if err != nil {
+		return Suite{}, false
+	}
+	s, err := ParseSuite(b)
+	if err != nil {
+		panic(fmt.Sprintf("bundled suite %s: %v", name, err)) // TestBundledSuites keeps them valid
+	}
+	return s, true
 }
 
 // ParseSuite reads a suite file, naming the field at fault.

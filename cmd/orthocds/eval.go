@@ -50,14 +50,14 @@ func runEval(ctx context.Context, cfg Config, args []string, stdout, stderr io.W
 	fs := flag.NewFlagSet("eval run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg.flags(fs)
-	suitePath := fs.String("suite", "", "suite YAML (default: the bundled starter suite, retrieval and abstention)")
+	suitePath := fs.String("suite", "starter", "a bundled suite (starter: retrieval and abstention; full: every task) or a suite YAML file")
 	modelsDir := fs.String("models", "", "directory of refitted predictor models that replace the shipped ones")
 	out := fs.String("out", "", "run directory: records, report.json, report.html (default eval-runs/SUITE); running again resumes")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	suite := evals.Starter()
-	if *suitePath != "" {
+	suite, bundled := evals.BundledSuite(*suitePath)
+	if !bundled {
 		b, err := os.ReadFile(*suitePath)
 		if err != nil {
 			return err

@@ -437,3 +437,43 @@ tasks:
 		t.Errorf("suite naming a model the server lacks: %v", err)
 	}
 }
+
+// The bundled full suite with no language model: the tasks that need one
+// are reported as skipped with the reason, every other task runs.
+func TestEvalRunFullSuiteWithoutLLM(t *testing.T) {
+	env := mapEnv(map[string]string{"ORTHOCDS_DATA": t.TempDir(), "ORTHOCDS_LLM_PROVIDER": "none"})
+	dir := t.TempDir()
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"eval", "run", "--suite", "full", "--out", dir}, env, nil, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep evals.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, tr := range rep.Tasks {
+		state := "ran"
+		if tr.Skipped != "" {
+			state = "skipped"
+			if !strings.Contains(tr.Skipped, "language model") {
+				t.Errorf("%s skipped without saying why: %q", tr.ID, tr.Skipped)
+			}
+		} else if tr.N == 0 || len(tr.Metrics) == 0 {
+			state = "empty"
+		}
+		got[tr.ID] = state
+	}
+	want := map[string]string{"retrieval": "ran", "abstention": "ran", "exam": "skipped", "rubric": "skipped",
+		"citation": "skipped", "search-latency": "ran", "ask-latency": "ran"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("tasks (-want +got):\n%s\noutput:\n%s", diff, out.String())
+	}
+	if !strings.Contains(out.String(), "exam (exam): skipped") {
+		t.Errorf("the skipped task is not reported on stdout:\n%s", out.String())
+	}
+}
