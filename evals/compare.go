@@ -142,6 +142,35 @@ func Compare(a, b []Record) []Change {
 	return out
 }
 
+// WriteRecords writes a run's meta and records to dir/records.jsonl, as a
+// FileStore keeps them, replacing the file whole (it is written aside and
+// renamed), so eval compare reads runs kept anywhere.
+func WriteRecords(dir string, meta Meta, recs []Record) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".records-*.jsonl")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	enc := json.NewEncoder(f)
+	if err := enc.Encode(meta); err != nil {
+		f.Close()
+		return err
+	}
+	for _, r := range recs {
+		if err := enc.Encode(r); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), filepath.Join(dir, recordFile))
+}
+
 // ReadRecords reads a run directory's records (not its meta line).
 func ReadRecords(dir string) ([]Record, error) {
 	f, err := os.Open(filepath.Join(dir, recordFile))

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -246,8 +247,8 @@ type Meta struct {
 	Judge         string        `json:"judge,omitempty"`
 }
 
-// same reports whether two metas describe the same run.
-func (m Meta) same(o Meta) bool {
+// Same reports whether two metas describe the same run.
+func (m Meta) Same(o Meta) bool {
 	return m.SuiteHash == o.SuiteHash && m.Model == o.Model && m.CorpusVersion == o.CorpusVersion &&
 		slices.Equal(m.LLMs, o.LLMs) && m.Judge == o.Judge
 }
@@ -288,23 +289,49 @@ type Record struct {
 	Queries int     `json:"queries,omitempty"`
 }
 
-// recordFile is the run's append-only log in its directory: the meta on
-// the first line, then one record a line.
-const recordFile = "records.jsonl"
+// RecordStore keeps one run: its meta and its records. FileStore keeps
+// them in a directory; evalpg keeps them in PostgreSQL, where workers on
+// several machines can share a run.
+type RecordStore interface {
+	// Open starts the run with meta, or resumes it: a stored meta must
+	// equal meta (an orthocds.ECONFLICT error otherwise). It returns the
+	// records already stored.
+	Open(ctx context.Context, meta Meta) ([]Record, error)
+	// Add stores a finished item durably. Adding an item that is already
+	// stored (same task, model and item) keeps the first and is no error.
+	Add(ctx context.Context, rec Record) error
+}
 
-// Runner runs a suite into a directory. A run interrupted at any point
-// resumes from its records without repeating finished items.
+// Runner runs a suite. A run interrupted at any point resumes from its
+// records without repeating finished items.
 type Runner struct {
 	Env Env
 	// Progress, when set, is told how many items of a task are done.
 	Progress func(task string, done, total int)
+	// Shard, when set, restricts the run to the items whose key hashes to
+	// Shard.Index of Shard.Count; a worker runs one shard of a
+	// distributed run and writes no report.
+	Shard *Shard
 	// afterRecord lets tests interrupt a run after a record is written.
 	afterRecord func(n int) error
 }
 
-// Run evaluates suite into dir and returns the report, also written there
-// as report.json and report.html.
-func (r *Runner) Run(ctx context.Context, suite Suite, dir string) (*Report, error) {
+// Shard is one part of a run spread over workers.
+type Shard struct {
+	Index, Count int
+}
+
+func (s *Shard) has(task, model, item string) bool {
+	if s == nil || s.Count <= 1 {
+		return true
+	}
+	h := fnv.New32a()
+	h.Write([]byte(key(task, model, item)))
+	return int(h.Sum32()%uint32(s.Count)) == s.Index
+}
+
+// Meta returns the meta of a run of suite in this environment.
+func (r *Runner) Meta(suite Suite) Meta {
 	meta := Meta{Suite: suite, Model: r.Env.Model, CorpusVersion: r.Env.CorpusVersion}
 	for _, c := range r.Env.Contestants {
 		meta.LLMs = append(meta.LLMs, ModelID{c.Name, c.Digest})
@@ -315,23 +342,30 @@ func (r *Runner) Run(ctx context.Context, suite Suite, dir string) (*Report, err
 	b, _ := json.Marshal(suite)
 	sum := sha256.Sum256(b)
 	meta.SuiteHash = hex.EncodeToString(sum[:8])
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	done, err := openRecords(filepath.Join(dir, recordFile), meta)
+	return meta
+}
+
+// Run evaluates suite into dir, keeping its records there (FileStore),
+// and returns the report, also written there as report.json and
+// report.html.
+func (r *Runner) Run(ctx context.Context, suite Suite, dir string) (*Report, error) {
+	store := &FileStore{Dir: dir}
+	defer store.Close()
+	return r.RunStore(ctx, suite, store, dir)
+}
+
+// RunStore evaluates suite with its records in store and writes the
+// report into reportDir. With a Shard set it runs only that shard's items
+// and returns a nil report.
+func (r *Runner) RunStore(ctx context.Context, suite Suite, store RecordStore, reportDir string) (*Report, error) {
+	meta := r.Meta(suite)
+	done, err := store.Open(ctx, meta)
 	if err != nil {
 		return nil, err
 	}
-	log, err := os.OpenFile(filepath.Join(dir, recordFile), os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	defer log.Close()
-	w := &recordWriter{f: log, done: done, after: r.afterRecord}
-	if len(done.records) == 0 {
-		if err := w.line(meta); err != nil {
-			return nil, err
-		}
+	w := &recordWriter{store: store, keys: map[string]bool{}, shard: r.Shard, after: r.afterRecord}
+	for _, rec := range done {
+		w.keep(rec)
 	}
 	notes := map[string]TaskReport{}
 	for _, t := range suite.Tasks {
@@ -344,7 +378,9 @@ func (r *Runner) Run(ctx context.Context, suite Suite, dir string) (*Report, err
 		case "exam":
 			notes[t.ID], err = r.exam(ctx, suite, t, w)
 		case "predictor":
-			notes[t.ID], err = r.predictorTask(t)
+			if r.Shard == nil {
+				notes[t.ID], err = r.predictorTask(t)
+			}
 		case "rubric":
 			notes[t.ID], err = r.rubric(ctx, suite, t, w)
 		case "citation":
@@ -356,7 +392,10 @@ func (r *Runner) Run(ctx context.Context, suite Suite, dir string) (*Report, err
 			return nil, fmt.Errorf("task %s: %w", t.ID, err)
 		}
 	}
-	rep := Summarise(meta, w.done.records)
+	if r.Shard != nil {
+		return nil, nil
+	}
+	rep := Summarise(meta, w.records)
 	for i, tr := range rep.Tasks {
 		n, ok := notes[tr.ID]
 		if !ok {
@@ -367,30 +406,99 @@ func (r *Runner) Run(ctx context.Context, suite Suite, dir string) (*Report, err
 			rep.Tasks[i].N, rep.Tasks[i].Skipped = n.N, n.Skipped
 		}
 		if n.Metrics != nil {
-			rep.Tasks[i].Metrics, rep.Tasks[i].Calibration = n.Metrics, n.Calibration
+			rep.Tasks[i].Metrics, rep.Tasks[i].Calibration, rep.Tasks[i].ROC = n.Metrics, n.Calibration, n.ROC
 		}
 	}
-	if err := rep.Write(dir); err != nil {
+	if err := os.MkdirAll(reportDir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := rep.Write(reportDir); err != nil {
 		return nil, err
 	}
 	return rep, nil
 }
 
-// doneSet holds the records already written.
-type doneSet struct {
-	records []Record
-	keys    map[string]bool
-}
-
 func key(task, model, item string) string { return task + "\x00" + model + "\x00" + item }
 
+// recordFile is a FileStore's append-only log: the meta on the first
+// line, then one record a line.
+const recordFile = "records.jsonl"
+
+// FileStore keeps a run in a directory, in records.jsonl. Each record is
+// written and synced before the next item starts; a torn last line (a
+// crash mid-write) is dropped when the run is opened again.
+type FileStore struct {
+	Dir string
+
+	mu sync.Mutex
+	f  *os.File
+}
+
+// Open implements RecordStore.
+func (s *FileStore) Open(ctx context.Context, meta Meta) ([]Record, error) {
+	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(s.Dir, recordFile)
+	recs, err := openRecords(path, meta)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.f != nil {
+		s.f.Close()
+	}
+	if s.f, err = os.OpenFile(path, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644); err != nil {
+		return nil, err
+	}
+	if st, err := s.f.Stat(); err == nil && st.Size() == 0 {
+		if err := s.line(meta); err != nil {
+			return nil, err
+		}
+	}
+	return recs, nil
+}
+
+// Add implements RecordStore; the Runner never adds an item twice.
+func (s *FileStore) Add(ctx context.Context, rec Record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.f == nil {
+		return errors.New("evals: FileStore.Add before Open")
+	}
+	return s.line(rec)
+}
+
+// Close closes the log.
+func (s *FileStore) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.f == nil {
+		return nil
+	}
+	err := s.f.Close()
+	s.f = nil
+	return err
+}
+
+func (s *FileStore) line(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if _, err := s.f.Write(append(b, '\n')); err != nil {
+		return err
+	}
+	return s.f.Sync()
+}
+
 // openRecords reads an existing log: its meta must match this run's, and
-// a torn last line (a crash mid-write) is dropped and rewritten.
-func openRecords(path string, meta Meta) (*doneSet, error) {
-	d := &doneSet{keys: map[string]bool{}}
+// a torn last line (a crash mid-write) is cut off.
+func openRecords(path string, meta Meta) ([]Record, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return d, nil
+		return nil, nil
 	}
 	if err != nil {
 		return nil, err
@@ -399,6 +507,7 @@ func openRecords(path string, meta Meta) (*doneSet, error) {
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	var good int64
+	var recs []Record
 	first := true
 	for sc.Scan() {
 		line := sc.Bytes()
@@ -407,7 +516,7 @@ func openRecords(path string, meta Meta) (*doneSet, error) {
 			if err := json.Unmarshal(line, &have); err != nil {
 				break
 			}
-			if !have.same(meta) {
+			if !have.Same(meta) {
 				return nil, orthocds.Errorf(orthocds.ECONFLICT,
 					"%s holds a run of another suite, model or corpus; use a new directory", path)
 			}
@@ -419,54 +528,62 @@ func openRecords(path string, meta Meta) (*doneSet, error) {
 		if err := json.Unmarshal(line, &rec); err != nil {
 			break // a torn last line
 		}
-		d.records = append(d.records, rec)
-		d.keys[key(rec.Task, rec.Model, rec.Item)] = true
+		recs = append(recs, rec)
 		good += int64(len(line)) + 1
 	}
 	if first {
 		good = 0
 	}
 	// Cut anything after the last whole record.
-	return d, os.Truncate(path, good)
+	return recs, os.Truncate(path, good)
 }
 
-// recordWriter appends records; it is safe for concurrent use.
+// recordWriter adds records to the store and remembers which items are
+// done; it is safe for concurrent use.
 type recordWriter struct {
-	mu    sync.Mutex
-	f     *os.File
-	done  *doneSet
-	after func(n int) error
+	store   RecordStore
+	shard   *Shard
+	after   func(n int) error
+	mu      sync.Mutex
+	records []Record
+	keys    map[string]bool
 }
 
-func (w *recordWriter) line(v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
+func (w *recordWriter) keep(rec Record) {
+	k := key(rec.Task, rec.Model, rec.Item)
+	if w.keys[k] {
+		return
 	}
-	if _, err := w.f.Write(append(b, '\n')); err != nil {
-		return err
-	}
-	return w.f.Sync()
+	w.keys[k] = true
+	w.records = append(w.records, rec)
 }
 
 func (w *recordWriter) add(rec Record) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if err := w.line(rec); err != nil {
+	// A finished item is stored even when the run is being cancelled.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := w.store.Add(ctx, rec); err != nil {
 		return err
 	}
-	w.done.records = append(w.done.records, rec)
-	w.done.keys[key(rec.Task, rec.Model, rec.Item)] = true
+	w.mu.Lock()
+	w.keep(rec)
+	n := len(w.records)
+	w.mu.Unlock()
 	if w.after != nil {
-		return w.after(len(w.done.records))
+		return w.after(n)
 	}
 	return nil
 }
 
+// has reports whether an item needs no work here: it is done, or it
+// belongs to another shard.
 func (w *recordWriter) has(task, model, item string) bool {
+	if !w.shard.has(task, model, item) {
+		return true
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.done.keys[key(task, model, item)]
+	return w.keys[key(task, model, item)]
 }
 
 // concurrency is how many items of t are evaluated at once.

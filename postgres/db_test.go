@@ -230,3 +230,45 @@ func TestBulkLoad(t *testing.T) {
 		t.Errorf("bulk load into a non-empty store: %v, want a conflict", err)
 	}
 }
+
+// Two processes indexing the same documents at once (a server and an
+// evaluation worker starting together) both succeed, and each document is
+// stored once: writers are serialised and the later one replaces.
+func TestConcurrentPutDocuments(t *testing.T) {
+	needDB(t)
+	schema := pgtest.Schema(t)
+	a := openDB(t, Config{Schema: schema})
+	b := openDB(t, Config{Schema: schema})
+	ctx := context.Background()
+	model := rag.ModelInfo{Name: "concurrent", Dim: 4}
+	docs := make([]rag.Document, 50)
+	for i := range docs {
+		id := fmt.Sprintf("doc%d", i)
+		docs[i] = rag.Document{ID: id, Kind: rag.KindDocument, Hash: id, Source: "src-" + id,
+			Chunks: []rag.Chunk{{ID: id + "#0", DocID: id, Langs: []string{"en"}, Text: id, Vector: []float32{1, float32(i), 0, 1}}}}
+	}
+	for round := range 5 {
+		errs := make(chan error, 2)
+		for _, db := range []*DB{a, b} {
+			go func() {
+				if err := db.Init(ctx, model); err != nil {
+					errs <- err
+					return
+				}
+				errs <- db.PutDocuments(ctx, docs)
+			}()
+		}
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		var n int
+		if err := a.pool.QueryRow(ctx, "SELECT count(*) FROM chunks").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != len(docs) {
+			t.Fatalf("round %d: %d chunks, want %d", round, n, len(docs))
+		}
+	}
+}

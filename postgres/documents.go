@@ -104,7 +104,10 @@ func (db *DB) PutDocuments(ctx context.Context, docs []rag.Document) (err error)
 		}
 		if empty {
 			_, err := db.bulkLoad(ctx, docs, rows)
-			return err
+			if orthocds.ErrorCode(err) != orthocds.ECONFLICT {
+				return err
+			}
+			// Another writer filled the store first; replace as usual.
 		}
 	}
 	ids, sources := make([]string, len(docs)), []string{}
@@ -115,6 +118,9 @@ func (db *DB) PutDocuments(ctx context.Context, docs []rag.Document) (err error)
 		}
 	}
 	err = db.Transact(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, lockDocuments); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, "DELETE FROM documents WHERE id = ANY($1) OR source = ANY($2)", ids, sources); err != nil {
 			return err
 		}
@@ -127,6 +133,12 @@ func (db *DB) PutDocuments(ctx context.Context, docs []rag.Document) (err error)
 	}
 	return err
 }
+
+// lockDocuments serialises the transactions that write documents: two
+// processes starting at once against one database (a server and an eval
+// worker, say) both index the guidelines, and without it the second
+// would fail on a duplicate key instead of replacing the first's rows.
+const lockDocuments = "SELECT pg_advisory_xact_lock(hashtext('orthocds.documents'))"
 
 // bulkRows is the number of chunks from which a load into an empty store
 // drops the vector index and builds it again at the end: inserting into an
@@ -156,6 +168,9 @@ func (db *DB) BulkLoad(ctx context.Context, docs []rag.Document) (_ LoadStats, e
 func (db *DB) bulkLoad(ctx context.Context, docs []rag.Document, rows [][]any) (LoadStats, error) {
 	st := LoadStats{Rows: len(rows)}
 	err := db.Transact(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, lockDocuments); err != nil {
+			return err
+		}
 		var empty bool
 		if err := tx.QueryRow(ctx, "SELECT NOT EXISTS (SELECT 1 FROM documents)").Scan(&empty); err != nil {
 			return err

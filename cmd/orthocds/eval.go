@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -14,38 +15,33 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/orthocds/orthocds"
 
 	"github.com/orthocds/orthocds/answer"
 	"github.com/orthocds/orthocds/evals"
+	"github.com/orthocds/orthocds/evals/evalpg"
 	"github.com/orthocds/orthocds/llm"
 	"github.com/orthocds/orthocds/predictors/model"
 )
 
-// runEval runs an evaluation suite (see evals and issue 7); only "run"
-// exists so far.
+// runEval runs evaluation suites (package evals): eval run, eval worker
+// and eval compare.
 func runEval(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "compare" {
-		if len(args) != 3 {
-			return errors.New(`eval compare: give two run directories, RUN_A RUN_B`)
-		}
-		a, err := evals.ReadRecords(args[1])
-		if err != nil {
-			return err
-		}
-		b, err := evals.ReadRecords(args[2])
-		if err != nil {
-			return err
-		}
-		cs := evals.Compare(a, b)
-		if len(cs) == 0 {
-			return errors.New("eval compare: the two runs share no items")
-		}
-		evals.PrintChanges(stdout, cs)
-		return nil
+	const usage = `eval: use "orthocds eval run [--suite NAME|FILE] [--out DIR] [--shards N]", "orthocds eval worker --database-url URL" or "orthocds eval compare RUN_A RUN_B"`
+	if len(args) == 0 {
+		return errors.New(usage)
 	}
-	if len(args) == 0 || args[0] != "run" {
-		return errors.New(`eval: use "orthocds eval run [--suite FILE] [--out DIR]" or "orthocds eval compare RUN_A RUN_B"`)
+	switch args[0] {
+	case "compare":
+		return evalCompare(args[1:], stdout)
+	case "worker":
+		return evalWorker(ctx, cfg, args[1:], stderr)
+	case "run":
+	default:
+		return errors.New(usage)
 	}
 	fs := flag.NewFlagSet("eval run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -53,6 +49,9 @@ func runEval(ctx context.Context, cfg Config, args []string, stdout, stderr io.W
 	suitePath := fs.String("suite", "starter", "a bundled suite (starter: retrieval and abstention; full: every task) or a suite YAML file")
 	modelsDir := fs.String("models", "", "directory of refitted predictor models that replace the shipped ones")
 	out := fs.String("out", "", "run directory: records, report.json, report.html (default eval-runs/SUITE); running again resumes")
+	runID := fs.String("run", "", "with a database: the run's ID there (default the --out directory's name); running again resumes")
+	shards := fs.Int("shards", 0, "with a database: split the run into N river jobs, worked by this process and any 'orthocds eval worker' on the same database")
+	workers := fs.Int("workers", 1, "with --shards: shards this process works at once (0: leave them all to other workers)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -70,37 +69,29 @@ func runEval(ctx context.Context, cfg Config, args []string, stdout, stderr io.W
 	if dir == "" {
 		dir = filepath.Join("eval-runs", suite.Name)
 	}
+	if *shards > 0 && cfg.DatabaseURL == "" {
+		return userError(orthocds.Invalid("shards", "a run spread over workers needs a database (--database-url)"))
+	}
 	a, err := open(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	ps, err := loadPredictors(*modelsDir)
+	envFor, err := evalEnv(cfg, a, *modelsDir)
 	if err != nil {
 		return err
 	}
-	models := map[string]*model.Artefact{}
-	for _, sum := range ps.List() {
-		if art, ok := ps.Artefact(sum.ID); ok {
-			models[sum.ID] = art
-		}
-	}
-	e := evals.Env{
-		Search: a.retriever,
-		// The built tasks decide from retrieval alone (abstention happens
-		// before any language model is asked), so none is used.
-		Answer: answer.New(a.retriever, a.analyzer, nil, nil, answer.DefaultConfig),
-		TopicOf: func(id string) string {
-			e, _ := a.guidelines.Get(id)
-			return e.Domain
-		},
-		Model: a.embedder.Model(), CorpusVersion: a.guidelines.Version(), Models: models,
-	}
-	if e.Contestants, e.Judge, err = languageModels(ctx, cfg, a, suite); err != nil {
+	e, err := envFor(ctx, suite)
+	if err != nil {
 		return userError(err)
 	}
 	r := &evals.Runner{Env: e, Progress: progressBars(stderr)}
-	rep, err := r.Run(ctx, suite, dir)
+	var rep *evals.Report
+	if cfg.DatabaseURL == "" {
+		rep, err = r.Run(ctx, suite, dir)
+	} else {
+		rep, err = runInPostgres(ctx, cfg, r, suite, cmp.Or(*runID, filepath.Base(dir)), dir, *shards, *workers, envFor, stderr)
+	}
 	if err != nil {
 		return userError(err)
 	}
@@ -120,6 +111,150 @@ func runEval(ctx context.Context, cfg Config, args []string, stdout, stderr io.W
 		fmt.Fprintln(stdout)
 	}
 	fmt.Fprintf(stdout, "report: %s, %s\n", filepath.Join(dir, "report.json"), filepath.Join(dir, "report.html"))
+	return nil
+}
+
+// evalEnv returns what builds a suite's environment: this installation's
+// corpus, embedder and predictors, and the suite's language models.
+func evalEnv(cfg Config, a *app, modelsDir string) (evalpg.EnvFunc, error) {
+	ps, err := loadPredictors(modelsDir)
+	if err != nil {
+		return nil, err
+	}
+	models := map[string]*model.Artefact{}
+	for _, sum := range ps.List() {
+		if art, ok := ps.Artefact(sum.ID); ok {
+			models[sum.ID] = art
+		}
+	}
+	return func(ctx context.Context, suite evals.Suite) (evals.Env, error) {
+		e := evals.Env{
+			Search: a.retriever,
+			// Retrieval-only answers; each compared model has its own.
+			Answer: answer.New(a.retriever, a.analyzer, nil, nil, answer.DefaultConfig),
+			TopicOf: func(id string) string {
+				e, _ := a.guidelines.Get(id)
+				return e.Domain
+			},
+			Model: a.embedder.Model(), CorpusVersion: a.guidelines.Version(), Models: models,
+		}
+		var err error
+		e.Contestants, e.Judge, err = languageModels(ctx, cfg, a, suite)
+		return e, err
+	}, nil
+}
+
+// runInPostgres keeps the run's records in PostgreSQL under runID. With
+// shards, it enqueues them as river jobs, works some itself, and waits for
+// every worker to finish; then it evaluates whatever is left, writes the
+// report and exports the records to dir/records.jsonl for eval compare.
+func runInPostgres(ctx context.Context, cfg Config, r *evals.Runner, suite evals.Suite, runID, dir string,
+	shards, workers int, envFor evalpg.EnvFunc, stderr io.Writer) (*evals.Report, error) {
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, orthocds.Invalid("DATABASE_URL", "cannot parse the database URL")
+	}
+	defer pool.Close()
+	if err := evalpg.Migrate(ctx, pool); err != nil {
+		return nil, err
+	}
+	store := &evalpg.Store{Pool: pool, RunID: runID}
+	if shards > 0 {
+		if _, err := store.Open(ctx, r.Meta(suite)); err != nil {
+			return nil, err
+		}
+		q, err := evalpg.NewQueue(pool, evalpg.QueueConfig{Workers: workers, Env: envFor})
+		if err != nil {
+			return nil, err
+		}
+		if workers > 0 {
+			if err := q.Start(ctx); err != nil {
+				return nil, err
+			}
+			defer q.Stop(context.WithoutCancel(ctx))
+		}
+		ids, err := q.Enqueue(ctx, runID, suite, shards)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(stderr, "run %s: %d shards enqueued; start more workers with: orthocds eval worker --database-url URL\n", runID, len(ids))
+		bar := progressBars(stderr)
+		if _, err := q.Wait(ctx, ids, time.Second, func(done, total int) { bar("shards", done, total) }); err != nil {
+			return nil, err
+		}
+	}
+	rep, err := r.RunStore(ctx, suite, store, dir)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := store.Records(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return rep, evals.WriteRecords(dir, rep.Meta, recs)
+}
+
+// evalWorker works shards of runs enqueued by "eval run --shards" until
+// interrupted.
+func evalWorker(ctx context.Context, cfg Config, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("eval worker", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.flags(fs)
+	modelsDir := fs.String("models", "", "directory of refitted predictor models that replace the shipped ones")
+	workers := fs.Int("workers", 1, "shards worked at once")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if cfg.DatabaseURL == "" || *workers < 1 {
+		return userError(orthocds.Invalid("database-url", "a worker needs the run's database (--database-url) and at least one worker"))
+	}
+	a, err := open(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	envFor, err := evalEnv(cfg, a, *modelsDir)
+	if err != nil {
+		return err
+	}
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return orthocds.Invalid("DATABASE_URL", "cannot parse the database URL")
+	}
+	defer pool.Close()
+	if err := evalpg.Migrate(ctx, pool); err != nil {
+		return err
+	}
+	q, err := evalpg.NewQueue(pool, evalpg.QueueConfig{Workers: *workers, Env: envFor,
+		Logger: slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if err != nil {
+		return err
+	}
+	if err := q.Start(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "eval worker %s: working shards with %d workers; stop with Ctrl-C\n", q.ID, *workers)
+	<-ctx.Done()
+	return q.Stop(context.Background())
+}
+
+func evalCompare(args []string, stdout io.Writer) error {
+	if len(args) != 2 {
+		return errors.New(`eval compare: give two run directories, RUN_A RUN_B`)
+	}
+	a, err := evals.ReadRecords(args[0])
+	if err != nil {
+		return err
+	}
+	b, err := evals.ReadRecords(args[1])
+	if err != nil {
+		return err
+	}
+	cs := evals.Compare(a, b)
+	if len(cs) == 0 {
+		return errors.New("eval compare: the two runs share no items")
+	}
+	evals.PrintChanges(stdout, cs)
 	return nil
 }
 

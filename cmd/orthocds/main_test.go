@@ -477,3 +477,63 @@ func TestEvalRunFullSuiteWithoutLLM(t *testing.T) {
 		t.Errorf("the skipped task is not reported on stdout:\n%s", out.String())
 	}
 }
+
+// A run kept in PostgreSQL and spread over river jobs: "eval worker"
+// (standing for another machine) works every shard, because the
+// coordinator is started with no workers of its own; the coordinator then
+// writes the report and exports the records for "eval compare". (That a
+// distributed report equals an in-process one is tested in evalpg.)
+func TestEvalRunDistributed(t *testing.T) {
+	if testDBURL == "" {
+		t.Skip(pgtest.SkipMessage)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	suite := filepath.Join(t.TempDir(), "suite.yaml")
+	if err := os.WriteFile(suite, []byte("name: dist\ntasks:\n  - {id: retrieval, type: retrieval, data: retrieval-starter.jsonl}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := mapEnv(map[string]string{"ORTHOCDS_DATA": t.TempDir(), "ORTHOCDS_LLM_PROVIDER": "none", "DATABASE_URL": testDBURL})
+	wctx, stopWorker := context.WithCancel(ctx)
+	workerDone := make(chan error, 1)
+	var workerLog syncBuffer
+	go func() {
+		workerDone <- run(wctx, []string{"eval", "worker", "--workers", "2"}, env, nil, io.Discard, &workerLog)
+	}()
+	dir := filepath.Join(t.TempDir(), "dist")
+	var out bytes.Buffer
+	err := run(ctx, []string{"eval", "run", "--suite", suite, "--out", dir, "--run", fmt.Sprint("cmd-dist-", time.Now().UnixNano()),
+		"--shards", "4", "--workers", "0"}, env, nil, &out, io.Discard)
+	stopWorker()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-workerDone; err != nil {
+		t.Errorf("worker: %v\n%s", err, workerLog.String())
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep evals.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Tasks) != 1 || rep.Tasks[0].N != 375 || rep.Tasks[0].Metrics["recall@10"] < 0.8 {
+		t.Errorf("distributed report: %+v", rep.Tasks)
+	}
+	recs, err := evals.ReadRecords(dir)
+	if err != nil || len(recs) != 375 {
+		t.Errorf("exported records: %d, %v", len(recs), err)
+	}
+	var cmpOut bytes.Buffer
+	if err := run(ctx, []string{"eval", "compare", dir, dir}, env, nil, &cmpOut, io.Discard); err != nil || !strings.Contains(cmpOut.String(), "hit@1") {
+		t.Errorf("compare of the exported run: %v\n%s", err, cmpOut.String())
+	}
+	// A sharded run needs a database.
+	noDB := mapEnv(map[string]string{"ORTHOCDS_DATA": t.TempDir(), "ORTHOCDS_LLM_PROVIDER": "none"})
+	if err := run(ctx, []string{"eval", "run", "--out", t.TempDir(), "--shards", "2"}, noDB, nil, io.Discard, io.Discard); err == nil ||
+		!strings.Contains(err.Error(), "database") {
+		t.Errorf("--shards without a database: %v", err)
+	}
+}
