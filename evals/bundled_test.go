@@ -3,6 +3,7 @@ package evals
 import (
 	"context"
 	"io/fs"
+	"os"
 	"strings"
 	"testing"
 	"unicode"
@@ -256,5 +257,25 @@ func TestBundledSuites(t *testing.T) {
 	}
 	if _, ok := BundledSuite("nonesuch"); ok {
 		t.Error("an unknown suite name was found")
+	}
+}
+
+// The example suite in docs/evaluation.md parses.
+func TestDocumentedSuiteParses(t *testing.T) {
+	b, err := os.ReadFile("../docs/evaluation.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "## Suite files\n\n```yaml\n")
+	yamlText, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("docs/evaluation.md has no suite example under ## Suite files")
+	}
+	s, err := ParseSuite([]byte(yamlText))
+	if err != nil {
+		t.Fatalf("the documented suite does not parse: %v", err)
+	}
+	if len(s.Models) != 3 || s.Judge == nil || len(s.Tasks) != 10 {
+		t.Errorf("documented suite read as %d models, judge %v, %d tasks", len(s.Models), s.Judge, len(s.Tasks))
 	}
 }

@@ -125,4 +125,36 @@ func TestReportRendersInChromium(t *testing.T) {
 	if blue < 100 {
 		t.Errorf("the screenshot shows no bars (%d bar-coloured samples)", blue)
 	}
+
+	// The report of a real run of the bundled starter suite, without a
+	// language model: every task shows its metric bars and its latency
+	// histogram.
+	run := t.TempDir()
+	if _, err := (&Runner{Env: env(t)}).Run(context.Background(), Starter(), run); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate("file://"+filepath.Join(run, "report.html")),
+		chromedp.WaitVisible("#task-abstention rect.bar")); err != nil {
+		t.Fatal(err)
+	}
+	drawn, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]map[string]int](`Object.fromEntries(['retrieval', 'abstention'].map(id => {
+		const s = document.getElementById('task-' + id);
+		const visible = sel => Array.from(s.querySelectorAll(sel)).filter(e => e.getBoundingClientRect().width > 0).length;
+		return [id, {bars: s.querySelectorAll('.row rect.bar').length, hist: visible('rect.hist-bar')}];
+	}))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if drawn["retrieval"]["bars"] != 5 || drawn["abstention"]["bars"] != 2 || drawn["retrieval"]["hist"] == 0 || drawn["abstention"]["hist"] == 0 {
+		t.Errorf("starter report drawn: %v; want 5 retrieval bars, 2 abstention bars and both histograms", drawn)
+	}
+	if d := os.Getenv("ORTHOCDS_TEST_ARTEFACTS"); d != "" {
+		shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "eval-report-starter.png"), shot, 0o644); err != nil {
+			t.Error(err)
+		}
+	}
 }

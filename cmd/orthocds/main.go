@@ -51,8 +51,10 @@ commands:
   synth --predictor ID      write a SYNTHETIC cohort as CSV (for trying train)
   import-xgboost --predictor ID --model M.json --data FILE.csv
                             wrap a model trained in XGBoost, validated on FILE
-  eval run [--suite FILE]   evaluate retrieval and abstention; JSON and HTML report,
-                            resumable (records in --out)
+  eval run [--suite NAME|FILE]
+                            run an evaluation suite (starter, full or a YAML file);
+                            JSON and HTML report, resumable; --shards N with a database
+  eval worker               work shards of evaluation runs from the database (river)
   eval compare RUN_A RUN_B  what changed between two runs, with 95% bootstrap intervals
   bench search [--quick]    batched vector search against langchaingo and chromem-go,
                             on synthetic vectors, with recall against exact search

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/orthocds/orthocds/evals"
 	"github.com/orthocds/orthocds/guidelines"
@@ -26,6 +29,11 @@ import (
 var testDBURL string
 
 func TestMain(m *testing.M) {
+	// The kill test runs the command in a child process of this binary.
+	if os.Getenv("ORTHOCDS_TEST_RUN_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
 	var err error
 	testDBURL, err = pgtest.NewDatabase("orthocds_test_cmd")
 	if err != nil {
@@ -535,5 +543,82 @@ func TestEvalRunDistributed(t *testing.T) {
 	if err := run(ctx, []string{"eval", "run", "--out", t.TempDir(), "--shards", "2"}, noDB, nil, io.Discard, io.Discard); err == nil ||
 		!strings.Contains(err.Error(), "database") {
 		t.Errorf("--shards without a database: %v", err)
+	}
+}
+
+// An evaluation run killed with SIGKILL halfway (in its abstention task,
+// after the retrieval task is done) and run again finishes without
+// repeating any item, and reports what an uninterrupted run reports.
+func TestEvalRunKilledAndResumed(t *testing.T) {
+	dir := t.TempDir()
+	data := t.TempDir()
+	child := func() *exec.Cmd {
+		cmd := exec.Command(os.Args[0], "eval", "run", "--out", dir)
+		cmd.Env = append(os.Environ(), "ORTHOCDS_TEST_RUN_MAIN=1", "ORTHOCDS_DATA="+data, "ORTHOCDS_LLM_PROVIDER=none", "DATABASE_URL=")
+		return cmd
+	}
+	lines := func() int {
+		b, _ := os.ReadFile(filepath.Join(dir, "records.jsonl"))
+		return bytes.Count(b, []byte("\n"))
+	}
+	cmd := child()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for lines() < 1+375+20 { // the meta, the retrieval records, some abstention ones
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("the run wrote too few records in two minutes")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.Success() {
+		t.Fatalf("the run finished before it could be killed (%v); the test needs it killed mid-run", err)
+	}
+	killedAt := lines()
+	if out, err := child().CombinedOutput(); err != nil {
+		t.Fatalf("resumed run: %v\n%s", err, out)
+	}
+	recs, err := evals.ReadRecords(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, r := range recs {
+		seen[r.Task+"/"+r.Model+"/"+r.Item]++
+	}
+	for k, n := range seen {
+		if n > 1 {
+			t.Errorf("%s recorded %d times", k, n)
+		}
+	}
+	whole := t.TempDir()
+	env := mapEnv(map[string]string{"ORTHOCDS_DATA": t.TempDir(), "ORTHOCDS_LLM_PROVIDER": "none"})
+	if err := run(context.Background(), []string{"eval", "run", "--out", whole}, env, nil, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	read := func(d string) evals.Report {
+		b, err := os.ReadFile(filepath.Join(d, "report.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r evals.Report
+		if err := json.Unmarshal(b, &r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	ignore := cmpopts.IgnoreFields(evals.TaskReport{}, "Latency", "Histogram")
+	if diff := cmp.Diff(read(whole), read(dir), ignore); diff != "" {
+		t.Errorf("killed after %d lines and resumed: report differs from an uninterrupted run (-whole +resumed):\n%s", killedAt, diff)
+	}
+	if len(seen) != 375+32+375 {
+		t.Errorf("%d items recorded, want %d", len(seen), 375+32+375)
 	}
 }
