@@ -27,13 +27,20 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Migrate creates the run tables and river's own tables.
+// Migrate creates the run tables and river's own tables. Processes
+// starting together (a coordinator and its workers) take turns: river's
+// migrations are not safe to run twice at once.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return orthocds.Unavailable(err, "cannot connect to PostgreSQL")
 	}
 	defer conn.Release()
+	const lock = "hashtext('orthocds.evalpg.migrate')"
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock("+lock+")"); err != nil {
+		return err
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock("+lock+")")
 	m, err := migrate.NewMigrator(ctx, conn.Conn(), "eval_schema_version")
 	if err != nil {
 		return err

@@ -191,3 +191,33 @@ func TestDistributedRun(t *testing.T) {
 		t.Errorf("distributed report differs from a local run (-local +distributed):\n%s", diff)
 	}
 }
+
+// Processes starting together migrate the same fresh database at once
+// without failing.
+func TestConcurrentMigrate(t *testing.T) {
+	if testDBURL == "" {
+		t.Skip(pgtest.SkipMessage)
+	}
+	ctx := context.Background()
+	url, err := pgtest.NewDatabase("orthocds_test_evalpg_migrate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			p, err := pgxpool.New(ctx, url)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer p.Close()
+			errs <- evalpg.Migrate(ctx, p)
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
