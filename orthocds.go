@@ -19,6 +19,7 @@ const (
 	EUNAVAILABLE  = "unavailable"  // a dependency is down; retry later (503)
 	EUNAUTHORIZED = "unauthorized" // no valid credentials (401)
 	EFORBIDDEN    = "forbidden"    // valid credentials, wrong role (403)
+	EPRECONDITION = "precondition" // the data a decision needs is missing and cannot be fetched (412)
 	EINTERNAL     = "internal"     // a bug or an unexpected failure (500)
 )
 

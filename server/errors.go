@@ -33,6 +33,8 @@ func statusOf(code string) int {
 		return http.StatusUnauthorized
 	case orthocds.EFORBIDDEN:
 		return http.StatusForbidden
+	case orthocds.EPRECONDITION:
+		return http.StatusPreconditionFailed
 	}
 	return http.StatusInternalServerError
 }

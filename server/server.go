@@ -65,10 +65,18 @@ type Config struct {
 	Web          fs.FS // the embedded pages; nil serves none
 	Logger       *slog.Logger
 	Authenticate Authenticator
+	// CDSHooks serves /cds-services; nil serves none. CDSClients, when
+	// set, verifies every CDS client's JWT.
+	CDSHooks   CDSHooks
+	CDSClients ClientVerifier
+	// PublicURL is the URL clients reach this server at, used in links
+	// (cards, SMART launch); empty derives it from each request.
+	PublicURL string
 
 	MaxBodyBytes  int64         // default 4 MiB: a full batch of 256 long Chinese queries fits
 	SearchTimeout time.Duration // default 15 s
 	AskTimeout    time.Duration // default 120 s
+	CDSTimeout    time.Duration // default 10 s: a hook call, FHIR fetches included
 }
 
 // Server is the HTTP API.
@@ -88,6 +96,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.AskTimeout == 0 {
 		cfg.AskTimeout = 120 * time.Second
+	}
+	if cfg.CDSTimeout == 0 {
+		cfg.CDSTimeout = 10 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -135,6 +146,15 @@ func (s *Server) routes() chi.Router {
 	s.handle(r, "GET /v1/predictors", everyone, 0, s.listPredictors)
 	s.handle(r, "POST /v1/predictors/{id}/predict", clinical, s.cfg.SearchTimeout, s.predict)
 	s.handle(r, "GET /v1/predictors/{id}/card", everyone, 0, s.card)
+	if s.cfg.CDSHooks != nil {
+		// CDS clients authenticate by JWT (CDSClients), not by user role.
+		s.handle(r, "GET /cds-services", anonymous, 0, s.cdsDiscovery)
+		s.handle(r, "OPTIONS /cds-services", anonymous, 0, s.cdsPreflight)
+		s.handle(r, "OPTIONS /cds-services/{id}", anonymous, 0, s.cdsPreflight)
+		s.handle(r, "OPTIONS /cds-services/{id}/feedback", anonymous, 0, s.cdsPreflight)
+		s.handle(r, "POST /cds-services/{id}", anonymous, s.cfg.CDSTimeout, s.cdsCall)
+		s.handle(r, "POST /cds-services/{id}/feedback", anonymous, 0, s.cdsFeedback)
+	}
 	if s.cfg.Web != nil {
 		r.Handle("/*", http.FileServerFS(s.cfg.Web))
 	}

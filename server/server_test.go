@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/orthocds/orthocds/answer"
+	"github.com/orthocds/orthocds/cdshooks"
 	"github.com/orthocds/orthocds/internal/corpustest"
 	"github.com/orthocds/orthocds/llm"
 	"github.com/orthocds/orthocds/llm/ollamareplay"
@@ -267,7 +268,7 @@ func TestGuidelinesAndCalculators(t *testing.T) {
 // Every route the router serves is in the OpenAPI document, and the
 // document names no route the router lacks.
 func TestOpenAPICoversRoutes(t *testing.T) {
-	s := New(Config{Guidelines: setup(t).Corpus})
+	s := New(Config{Guidelines: setup(t).Corpus, CDSHooks: cdshooks.New(cdshooks.Config{Guidelines: setup(t).Corpus})})
 	var doc struct {
 		Paths map[string]map[string]any `json:"paths"`
 	}

@@ -9,9 +9,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/orthocds/orthocds/answer"
+	"github.com/orthocds/orthocds/cdshooks"
 	"github.com/orthocds/orthocds/server"
 	"github.com/orthocds/orthocds/web"
 )
@@ -36,7 +39,14 @@ func runServe(ctx context.Context, cfg Config, env func(string) string, args []s
 	if err != nil {
 		return err
 	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return err
+	}
+	hooks := cdshooks.New(cdshooks.Config{Guidelines: a.guidelines, Predictors: preds,
+		Feedback: &cdshooks.FileFeedback{Path: filepath.Join(cfg.DataDir, "cds-feedback.jsonl")}})
 	srv := server.New(server.Config{
+		CDSHooks:   hooks,
+		PublicURL:  env("ORTHOCDS_PUBLIC_URL"),
 		Predictors: preds,
 		Search:     a.retriever,
 		Answer:     a.answerer(answer.LogAuditor{Log: log}),

@@ -1,0 +1,409 @@
+// Package cdshooks is OrthoCDS as an HL7 CDS Hooks service: discovery,
+// four services (osteoporosis on patient-view; VTE prophylaxis, cement
+// leakage and axial neck pain on order-select and order-sign), prefetch
+// templates with a fallback to the client's FHIR server, feedback, and
+// the verification of CDS clients' JWTs.
+//
+// Cards are computed from rules, calculators and the risk predictors, with
+// every statement citing guideline entries; no language model is called,
+// so a card request costs milliseconds. The HTTP adapter (package server)
+// maps the errors returned here to problem JSON; a service that cannot
+// get the data it needs returns an orthocds.EPRECONDITION error (412).
+package cdshooks
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/orthocds/orthocds"
+	"github.com/orthocds/orthocds/guidelines"
+	"github.com/orthocds/orthocds/patient"
+	"github.com/orthocds/orthocds/predictors"
+)
+
+// Predictors scores the risk models; *predictors.Service is one.
+type Predictors interface {
+	Predict(id string, rows []predictors.Row, explain bool) (*predictors.Result, error)
+}
+
+// FeedbackStore keeps what users did with cards.
+type FeedbackStore interface {
+	AddFeedback(ctx context.Context, service string, fb []Feedback) error
+}
+
+// Config holds the services' dependencies.
+type Config struct {
+	Guidelines *guidelines.Corpus
+	Predictors Predictors
+	Feedback   FeedbackStore
+	// FHIR fetches prefetch data a client did not send; nil uses a client
+	// with a 5 s timeout per request.
+	FHIR *FHIRClient
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+}
+
+// Hooks is the set of CDS services.
+type Hooks struct {
+	cfg      Config
+	services []*service
+}
+
+// service is one CDS service.
+type service struct {
+	info  ServiceInfo
+	cards func(ctx context.Context, c *call) ([]Card, error)
+}
+
+// New returns the services.
+func New(cfg Config) *Hooks {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.FHIR == nil {
+		cfg.FHIR = NewFHIRClient(nil)
+	}
+	h := &Hooks{cfg: cfg}
+	h.services = []*service{osteoporosisService(), vteService("order-select"), vteService("order-sign"),
+		cementService(), axialPainService()}
+	return h
+}
+
+// Discovery lists the services.
+func (h *Hooks) Discovery() Discovery {
+	d := Discovery{Services: []ServiceInfo{}}
+	for _, s := range h.services {
+		d.Services = append(d.Services, s.info)
+	}
+	return d
+}
+
+// find returns the service with id for hook ("" matches the first).
+func (h *Hooks) find(id, hook string) (*service, []string) {
+	var hooks []string
+	for _, s := range h.services {
+		if s.info.ID != id {
+			continue
+		}
+		hooks = append(hooks, s.info.Hook)
+		if hook == "" || s.info.Hook == hook {
+			return s, hooks
+		}
+	}
+	return nil, hooks
+}
+
+// Known reports whether a service ID exists.
+func (h *Hooks) Known(id string) bool {
+	_, hooks := h.find(id, "\x00")
+	return len(hooks) > 0
+}
+
+// MaxRequestBytes bounds a hook request (prefetch bundles included).
+const MaxRequestBytes = 8 << 20
+
+// DecodeRequest reads a hook request. Members the specification does not
+// define are ignored (clients may be newer); members it does define must
+// have the right types.
+func DecodeRequest(r io.Reader) (*Request, error) {
+	var req Request
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&req); err != nil {
+		return nil, jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, orthocds.Errorf(orthocds.EMALFORMED, "the body holds more than one JSON value")
+	}
+	return &req, nil
+}
+
+func jsonError(err error) error {
+	var (
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+		big *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &big):
+		return orthocds.Errorf(orthocds.ETOOLARGE, "the body is over %d bytes", big.Limit)
+	case errors.As(err, &syn):
+		return orthocds.Errorf(orthocds.EMALFORMED, "malformed JSON at byte %d", syn.Offset)
+	case errors.As(err, &typ) && typ.Field == "":
+		return orthocds.Errorf(orthocds.EINVALID, "the body must be a JSON object: a CDS Hooks request")
+	case errors.As(err, &typ):
+		return orthocds.Invalid("/"+strings.ReplaceAll(typ.Field, ".", "/"), "has the wrong JSON type (a %s)", typ.Value)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return orthocds.Errorf(orthocds.EMALFORMED, "the body is empty or cut short")
+	}
+	return orthocds.Errorf(orthocds.EMALFORMED, "the body is not valid JSON")
+}
+
+// call is one validated hook request and what was read for it.
+type call struct {
+	h       *Hooks
+	svc     *service
+	req     *Request
+	patient patient.Record
+	orders  []order
+	lang    string // en or zh
+	base    string // public base URL for links
+	now     time.Time
+}
+
+// Call answers a hook request to service id. base is the public URL the
+// client reached us at (links in cards are built on it); lang is "zh" for
+// Chinese cards, anything else English.
+func (h *Hooks) Call(ctx context.Context, id string, req *Request, base, lang string) (*Response, error) {
+	if !h.Known(id) {
+		return nil, orthocds.Errorf(orthocds.ENOTFOUND, "no CDS service %q", id)
+	}
+	svc, hooks := h.find(id, req.Hook)
+	if err := validate(req, svc, hooks); err != nil {
+		return nil, err
+	}
+	c := &call{h: h, svc: svc, req: req, lang: lang, base: strings.TrimSuffix(base, "/"), now: h.cfg.Now()}
+	if c.lang != "zh" {
+		c.lang = "en"
+	}
+	if err := c.gather(ctx); err != nil {
+		return nil, err
+	}
+	if svc.info.Hook != "patient-view" {
+		var err error
+		if c.orders, err = readOrders(req); err != nil {
+			return nil, err
+		}
+	}
+	cards, err := svc.cards(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	for i := range cards {
+		cards[i].UUID = newUUID()
+		for j := range cards[i].Suggestions {
+			cards[i].Suggestions[j].UUID = newUUID()
+		}
+		if len(cards[i].Suggestions) > 0 && cards[i].SelectionBehavior == "" {
+			cards[i].SelectionBehavior = "at-most-one"
+		}
+		if len([]rune(cards[i].Summary)) >= 140 {
+			return nil, fmt.Errorf("cdshooks: card summary of %s over 140 characters", id) // a bug of ours
+		}
+	}
+	if cards == nil {
+		cards = []Card{}
+	}
+	return &Response{Cards: cards}, nil
+}
+
+var tokenRe = regexp.MustCompile(`\{\{\s*([A-Za-z.]+)\s*\}\}`)
+
+func validate(req *Request, svc *service, hooks []string) error {
+	switch {
+	case req.Hook == "":
+		return orthocds.Invalid("/hook", "is required")
+	case svc == nil:
+		return orthocds.Invalid("/hook", "this service answers %s, not %q", strings.Join(hooks, " and "), req.Hook)
+	case strings.TrimSpace(req.HookInstance) == "":
+		return orthocds.Invalid("/hookInstance", "is required")
+	case req.Context == nil:
+		return orthocds.Invalid("/context", "is required")
+	}
+	if pid, ok := contextString(req, "patientId"); !ok || pid == "" {
+		return orthocds.Invalid("/context/patientId", "is required, a string")
+	}
+	if req.FHIRServer != "" {
+		u, err := url.Parse(req.FHIRServer)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return orthocds.Invalid("/fhirServer", "must be an http or https URL")
+		}
+	}
+	if a := req.FHIRAuthorization; a != nil {
+		switch {
+		case req.FHIRServer == "":
+			return orthocds.Invalid("/fhirServer", "is required when fhirAuthorization is given")
+		case a.AccessToken == "":
+			return orthocds.Invalid("/fhirAuthorization/access_token", "is required")
+		case !strings.EqualFold(a.TokenType, "Bearer"):
+			return orthocds.Invalid("/fhirAuthorization/token_type", "must be Bearer")
+		case a.ExpiresIn <= 0:
+			return orthocds.Invalid("/fhirAuthorization/expires_in", "is required, a positive number of seconds")
+		case a.Scope == "":
+			return orthocds.Invalid("/fhirAuthorization/scope", "is required")
+		case a.Subject == "":
+			return orthocds.Invalid("/fhirAuthorization/subject", "is required")
+		}
+	}
+	for key, v := range req.Prefetch {
+		t := bytes.TrimSpace(v)
+		if len(t) == 0 || (t[0] != '{' && !bytes.Equal(t, []byte("null"))) {
+			return orthocds.Invalid("/prefetch/"+key, "must be a FHIR resource or null")
+		}
+	}
+	if svc.info.Hook != "patient-view" {
+		if _, ok := req.Context["draftOrders"]; !ok {
+			return orthocds.Invalid("/context/draftOrders", "is required for %s", svc.info.Hook)
+		}
+	}
+	return nil
+}
+
+func contextString(req *Request, name string) (string, bool) {
+	raw, ok := req.Context[name]
+	if !ok {
+		return "", false
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// gather reads the service's prefetch data: from the request where the
+// client sent it (null meaning "none"), otherwise from the client's FHIR
+// server. Without either it answers 412.
+func (c *call) gather(ctx context.Context) error {
+	rd := patient.Reader{Now: c.now}
+	keys := make([]string, 0, len(c.svc.info.Prefetch))
+	for k := range c.svc.info.Prefetch {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	type fetched struct {
+		key  string
+		raws []json.RawMessage
+	}
+	var missing []string
+	for _, k := range keys {
+		if _, ok := c.req.Prefetch[k]; !ok {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 && c.req.FHIRServer == "" {
+		return orthocds.Errorf(orthocds.EPRECONDITION,
+			"prefetch %s missing and no fhirServer to fetch it from", strings.Join(missing, ", "))
+	}
+	got := make([]fetched, len(missing))
+	errs := make(chan error, len(missing))
+	for i, k := range missing {
+		go func() {
+			q, err := fill(c.svc.info.Prefetch[k], c.req)
+			if err == nil {
+				got[i] = fetched{key: k}
+				got[i].raws, err = c.h.cfg.FHIR.Get(ctx, c.req.FHIRServer, q, c.req.FHIRAuthorization)
+			}
+			if err != nil {
+				err = &orthocds.Error{Code: orthocds.EPRECONDITION, Err: err,
+					Message: fmt.Sprintf("prefetch %s was not sent and the FHIR server did not supply it: %s", k, orthocds.ErrorMessage(err))}
+			}
+			errs <- err
+		}()
+	}
+	for range missing {
+		if err := <-errs; err != nil {
+			return err
+		}
+	}
+	for _, k := range keys {
+		raw, ok := c.req.Prefetch[k]
+		if !ok || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+			continue
+		}
+		if err := rd.Add("/prefetch/"+k, raw); err != nil {
+			return err
+		}
+	}
+	for _, f := range got {
+		for i, raw := range f.raws {
+			if err := rd.Add(fmt.Sprintf("/fhirServer/%s/%d", f.key, i), raw); err != nil {
+				return err
+			}
+		}
+	}
+	c.patient = rd.Record()
+	return nil
+}
+
+// fill replaces the prefetch tokens of a template with context values.
+func fill(tmpl string, req *Request) (string, error) {
+	var bad error
+	out := tokenRe.ReplaceAllStringFunc(tmpl, func(m string) string {
+		name := tokenRe.FindStringSubmatch(m)[1]
+		field, ok := strings.CutPrefix(name, "context.")
+		if !ok {
+			bad = fmt.Errorf("token %s is not supported", name)
+			return ""
+		}
+		v, ok := contextString(req, field)
+		if !ok {
+			bad = fmt.Errorf("context.%s is missing", field)
+			return ""
+		}
+		return url.QueryEscape(v)
+	})
+	return out, bad
+}
+
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// Feedback validates and stores a feedback request for service id.
+func (h *Hooks) Feedback(ctx context.Context, id string, fr *FeedbackRequest) error {
+	if !h.Known(id) {
+		return orthocds.Errorf(orthocds.ENOTFOUND, "no CDS service %q", id)
+	}
+	if len(fr.Feedback) == 0 {
+		return orthocds.Invalid("/feedback", "is required, a non-empty array")
+	}
+	if len(fr.Feedback) > 1000 {
+		return orthocds.Invalid("/feedback", "at most 1000 items a request")
+	}
+	for i, f := range fr.Feedback {
+		at := fmt.Sprintf("/feedback/%d", i)
+		switch {
+		case f.Card == "":
+			return orthocds.Invalid(at+"/card", "is required")
+		case f.Outcome != "accepted" && f.Outcome != "overridden":
+			return orthocds.Invalid(at+"/outcome", "must be accepted or overridden")
+		case f.Outcome == "accepted" && len(f.AcceptedSuggestions) == 0:
+			return orthocds.Invalid(at+"/acceptedSuggestions", "is required for an accepted outcome")
+		case f.OutcomeTimestamp == "":
+			return orthocds.Invalid(at+"/outcomeTimestamp", "is required")
+		}
+		if _, err := time.Parse(time.RFC3339Nano, f.OutcomeTimestamp); err != nil {
+			return orthocds.Invalid(at+"/outcomeTimestamp", "must be an RFC 3339 date-time")
+		}
+		for j, s := range f.AcceptedSuggestions {
+			if s.ID == "" {
+				return orthocds.Invalid(fmt.Sprintf("%s/acceptedSuggestions/%d/id", at, j), "is required")
+			}
+		}
+		if r := f.OverrideReason; r != nil && r.Reason != nil && (r.Reason.Code == "" || r.Reason.System == "") {
+			return orthocds.Invalid(at+"/overrideReason/reason", "needs a code and a system")
+		}
+		if r := f.OverrideReason; r != nil && len(r.UserComment) > 2000 {
+			return orthocds.Invalid(at+"/overrideReason/userComment", "at most 2000 characters")
+		}
+	}
+	if h.cfg.Feedback == nil {
+		return orthocds.Errorf(orthocds.EUNAVAILABLE, "no feedback store is configured")
+	}
+	return h.cfg.Feedback.AddFeedback(ctx, id, fr.Feedback)
+}

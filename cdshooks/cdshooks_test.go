@@ -1,0 +1,485 @@
+package cdshooks_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/orthocds/orthocds"
+	"github.com/orthocds/orthocds/cdshooks"
+	"github.com/orthocds/orthocds/guidelines"
+	"github.com/orthocds/orthocds/predictors"
+	"github.com/orthocds/orthocds/predictors/shipped"
+)
+
+// now pins the clock the synthetic patients' dates were written against.
+var now = time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)
+
+var (
+	setupOnce sync.Once
+	corpus    *guidelines.Corpus
+	preds     *predictors.Service
+	setupErr  error
+)
+
+func hooks(t *testing.T, fb cdshooks.FeedbackStore) *cdshooks.Hooks {
+	t.Helper()
+	setupOnce.Do(func() {
+		if corpus, setupErr = guidelines.Load(guidelines.Embedded()); setupErr != nil {
+			return
+		}
+		arts, err := shipped.Artefacts()
+		if err != nil {
+			setupErr = err
+			return
+		}
+		preds, setupErr = predictors.NewService(arts)
+	})
+	if setupErr != nil {
+		t.Fatal(setupErr)
+	}
+	return cdshooks.New(cdshooks.Config{Guidelines: corpus, Predictors: preds, Feedback: fb, Now: func() time.Time { return now }})
+}
+
+func patients(t *testing.T) map[string]cdshooks.SyntheticPatient {
+	ps, err := cdshooks.SyntheticPatients()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]cdshooks.SyntheticPatient{}
+	for _, p := range ps {
+		m[p.ID] = p
+	}
+	return m
+}
+
+// serviceFor maps a patient's declared services to a service ID and hook.
+var serviceFor = map[string][2]string{
+	"osteoporosis": {cdshooks.OsteoporosisID, "patient-view"},
+	"vte":          {cdshooks.VTEID, "order-sign"},
+	"cement":       {cdshooks.CementID, "order-select"},
+	"axial-pain":   {cdshooks.AxialPainID, "order-select"},
+}
+
+const base = "https://cds.example.org"
+
+func call(t *testing.T, h *cdshooks.Hooks, p cdshooks.SyntheticPatient, service string, lang string) *cdshooks.Response {
+	t.Helper()
+	s := serviceFor[service]
+	req, err := p.Request(h, s[0], s[1], true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := h.Call(context.Background(), s[0], req, base, lang)
+	if err != nil {
+		t.Fatalf("%s, %s: %v", p.ID, service, err)
+	}
+	return resp
+}
+
+// Every card the services give for every synthetic patient, in both
+// languages, follows the specification: a summary under 140 characters,
+// a known indicator, a source with a label and an absolute URL,
+// suggestions with uuids and a selection behaviour, smart links, no null
+// or empty members; and every card cites guideline entries and carries
+// the statement that it supports clinical judgement.
+func TestCardsFollowTheSpecification(t *testing.T) {
+	h := hooks(t, nil)
+	covered := map[string]bool{}
+	for _, p := range patients(t) {
+		for _, svc := range p.Services {
+			covered[svc] = true
+			for _, lang := range []string{"en", "zh"} {
+				resp := call(t, h, p, svc, lang)
+				if len(resp.Cards) == 0 {
+					t.Errorf("%s/%s/%s: no card", p.ID, svc, lang)
+				}
+				b, _ := json.Marshal(resp)
+				var generic any
+				json.Unmarshal(b, &generic)
+				if path := emptyMember(generic, ""); path != "" {
+					t.Errorf("%s/%s: null or empty member at %s", p.ID, svc, path)
+				}
+				for _, c := range resp.Cards {
+					where := p.ID + "/" + svc + ": " + c.Summary
+					switch {
+					case len([]rune(c.Summary)) >= 140:
+						t.Errorf("%s: summary of %d characters", where, len([]rune(c.Summary)))
+					case c.Indicator != "info" && c.Indicator != "warning" && c.Indicator != "critical":
+						t.Errorf("%s: indicator %q", where, c.Indicator)
+					case c.Source.Label == "" || !strings.HasPrefix(c.Source.URL, base+"/v1/guidelines/"):
+						t.Errorf("%s: source %+v", where, c.Source)
+					case !strings.Contains(c.Detail, orthocds.Disclaimer):
+						t.Errorf("%s: detail without the disclaimer", where)
+					case c.UUID == "":
+						t.Errorf("%s: no uuid", where)
+					}
+					for _, s := range c.Suggestions {
+						if s.UUID == "" || s.Label == "" || len(s.Actions) == 0 || c.SelectionBehavior == "" {
+							t.Errorf("%s: suggestion %+v (selection %q)", where, s, c.SelectionBehavior)
+						}
+						for _, a := range s.Actions {
+							if a.Type != "create" || a.Resource["subject"].(map[string]any)["reference"] != "Patient/"+p.ID {
+								t.Errorf("%s: action %+v", where, a)
+							}
+						}
+					}
+					smart := false
+					for _, l := range c.Links {
+						smart = smart || (l.Type == "smart" && strings.HasPrefix(l.URL, base+"/"))
+					}
+					if !smart {
+						t.Errorf("%s: no smart link to the sidebar", where)
+					}
+					for _, o := range c.OverrideReasons {
+						if o.Display == "" || o.Code == "" || o.System == "" {
+							t.Errorf("%s: override reason %+v", where, o)
+						}
+					}
+				}
+			}
+		}
+	}
+	for svc := range serviceFor {
+		if !covered[svc] {
+			t.Errorf("no synthetic patient exercises %s", svc)
+		}
+	}
+}
+
+// emptyMember returns the path of a null, "", [] or {} member, or "".
+func emptyMember(v any, path string) string {
+	switch x := v.(type) {
+	case nil:
+		return path
+	case string:
+		if x == "" {
+			return path
+		}
+	case []any:
+		if len(x) == 0 && path != "/cards" {
+			return path
+		}
+		for i, e := range x {
+			if p := emptyMember(e, path+"/"+itoa(i)); p != "" {
+				return p
+			}
+		}
+	case map[string]any:
+		if len(x) == 0 {
+			return path
+		}
+		for k, e := range x {
+			if p := emptyMember(e, path+"/"+k); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+// What each synthetic patient is for: the card that must be there.
+func TestSyntheticPatientsGetTheirCards(t *testing.T) {
+	h := hooks(t, nil)
+	ps := patients(t)
+	type want struct {
+		service, summary, indicator string
+		action                      string // resourceType of a suggested create, "" for none
+		recommended                 string // label fragment of the suggestion marked recommended
+	}
+	cases := map[string][]want{
+		"syn-01": {{"osteoporosis", "OSTA -4.4 (high risk) and no DXA", "warning", "ServiceRequest", "DXA"}},
+		"syn-02": {{"osteoporosis", "Lowest T-score -2.9 (lumbar spine): Osteoporosis", "warning", "", ""},
+			{"osteoporosis", "start treatment (oral bisphosphonate", "warning", "", ""}},
+		"syn-03": {{"osteoporosis", "Very high fracture risk", "warning", "", ""}},
+		"syn-04": {{"osteoporosis", "Denosumab stopped with no follow-on drug", "critical", "MedicationRequest", "zoledronic"}},
+		"syn-05": {{"osteoporosis", "On glucocorticoids without bone protection", "warning", "", ""},
+			{"osteoporosis", "Low bone mass", "info", "", ""}},
+		"syn-06": {{"vte", "Caprini 8 for knee arthroplasty", "info", "", ""},
+			{"vte", "DVT/PE after total hip or knee arthroplasty:", "", "", ""},
+			{"vte", "No VTE prophylaxis ordered for knee arthroplasty", "info", "MedicationRequest", "LMWH"}},
+		"syn-07": {{"vte", "No VTE prophylaxis ordered for hip arthroplasty", "warning", "DeviceRequest", "pneumatic"}},
+		"syn-08": {{"cement", "Bone-cement leakage after vertebroplasty or kyphoplasty:", "", "", ""},
+			{"cement", "augmentation does not treat the osteoporosis", "warning", "", ""}},
+		"syn-09": {{"cement", "needs: Genant grade", "info", "", ""}},
+		"syn-10": {{"axial-pain", "Axial neck pain after surgery for degenerative cervical myelopathy:", "", "", ""}},
+		"syn-11": {{"axial-pain", "Axial neck pain after surgery for degenerative cervical myelopathy:", "", "", ""}},
+		"syn-12": {{"osteoporosis", "Normal bone density", "info", "", ""}},
+	}
+	for id, wants := range cases {
+		p, ok := ps[id]
+		if !ok {
+			t.Fatalf("no synthetic patient %s", id)
+		}
+		for _, w := range wants {
+			resp := call(t, h, p, w.service, "en")
+			var found *cdshooks.Card
+			for i, c := range resp.Cards {
+				if strings.Contains(c.Summary, w.summary) {
+					found = &resp.Cards[i]
+				}
+			}
+			if found == nil {
+				var got []string
+				for _, c := range resp.Cards {
+					got = append(got, c.Summary)
+				}
+				t.Errorf("%s/%s: no card with %q; got %q", id, w.service, w.summary, got)
+				continue
+			}
+			if w.indicator != "" && found.Indicator != w.indicator {
+				t.Errorf("%s: %q has indicator %s, want %s", id, found.Summary, found.Indicator, w.indicator)
+			}
+			if w.action != "" {
+				ok := false
+				for _, s := range found.Suggestions {
+					for _, a := range s.Actions {
+						ok = ok || a.Resource["resourceType"] == w.action
+					}
+					if s.IsRecommended && !strings.Contains(strings.ToLower(s.Label), strings.ToLower(w.recommended)) {
+						t.Errorf("%s: recommended suggestion %q, want one about %s", id, s.Label, w.recommended)
+					}
+				}
+				if !ok {
+					t.Errorf("%s: %q suggests no %s", id, found.Summary, w.action)
+				}
+			}
+		}
+	}
+	// Patients who are treated, or whose bones are normal, get no treatment card.
+	for _, id := range []string{"syn-09", "syn-12"} {
+		for _, c := range call(t, h, ps[id], "osteoporosis", "en").Cards {
+			if strings.Contains(c.Summary, "start treatment") || strings.Contains(c.Summary, "no osteoporosis drug") {
+				t.Errorf("%s: %q", id, c.Summary)
+			}
+		}
+	}
+}
+
+// fhirServer serves the synthetic patients as a FHIR API that demands the
+// bearer token "good-token", counting the requests.
+func fhirServer(t *testing.T) (*httptest.Server, *int) {
+	ps := patients(t)
+	var mu sync.Mutex
+	n := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		n++
+		mu.Unlock()
+		if r.Header.Get("Authorization") != "Bearer good-token" {
+			http.Error(w, `{"resourceType":"OperationOutcome"}`, http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/fhir+json")
+		typ := strings.Trim(r.URL.Path, "/")
+		if strings.HasPrefix(typ, "Patient/") {
+			p, ok := ps[strings.TrimPrefix(typ, "Patient/")]
+			if !ok {
+				http.NotFound(w, r)
+				return
+			}
+			rs, _ := p.Resources()
+			w.Write(rs["Patient"][0])
+			return
+		}
+		p := ps[r.URL.Query().Get("patient")]
+		rs, _ := p.Resources()
+		w.Write(cdshooks.SearchSet(rs[typ]))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+// Without prefetch, the services read the patient from the client's FHIR
+// server with the token it lent, and give the same cards as with
+// prefetch; without a FHIR server, or when the server refuses the token,
+// they answer 412 (EPRECONDITION).
+func TestFetchesWhatWasNotPrefetched(t *testing.T) {
+	h := hooks(t, nil)
+	srv, requests := fhirServer(t)
+	for _, p := range patients(t) {
+		for _, svc := range p.Services {
+			s := serviceFor[svc]
+			with, err := p.Request(h, s[0], s[1], true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := h.Call(context.Background(), s[0], with, base, "en")
+			if err != nil {
+				t.Fatal(err)
+			}
+			without, _ := p.Request(h, s[0], s[1], false)
+			if _, err := h.Call(context.Background(), s[0], without, base, "en"); orthocds.ErrorCode(err) != orthocds.EPRECONDITION {
+				t.Errorf("%s/%s without prefetch or FHIR server: %v, want a precondition error", p.ID, svc, err)
+			}
+			without.FHIRServer = srv.URL
+			without.FHIRAuthorization = &cdshooks.FHIRAuthorization{AccessToken: "good-token", TokenType: "Bearer", ExpiresIn: 300,
+				Scope: "user/Patient.read user/Observation.read", Subject: "orthocds"}
+			b, err := h.Call(context.Background(), s[0], without, base, "en")
+			if err != nil {
+				t.Fatalf("%s/%s fetched from the FHIR server: %v", p.ID, svc, err)
+			}
+			if diff := cmp.Diff(summaries(a), summaries(b)); diff != "" {
+				t.Errorf("%s/%s: cards differ between prefetch and FHIR fetch (-prefetch +fetched):\n%s", p.ID, svc, diff)
+			}
+			without.FHIRAuthorization.AccessToken = "expired-token"
+			if _, err := h.Call(context.Background(), s[0], without, base, "en"); orthocds.ErrorCode(err) != orthocds.EPRECONDITION {
+				t.Errorf("%s/%s with a refused token: %v, want a precondition error", p.ID, svc, err)
+			}
+		}
+	}
+	if *requests == 0 {
+		t.Error("the FHIR server was never asked")
+	}
+}
+
+func summaries(r *cdshooks.Response) []string {
+	var s []string
+	for _, c := range r.Cards {
+		s = append(s, c.Summary)
+	}
+	return s
+}
+
+// Malformed requests and absurd FHIR values are refused with the field at
+// fault; none is a server error.
+func TestBadRequests(t *testing.T) {
+	h := hooks(t, nil)
+	p := patients(t)["syn-02"]
+	good := func() *cdshooks.Request {
+		r, err := p.Request(h, cdshooks.OsteoporosisID, "patient-view", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	cases := []struct {
+		name  string
+		edit  func(r *cdshooks.Request)
+		code  string
+		field string
+	}{
+		{"no hook", func(r *cdshooks.Request) { r.Hook = "" }, orthocds.EINVALID, "/hook"},
+		{"wrong hook", func(r *cdshooks.Request) { r.Hook = "order-sign" }, orthocds.EINVALID, "/hook"},
+		{"no hookInstance", func(r *cdshooks.Request) { r.HookInstance = " " }, orthocds.EINVALID, "/hookInstance"},
+		{"no context", func(r *cdshooks.Request) { r.Context = nil }, orthocds.EINVALID, "/context"},
+		{"patientId a number", func(r *cdshooks.Request) { r.Context["patientId"] = json.RawMessage("42") }, orthocds.EINVALID, "/context/patientId"},
+		{"token without server", func(r *cdshooks.Request) {
+			r.FHIRAuthorization = &cdshooks.FHIRAuthorization{AccessToken: "x", TokenType: "Bearer", ExpiresIn: 1, Scope: "s", Subject: "s"}
+		}, orthocds.EINVALID, "/fhirServer"},
+		{"server not a URL", func(r *cdshooks.Request) { r.FHIRServer = "ftp:/x" }, orthocds.EINVALID, "/fhirServer"},
+		{"token type", func(r *cdshooks.Request) {
+			r.FHIRServer = "https://fhir.example.org"
+			r.FHIRAuthorization = &cdshooks.FHIRAuthorization{AccessToken: "x", TokenType: "MAC", ExpiresIn: 1, Scope: "s", Subject: "s"}
+		}, orthocds.EINVALID, "/fhirAuthorization/token_type"},
+		{"prefetch a string", func(r *cdshooks.Request) { r.Prefetch["patient"] = json.RawMessage(`"Patient/1"`) }, orthocds.EINVALID, "/prefetch/patient"},
+		{"absurd weight", func(r *cdshooks.Request) {
+			r.Prefetch["observations"] = json.RawMessage(strings.Replace(string(r.Prefetch["observations"]), `"value":58`, `"value":580`, 1))
+		}, orthocds.EINVALID, "/prefetch/observations/entry/0/resource/valueQuantity/value"},
+		{"absurd T-score", func(r *cdshooks.Request) {
+			r.Prefetch["observations"] = json.RawMessage(strings.Replace(string(r.Prefetch["observations"]), `"value":-2.9`, `"value":-29`, 1))
+		}, orthocds.EINVALID, "/prefetch/observations/entry/2/resource/valueQuantity/value"},
+		{"birth date in the future", func(r *cdshooks.Request) {
+			r.Prefetch["patient"] = json.RawMessage(strings.Replace(string(r.Prefetch["patient"]), `"1958-06-15"`, `"2199-01-01"`, 1))
+		}, orthocds.EINVALID, "/prefetch/patient/birthDate"},
+		{"gender not a code", func(r *cdshooks.Request) {
+			r.Prefetch["patient"] = json.RawMessage(strings.Replace(string(r.Prefetch["patient"]), `"female"`, `"sometimes"`, 1))
+		}, orthocds.EINVALID, "/prefetch/patient"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := good()
+			tc.edit(r)
+			_, err := h.Call(context.Background(), cdshooks.OsteoporosisID, r, base, "en")
+			var oe *orthocds.Error
+			if orthocds.ErrorCode(err) != tc.code || !asError(err, &oe) || oe.Field != tc.field {
+				t.Errorf("got %v (field %q), want %s at %s", err, fieldOf(err), tc.code, tc.field)
+			}
+		})
+	}
+	// Order hooks need draft orders, and order-select its selections.
+	v := patients(t)["syn-06"]
+	r, _ := v.Request(h, cdshooks.VTEID, "order-select", true)
+	delete(r.Context, "selections")
+	if _, err := h.Call(context.Background(), cdshooks.VTEID, r, base, "en"); fieldOf(err) != "/context/selections" {
+		t.Errorf("order-select without selections: %v", err)
+	}
+	r.Context["draftOrders"] = json.RawMessage(`{"resourceType":"Patient"}`)
+	if _, err := h.Call(context.Background(), cdshooks.VTEID, r, base, "en"); fieldOf(err) != "/context/draftOrders" {
+		t.Errorf("draftOrders not a Bundle: %v", err)
+	}
+	if _, err := h.Call(context.Background(), "no-such-service", r, base, "en"); orthocds.ErrorCode(err) != orthocds.ENOTFOUND {
+		t.Errorf("unknown service: %v", err)
+	}
+}
+
+func asError(err error, target **orthocds.Error) bool {
+	e, ok := err.(*orthocds.Error)
+	if ok {
+		*target = e
+	}
+	return ok
+}
+
+func fieldOf(err error) string {
+	if e, ok := err.(*orthocds.Error); ok {
+		return e.Field
+	}
+	return ""
+}
+
+// The feedback examples of the specification are stored and read back;
+// bad feedback is refused with the field at fault.
+func TestFeedback(t *testing.T) {
+	store := &cdshooks.FileFeedback{Path: filepath.Join(t.TempDir(), "feedback.jsonl")}
+	h := hooks(t, store)
+	examples := []string{
+		`{"feedback":[{"card":"4e0a3a1e-3283-4575-ab82-028d55fe2719","outcome":"accepted","acceptedSuggestions":[{"id":"e56e1945-20b3-4393-8503-a1a20fd73152"}],"outcomeTimestamp":"2021-12-11T10:05:31Z"}]}`,
+		`{"feedback":[{"card":"f6b95768-b1c8-40dc-8385-bf3504b82ffb","outcome":"overridden","outcomeTimestamp":"2020-12-11T00:00:00Z"}]}`,
+		`{"feedback":[{"card":"9368d37b-283f-44a0-93ea-547cebab93ed","outcome":"overridden","overrideReason":{"reason":{"code":"d7ecf885","system":"https://example.com/cds-hooks/override-reason-system"},"userComment":"A comment entered by the clinician."},"outcomeTimestamp":"2020-12-11T00:00:00Z"}]}`,
+	}
+	for _, ex := range examples {
+		var fr cdshooks.FeedbackRequest
+		if err := json.Unmarshal([]byte(ex), &fr); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Feedback(context.Background(), cdshooks.OsteoporosisID, &fr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := store.ReadFeedback()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0].Outcome != "accepted" || got[0].AcceptedSuggestions[0].ID != "e56e1945-20b3-4393-8503-a1a20fd73152" ||
+		got[2].OverrideReason.Reason.Code != "d7ecf885" || got[1].Service != cdshooks.OsteoporosisID {
+		t.Errorf("stored feedback: %+v", got)
+	}
+	bad := map[string]string{
+		`{"feedback":[]}`: "/feedback",
+		`{"feedback":[{"card":"c","outcome":"liked","outcomeTimestamp":"2020-12-11T00:00:00Z"}]}`:    "/feedback/0/outcome",
+		`{"feedback":[{"card":"c","outcome":"accepted","outcomeTimestamp":"2020-12-11T00:00:00Z"}]}`: "/feedback/0/acceptedSuggestions",
+		`{"feedback":[{"card":"c","outcome":"overridden","outcomeTimestamp":"yesterday"}]}`:          "/feedback/0/outcomeTimestamp",
+		`{"feedback":[{"outcome":"overridden","outcomeTimestamp":"2020-12-11T00:00:00Z"}]}`:          "/feedback/0/card",
+	}
+	for body, field := range bad {
+		var fr cdshooks.FeedbackRequest
+		json.Unmarshal([]byte(body), &fr)
+		if err := h.Feedback(context.Background(), cdshooks.OsteoporosisID, &fr); fieldOf(err) != field {
+			t.Errorf("%s: %v, want a fault at %s", body, err, field)
+		}
+	}
+	if after, _ := store.ReadFeedback(); len(after) != 3 {
+		t.Errorf("refused feedback was stored: %d records", len(after))
+	}
+}

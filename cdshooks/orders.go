@@ -1,0 +1,196 @@
+package cdshooks
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/orthocds/orthocds"
+)
+
+// Procedure kinds the order services act on.
+const (
+	HipArthroplasty   = "hip-arthroplasty"
+	KneeArthroplasty  = "knee-arthroplasty"
+	Vertebroplasty    = "vertebroplasty"
+	Kyphoplasty       = "kyphoplasty"
+	CervicalAnterior  = "cervical-anterior"
+	CervicalPosterior = "cervical-laminoplasty"
+)
+
+// order is one draft order of a procedure the services know.
+type order struct {
+	ref       string // ServiceRequest/123
+	kind      string
+	text      string
+	bilateral bool
+	// inputs are predictor inputs carried on the order (planned cement
+	// volume, planned surgery time...) as extensions coded by input name.
+	inputs map[string]float64
+}
+
+// procedureWords recognise an order's procedure from its code display
+// and text, English and Chinese, checked in this order. Codes are matched
+// too where they are certain (SNOMED CT 609588000 is a total knee
+// replacement; CPT 27130 and 27447 are total hip and knee arthroplasty).
+var procedureWords = []struct {
+	kind  string
+	codes []string
+	words []string
+}{
+	{Kyphoplasty, nil, []string{"kyphoplasty", "后凸成形", "pkp"}},
+	{Vertebroplasty, nil, []string{"vertebroplasty", "椎体成形", "pvp"}},
+	{CervicalPosterior, nil, []string{"laminoplasty", "椎管成形", "cervical laminectomy", "颈椎椎板"}},
+	{CervicalAnterior, nil, []string{"anterior cervical", "acdf", "cervical corpectomy", "颈椎前路"}},
+	{KneeArthroplasty, []string{"http://snomed.info/sct|609588000", "http://www.ama-assn.org/go/cpt|27447"},
+		[]string{"knee arthroplasty", "knee replacement", "tka", "膝关节置换"}},
+	{HipArthroplasty, []string{"http://www.ama-assn.org/go/cpt|27130"},
+		[]string{"hip arthroplasty", "hip replacement", "tha", "髋关节置换"}},
+}
+
+// OrderInputExtension is the extension URL of a predictor input carried on
+// a draft order; its valueDecimal (or valueInteger, valueBoolean) is the
+// input and the extension's "id" names it, for example
+// {"url": OrderInputExtension, "id": "cement_volume_ml", "valueDecimal": 3.5}.
+const OrderInputExtension = "https://orthocds.org/fhir/StructureDefinition/predictor-input"
+
+// readOrders reads the procedure orders of context.draftOrders; for
+// order-select, only those named in context.selections.
+func readOrders(req *Request) ([]order, error) {
+	var bundle struct {
+		ResourceType string `json:"resourceType"`
+		Entry        []struct {
+			Resource json.RawMessage `json:"resource"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(req.Context["draftOrders"], &bundle); err != nil || bundle.ResourceType != "Bundle" {
+		return nil, orthocds.Invalid("/context/draftOrders", "must be a FHIR Bundle")
+	}
+	var selections []string
+	if raw, ok := req.Context["selections"]; ok {
+		if err := json.Unmarshal(raw, &selections); err != nil {
+			return nil, orthocds.Invalid("/context/selections", "must be an array of resource references")
+		}
+	}
+	if req.Hook == "order-select" && len(selections) == 0 {
+		return nil, orthocds.Invalid("/context/selections", "is required for order-select")
+	}
+	var out []order
+	for i, e := range bundle.Entry {
+		at := fmt.Sprintf("/context/draftOrders/entry/%d/resource", i)
+		var r struct {
+			ResourceType string `json:"resourceType"`
+			ID           string `json:"id"`
+			Code         *struct {
+				Text   string `json:"text"`
+				Coding []struct {
+					System  string `json:"system"`
+					Code    string `json:"code"`
+					Display string `json:"display"`
+				} `json:"coding"`
+			} `json:"code"`
+			BodySite []struct {
+				Text string `json:"text"`
+			} `json:"bodySite"`
+			Extension []struct {
+				URL          string   `json:"url"`
+				ID           string   `json:"id"`
+				ValueDecimal *float64 `json:"valueDecimal"`
+				ValueInteger *float64 `json:"valueInteger"`
+				ValueBoolean *bool    `json:"valueBoolean"`
+			} `json:"extension"`
+		}
+		if err := json.Unmarshal(e.Resource, &r); err != nil {
+			return nil, orthocds.Invalid(at, "is not a valid FHIR resource")
+		}
+		if r.ResourceType != "ServiceRequest" || r.Code == nil {
+			continue // medication and other orders are not procedures
+		}
+		ref := "ServiceRequest/" + r.ID
+		if len(selections) > 0 && !slices.Contains(selections, ref) {
+			continue
+		}
+		words := []string{r.Code.Text}
+		var codes []string
+		for _, c := range r.Code.Coding {
+			words = append(words, c.Display)
+			codes = append(codes, c.System+"|"+c.Code)
+		}
+		text := strings.ToLower(strings.Join(words, " "))
+		o := order{ref: ref, text: strings.TrimSpace(strings.Join(words, " "))}
+		for _, p := range procedureWords {
+			if slices.ContainsFunc(codes, func(c string) bool { return slices.Contains(p.codes, c) }) || containsWord(text, p.words) {
+				o.kind = p.kind
+				break
+			}
+		}
+		if o.kind == "" {
+			continue
+		}
+		for _, b := range r.BodySite {
+			if t := strings.ToLower(b.Text); strings.Contains(t, "bilateral") || strings.Contains(t, "双侧") {
+				o.bilateral = true
+			}
+		}
+		o.bilateral = o.bilateral || strings.Contains(text, "bilateral") || strings.Contains(text, "双侧")
+		for j, x := range r.Extension {
+			if x.URL != OrderInputExtension {
+				continue
+			}
+			if x.ID == "" {
+				return nil, orthocds.Invalid(fmt.Sprintf("%s/extension/%d/id", at, j), "names the predictor input")
+			}
+			if o.inputs == nil {
+				o.inputs = map[string]float64{}
+			}
+			switch {
+			case x.ValueDecimal != nil:
+				o.inputs[x.ID] = *x.ValueDecimal
+			case x.ValueInteger != nil:
+				o.inputs[x.ID] = *x.ValueInteger
+			case x.ValueBoolean != nil:
+				o.inputs[x.ID] = b2f(*x.ValueBoolean)
+			default:
+				return nil, orthocds.Invalid(fmt.Sprintf("%s/extension/%d", at, j), "needs valueDecimal, valueInteger or valueBoolean")
+			}
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// containsWord reports whether text holds any of words; short Latin
+// abbreviations (tka, pvp) must stand alone.
+func containsWord(text string, words []string) bool {
+	for _, w := range words {
+		if len(w) <= 4 && isASCII(w) {
+			for _, f := range strings.FieldsFunc(text, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') }) {
+				if f == w {
+					return true
+				}
+			}
+			continue
+		}
+		if strings.Contains(text, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func isASCII(s string) bool {
+	for _, r := range s {
+		if r > 127 {
+			return false
+		}
+	}
+	return true
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,124 @@
+package cdshooks
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// The synthetic patients are FHIR R4 bundles invented by the project for
+// tests and for the standalone sidebar demo. Every resource carries the
+// meta tag "synthetic"; none describes a real person.
+//
+//go:embed patients/*.json
+var patientFiles embed.FS
+
+// SyntheticPatient is one bundled synthetic patient.
+type SyntheticPatient struct {
+	ID       string          `json:"id"`
+	Title    string          `json:"title"`
+	Lang     string          `json:"lang"`
+	Services []string        `json:"services"` // which services it exercises
+	Bundle   json.RawMessage `json:"-"`
+}
+
+// SyntheticPatients returns the bundled synthetic patients.
+func SyntheticPatients() ([]SyntheticPatient, error) {
+	b, err := patientFiles.ReadFile("patients/index.json")
+	if err != nil {
+		return nil, err
+	}
+	var ps []SyntheticPatient
+	if err := json.Unmarshal(b, &ps); err != nil {
+		return nil, err
+	}
+	for i := range ps {
+		if ps[i].Bundle, err = patientFiles.ReadFile("patients/" + ps[i].ID + ".json"); err != nil {
+			return nil, err
+		}
+	}
+	return ps, nil
+}
+
+// Resources returns the bundle's resources by type.
+func (p SyntheticPatient) Resources() (map[string][]json.RawMessage, error) {
+	var b struct {
+		Entry []struct {
+			Resource json.RawMessage `json:"resource"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(p.Bundle, &b); err != nil {
+		return nil, err
+	}
+	out := map[string][]json.RawMessage{}
+	for _, e := range b.Entry {
+		var head struct {
+			ResourceType string `json:"resourceType"`
+		}
+		if err := json.Unmarshal(e.Resource, &head); err != nil {
+			return nil, err
+		}
+		out[head.ResourceType] = append(out[head.ResourceType], e.Resource)
+	}
+	return out, nil
+}
+
+// SearchSet wraps resources as a FHIR searchset Bundle.
+func SearchSet(rs []json.RawMessage) json.RawMessage {
+	entries := make([]map[string]json.RawMessage, len(rs))
+	for i, r := range rs {
+		entries[i] = map[string]json.RawMessage{"resource": r}
+	}
+	b, _ := json.Marshal(map[string]any{"resourceType": "Bundle", "type": "searchset", "total": len(rs), "entry": entries})
+	return b
+}
+
+// Request builds the hook request an EHR would send for the patient: the
+// context (with the draft orders for order hooks) and, when prefetch is
+// true, every prefetch key of the service filled from the bundle.
+func (p SyntheticPatient) Request(h *Hooks, serviceID, hook string, prefetch bool) (*Request, error) {
+	svc, _ := h.find(serviceID, hook)
+	if svc == nil {
+		return nil, fmt.Errorf("no service %s for %s", serviceID, hook)
+	}
+	rs, err := p.Resources()
+	if err != nil {
+		return nil, err
+	}
+	ctx := map[string]any{"userId": "Practitioner/synthetic-clinician", "patientId": p.ID}
+	if hook != "patient-view" {
+		var sel []string
+		for _, r := range rs["ServiceRequest"] {
+			var sr struct {
+				ID string `json:"id"`
+			}
+			json.Unmarshal(r, &sr)
+			sel = append(sel, "ServiceRequest/"+sr.ID)
+		}
+		ctx["draftOrders"] = SearchSet(rs["ServiceRequest"])
+		if hook == "order-select" {
+			ctx["selections"] = sel
+		}
+	}
+	cb, _ := json.Marshal(ctx)
+	req := &Request{Hook: hook, HookInstance: "synthetic-" + p.ID + "-" + newUUID()}
+	if err := json.Unmarshal(cb, &req.Context); err != nil {
+		return nil, err
+	}
+	if prefetch {
+		req.Prefetch = map[string]json.RawMessage{}
+		for key, tmpl := range svc.info.Prefetch {
+			typ, _, _ := strings.Cut(strings.SplitN(tmpl, "/", 2)[0], "?")
+			switch {
+			case strings.HasPrefix(tmpl, "Patient/"):
+				req.Prefetch[key] = rs["Patient"][0]
+			case len(rs[typ]) == 0:
+				req.Prefetch[key] = json.RawMessage("null")
+			default:
+				req.Prefetch[key] = SearchSet(rs[typ])
+			}
+		}
+	}
+	return req, nil
+}
