@@ -1,6 +1,9 @@
 package server
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -9,6 +12,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jwk"
+	"github.com/lestrrat-go/jwx/v3/jws"
+	"github.com/lestrrat-go/jwx/v3/jwt"
 
 	"github.com/orthocds/orthocds/cdshooks"
 	"github.com/orthocds/orthocds/predictors"
@@ -185,5 +194,57 @@ func TestCDSHooksBadRequestsOverHTTP(t *testing.T) {
 	big := `{"hook":"patient-view","hookInstance":"x","context":{"patientId":"1"},"pad":"` + strings.Repeat("x", cdshooks.MaxRequestBytes) + `"}`
 	if resp, _ := post(t, ts.URL+"/cds-services/"+cdshooks.OsteoporosisID, big); resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Errorf("a 8 MiB body: %d", resp.StatusCode)
+	}
+}
+
+// With trusted clients configured, a call without a JWT is refused with
+// 401 problem JSON, and one with a valid JWT whose aud is the endpoint
+// called is answered.
+func TestCDSClientJWT(t *testing.T) {
+	raw, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key, _ := jwk.Import(raw)
+	key.Set(jwk.KeyIDKey, "k1")
+	pub, _ := key.PublicKey()
+	set := jwk.NewSet()
+	set.AddKey(pub)
+	keys, _ := json.Marshal(set)
+	v, err := cdshooks.NewVerifier([]cdshooks.TrustedClient{{Issuer: "https://ehr.example.org", JWKS: keys}}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hooks := cdshooks.New(cdshooks.Config{Guidelines: setup(t).Corpus})
+	ts := httptest.NewServer(New(Config{CDSHooks: hooks, CDSClients: v, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	defer ts.Close()
+	get := func(auth string) int {
+		req, _ := http.NewRequest("GET", ts.URL+"/cds-services", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get(""); code != http.StatusUnauthorized {
+		t.Errorf("no JWT: %d", code)
+	}
+	sign := func(aud, jti string) string {
+		tok, _ := jwt.NewBuilder().Issuer("https://ehr.example.org").Audience([]string{aud}).IssuedAt(time.Now()).
+			Expiration(time.Now().Add(time.Minute)).JwtID(jti).Build()
+		h := jws.NewHeaders()
+		h.Set(jws.TypeKey, "JWT")
+		b, err := jwt.Sign(tok, jwt.WithKey(jwa.ES256(), key, jws.WithProtectedHeaders(h)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "Bearer " + string(b)
+	}
+	if code := get(sign(ts.URL+"/cds-services", "a")); code != http.StatusOK {
+		t.Errorf("valid JWT: %d", code)
+	}
+	if code := get(sign(ts.URL+"/cds-services/other", "b")); code != http.StatusUnauthorized {
+		t.Errorf("JWT for another endpoint: %d", code)
 	}
 }

@@ -44,8 +44,19 @@ func runServe(ctx context.Context, cfg Config, env func(string) string, args []s
 	}
 	hooks := cdshooks.New(cdshooks.Config{Guidelines: a.guidelines, Predictors: preds,
 		Feedback: &cdshooks.FileFeedback{Path: filepath.Join(cfg.DataDir, "cds-feedback.jsonl")}})
+	var clients server.ClientVerifier
+	if path := env("ORTHOCDS_CDS_CLIENTS"); path != "" {
+		trusted, err := cdshooks.LoadClients(path)
+		if err != nil {
+			return err
+		}
+		if clients, err = cdshooks.NewVerifier(trusted, nil, nil); err != nil {
+			return err
+		}
+	}
 	srv := server.New(server.Config{
 		CDSHooks:   hooks,
+		CDSClients: clients,
 		PublicURL:  env("ORTHOCDS_PUBLIC_URL"),
 		Predictors: preds,
 		Search:     a.retriever,
