@@ -30,11 +30,22 @@ import (
 	"github.com/orthocds/orthocds/guidelines"
 	"github.com/orthocds/orthocds/patient"
 	"github.com/orthocds/orthocds/predictors"
+	"github.com/orthocds/orthocds/rag"
 )
 
 // Predictors scores the risk models; *predictors.Service is one.
 type Predictors interface {
 	Predict(id string, rows []predictors.Row, explain bool) (*predictors.Result, error)
+}
+
+// Searcher runs batched hybrid search; *rag.Retriever is one.
+type Searcher interface {
+	Search(ctx context.Context, qs []rag.Query) ([][]rag.Hit, error)
+}
+
+// Scope names the clinical concepts of a text; *analysis.Analyzer is one.
+type Scope interface {
+	DomainConcepts(text string) []string
 }
 
 // FeedbackStore keeps what users did with cards.
@@ -47,6 +58,11 @@ type Config struct {
 	Guidelines *guidelines.Corpus
 	Predictors Predictors
 	Feedback   FeedbackStore
+	// Search and Scope, when set, attach to each card the hospital's own
+	// document that best matches it (one batched search a request), when
+	// it shares a clinical concept with the card.
+	Search Searcher
+	Scope  Scope
 	// FHIR fetches prefetch data a client did not send; nil uses a client
 	// with a 5 s timeout per request.
 	FHIR *FHIRClient
@@ -187,6 +203,9 @@ func (h *Hooks) Call(ctx context.Context, id string, req *Request, base, lang st
 	}
 	cards, err := svc.cards(ctx, c)
 	if err != nil {
+		return nil, err
+	}
+	if err := c.localDocuments(ctx, cards); err != nil {
 		return nil, err
 	}
 	for i := range cards {
@@ -362,6 +381,59 @@ func newUUID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// localDocuments adds to each card the best-matching passage of the
+// hospital's own documents, found by one batched search for all cards.
+func (c *call) localDocuments(ctx context.Context, cards []Card) error {
+	if c.h.cfg.Search == nil || c.h.cfg.Scope == nil || len(cards) == 0 {
+		return nil
+	}
+	qs := make([]rag.Query, len(cards))
+	for i, card := range cards {
+		qs[i] = rag.Query{Text: card.Summary, K: 1, Filter: rag.Filter{Kinds: []string{rag.KindDocument}}}
+	}
+	res, err := c.h.cfg.Search.Search(ctx, qs)
+	if err != nil {
+		return err
+	}
+	for i, hits := range res {
+		if len(hits) == 0 {
+			continue
+		}
+		h := hits[0]
+		asked := c.h.cfg.Scope.DomainConcepts(cards[i].Summary)
+		if !sharesAny(asked, c.h.cfg.Scope.DomainConcepts(h.Title+"\n"+h.Text)) {
+			continue
+		}
+		where := h.Title
+		if len(h.HeadingPath) > 0 {
+			where += " › " + strings.Join(h.HeadingPath, " › ")
+		}
+		if h.Page > 0 {
+			where += fmt.Sprintf(c.tr(", page %d", "，第%d页"), h.Page)
+		}
+		cards[i].Detail = fmt.Sprintf("**%s**: %s\n\n> %s\n\n", c.tr("Your hospital's documents", "本院文件"), where,
+			strings.ReplaceAll(excerpt(h.Text, 280), "\n", " ")) + cards[i].Detail
+	}
+	return nil
+}
+
+func sharesAny(a, b []string) bool {
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			return true
+		}
+	}
+	return false
+}
+
+func excerpt(s string, n int) string {
+	r := []rune(strings.TrimSpace(s))
+	if len(r) <= n {
+		return string(r)
+	}
+	return string(r[:n]) + "…"
 }
 
 // Feedback validates and stores a feedback request for service id.

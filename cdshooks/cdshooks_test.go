@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,8 +17,11 @@ import (
 	"github.com/orthocds/orthocds"
 	"github.com/orthocds/orthocds/cdshooks"
 	"github.com/orthocds/orthocds/guidelines"
+	"github.com/orthocds/orthocds/ingest"
+	"github.com/orthocds/orthocds/internal/corpustest"
 	"github.com/orthocds/orthocds/predictors"
 	"github.com/orthocds/orthocds/predictors/shipped"
+	"github.com/orthocds/orthocds/rag"
 )
 
 // now pins the clock the synthetic patients' dates were written against.
@@ -481,5 +485,46 @@ func TestFeedback(t *testing.T) {
 	}
 	if after, _ := store.ReadFeedback(); len(after) != 3 {
 		t.Errorf("refused feedback was stored: %d records", len(after))
+	}
+}
+
+// A hospital's own protocol, ingested like any document, is attached to
+// the card it matches (one batched search for all cards of a call), and
+// not to cards about something else.
+func TestLocalDocumentsOnCards(t *testing.T) {
+	f, err := corpustest.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Store.Close()
+	dir := t.TempDir()
+	doc := filepath.Join(dir, "denosumab-protocol.md")
+	os.WriteFile(doc, []byte("# Ward 7 protocol: stopping denosumab\n\n## Follow-on treatment\n\n"+
+		"Before denosumab is stopped, the bone clinic arranges zoledronic acid at the time the next denosumab injection would have been due.\n"), 0o644)
+	in := ingest.New(rag.NewIndexer(f.Store, f.Embedder, f.Analyzer), f.Store)
+	if _, err := in.File(context.Background(), doc); err != nil {
+		t.Fatal(err)
+	}
+	hooks(t, nil) // loads the shared predictors
+	h := cdshooks.New(cdshooks.Config{Guidelines: corpus, Predictors: preds, Search: f.Retriever, Scope: f.Analyzer,
+		Now: func() time.Time { return now }})
+	ps := patients(t)
+	with := call(t, h, ps["syn-04"], "osteoporosis", "en")
+	found := false
+	for _, c := range with.Cards {
+		has := strings.Contains(c.Detail, "Ward 7 protocol")
+		if strings.Contains(c.Summary, "Denosumab stopped") {
+			found = has
+		} else if has {
+			t.Errorf("the denosumab protocol is attached to %q", c.Summary)
+		}
+	}
+	if !found {
+		t.Errorf("the denosumab card lacks the hospital's protocol: %+v", summaries(with))
+	}
+	for _, c := range call(t, h, ps["syn-06"], "vte", "en").Cards {
+		if strings.Contains(c.Detail, "Ward 7 protocol") {
+			t.Errorf("a VTE card shows the denosumab protocol: %q", c.Summary)
+		}
 	}
 }

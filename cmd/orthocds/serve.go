@@ -42,7 +42,7 @@ func runServe(ctx context.Context, cfg Config, env func(string) string, args []s
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return err
 	}
-	hooks := cdshooks.New(cdshooks.Config{Guidelines: a.guidelines, Predictors: preds,
+	hooks := cdshooks.New(cdshooks.Config{Guidelines: a.guidelines, Predictors: preds, Search: a.retriever, Scope: a.analyzer,
 		Feedback: &cdshooks.FileFeedback{Path: filepath.Join(cfg.DataDir, "cds-feedback.jsonl")}})
 	var clients server.ClientVerifier
 	if path := env("ORTHOCDS_CDS_CLIENTS"); path != "" {
