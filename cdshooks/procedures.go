@@ -326,6 +326,10 @@ func (c *call) predictorCard(topic, id string, row predictors.Row, entries ...st
 		return card, true
 	}
 	pr := res.Predictions[0]
+	features := map[string]predictors.Feature{}
+	for _, f := range def.Schema {
+		features[f.Name] = f
+	}
 	var lines []string
 	for i, ct := range pr.Contributions {
 		if i == 4 {
@@ -335,7 +339,19 @@ func (c *call) predictorCard(topic, id string, row predictors.Row, entries ...st
 		if ct.Contribution < 0 {
 			dir = c.tr("lowers", "降低")
 		}
-		lines = append(lines, fmt.Sprintf("- %s = %s %s (%+.2f log-odds)", ct.Feature, f1(ct.Value), dir, ct.Contribution))
+		f := features[ct.Feature]
+		value := f1(ct.Value)
+		switch {
+		case f.Type == predictors.Category && int(ct.Value) < len(f.Levels):
+			value = f.Levels[int(ct.Value)]
+		case f.Type == predictors.Bool && ct.Value == 1:
+			value = c.tr("yes", "是")
+		case f.Type == predictors.Bool:
+			value = c.tr("no", "否")
+		case f.Unit != "":
+			value += " " + f.Unit
+		}
+		lines = append(lines, fmt.Sprintf("- %s: %s %s (%+.2f log-odds)", c.tr(f.Description.EN, f.Description.ZH), value, dir, ct.Contribution))
 	}
 	indicator := Info
 	if pr.RiskBand == "higher" {

@@ -1,10 +1,14 @@
 package cdshooks
 
 import (
+	"context"
 	"embed"
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/orthocds/orthocds"
+	"github.com/orthocds/orthocds/patient"
 )
 
 // The synthetic patients are FHIR R4 bundles invented by the project for
@@ -78,15 +82,25 @@ func SearchSet(rs []json.RawMessage) json.RawMessage {
 // context (with the draft orders for order hooks) and, when prefetch is
 // true, every prefetch key of the service filled from the bundle.
 func (p SyntheticPatient) Request(h *Hooks, serviceID, hook string, prefetch bool) (*Request, error) {
-	svc, _ := h.find(serviceID, hook)
-	if svc == nil {
-		return nil, fmt.Errorf("no service %s for %s", serviceID, hook)
-	}
 	rs, err := p.Resources()
 	if err != nil {
 		return nil, err
 	}
-	ctx := map[string]any{"userId": "Practitioner/synthetic-clinician", "patientId": p.ID}
+	return h.requestFor(rs, p.ID, serviceID, hook, prefetch)
+}
+
+// ResourcesOf splits a FHIR Bundle into its resources by type.
+func ResourcesOf(bundle json.RawMessage) (map[string][]json.RawMessage, error) {
+	return SyntheticPatient{Bundle: bundle}.Resources()
+}
+
+// requestFor builds a hook request from a patient's resources.
+func (h *Hooks) requestFor(rs map[string][]json.RawMessage, patientID, serviceID, hook string, prefetch bool) (*Request, error) {
+	svc, _ := h.find(serviceID, hook)
+	if svc == nil {
+		return nil, fmt.Errorf("no service %s for %s", serviceID, hook)
+	}
+	ctx := map[string]any{"userId": "Practitioner/synthetic-clinician", "patientId": patientID}
 	if hook != "patient-view" {
 		var sel []string
 		for _, r := range rs["ServiceRequest"] {
@@ -102,7 +116,7 @@ func (p SyntheticPatient) Request(h *Hooks, serviceID, hook string, prefetch boo
 		}
 	}
 	cb, _ := json.Marshal(ctx)
-	req := &Request{Hook: hook, HookInstance: "synthetic-" + p.ID + "-" + newUUID()}
+	req := &Request{Hook: hook, HookInstance: "page-" + newUUID()}
 	if err := json.Unmarshal(cb, &req.Context); err != nil {
 		return nil, err
 	}
@@ -121,4 +135,71 @@ func (p SyntheticPatient) Request(h *Hooks, serviceID, hook string, prefetch boo
 		}
 	}
 	return req, nil
+}
+
+// ServiceCard is a card with the service that gave it.
+type ServiceCard struct {
+	Service string `json:"service"`
+	Card
+}
+
+// PatientView is what the sidebar page shows for a patient: the facts read
+// (no identifiers) and every service's cards.
+type PatientView struct {
+	Patient patient.Record `json:"patient"`
+	Cards   []ServiceCard  `json:"cards"`
+}
+
+// MaxBundleBytes bounds a bundle sent by the sidebar page.
+const MaxBundleBytes = 8 << 20
+
+// View runs every service on a patient's FHIR bundle, as the sidebar page
+// needs: the patient-view services, and the order services on the
+// bundle's draft ServiceRequests. The bundle must hold the Patient.
+func (h *Hooks) View(ctx context.Context, bundle json.RawMessage, base, lang string) (*PatientView, error) {
+	rs, err := ResourcesOf(bundle)
+	if err != nil {
+		return nil, orthocds.Invalid("/bundle", "must be a FHIR Bundle of the patient's resources")
+	}
+	if len(rs["Patient"]) != 1 {
+		return nil, orthocds.Invalid("/bundle", "must hold exactly one Patient")
+	}
+	var pt struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(rs["Patient"][0], &pt); pt.ID == "" {
+		pt.ID = "unknown"
+	}
+	v := &PatientView{Cards: []ServiceCard{}}
+	rd := patient.Reader{Now: h.cfg.Now()}
+	if err := rd.Add("/bundle", bundle); err != nil {
+		return nil, err
+	}
+	v.Patient = rd.Record()
+	done := map[string]bool{}
+	for _, s := range h.services {
+		if done[s.info.ID] || (s.info.Hook != "patient-view" && len(rs["ServiceRequest"]) == 0) {
+			continue
+		}
+		hook := s.info.Hook
+		if hook != "patient-view" {
+			hook = "order-select"
+		}
+		if svc, _ := h.find(s.info.ID, hook); svc == nil {
+			continue
+		}
+		done[s.info.ID] = true
+		req, err := h.requestFor(rs, pt.ID, s.info.ID, hook, true)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := h.Call(ctx, s.info.ID, req, base, lang)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range resp.Cards {
+			v.Cards = append(v.Cards, ServiceCard{Service: s.info.ID, Card: c})
+		}
+	}
+	return v, nil
 }

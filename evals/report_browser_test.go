@@ -4,36 +4,19 @@ import (
 	"bytes"
 	"context"
 	"image/png"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/orthocds/orthocds/internal/browsertest"
 	"github.com/orthocds/orthocds/predictors/model"
 )
-
-// chromium finds a headless-capable browser; CI installs Debian's chromium.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("ORTHOCDS_REQUIRE_BROWSER") != "" {
-		t.Fatal("no chromium on PATH, and ORTHOCDS_REQUIRE_BROWSER is set")
-	}
-	t.Skip("no chromium on PATH (CI installs it: apt-get install chromium)")
-	return ""
-}
 
 // The HTML report renders in headless Chromium: one bar per metric, each as
 // wide as its value, and a screenshot that shows them.
 func TestReportRendersInChromium(t *testing.T) {
-	exe := chromium(t)
 	suite := Suite{Name: "browser", Tasks: []TaskSpec{{ID: "retrieval", Type: "retrieval", Data: "x"}}}
 	// Metrics of different sizes: hit@1 0.33, recall@10 0.67, MRR 0.44.
 	recs := []Record{
@@ -54,14 +37,7 @@ func TestReportRendersInChromium(t *testing.T) {
 	if err := rep.Write(dir); err != nil {
 		t.Fatal(err)
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
-		chromedp.Flag("headless", true), chromedp.WindowSize(1000, 900))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
+	ctx := browsertest.Context(t, 60*time.Second)
 	if err := chromedp.Do(ctx, chromedp.Navigate("file://"+filepath.Join(dir, "report.html")),
 		chromedp.WaitVisible("rect.bar")); err != nil {
 		t.Fatal(err)
@@ -89,11 +65,7 @@ func TestReportRendersInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := os.Getenv("ORTHOCDS_TEST_ARTEFACTS"); d != "" {
-		if err := os.WriteFile(filepath.Join(d, "eval-report.png"), shot, 0o644); err != nil {
-			t.Error(err)
-		}
-	}
+	browsertest.Artefact(t, "eval-report.png", shot)
 	m := map[string]float64{}
 	for k, v := range rep.Tasks[0].Metrics {
 		if isRate(k, v) {
@@ -148,13 +120,9 @@ func TestReportRendersInChromium(t *testing.T) {
 	if drawn["retrieval"]["bars"] != 5 || drawn["abstention"]["bars"] != 2 || drawn["retrieval"]["hist"] == 0 || drawn["abstention"]["hist"] == 0 {
 		t.Errorf("starter report drawn: %v; want 5 retrieval bars, 2 abstention bars and both histograms", drawn)
 	}
-	if d := os.Getenv("ORTHOCDS_TEST_ARTEFACTS"); d != "" {
-		shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(d, "eval-report-starter.png"), shot, 0o644); err != nil {
-			t.Error(err)
-		}
+	full, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
 	}
+	browsertest.Artefact(t, "eval-report-starter.png", full)
 }

@@ -69,6 +69,10 @@ type Config struct {
 	// set, verifies every CDS client's JWT.
 	CDSHooks   CDSHooks
 	CDSClients ClientVerifier
+	// Viewer serves the sidebar page's patient view; nil serves none.
+	Viewer Viewer
+	// SMART configures the sidebar page's SMART App Launch.
+	SMART SMARTConfig
 	// PublicURL is the URL clients reach this server at, used in links
 	// (cards, SMART launch); empty derives it from each request.
 	PublicURL string
@@ -117,9 +121,12 @@ func New(cfg Config) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
 
 var (
-	everyone  = []orthocds.Role{orthocds.RoleClinician, orthocds.RoleStudent, orthocds.RoleEvaluator, orthocds.RoleAdmin}
-	clinical  = []orthocds.Role{orthocds.RoleClinician, orthocds.RoleStudent, orthocds.RoleEvaluator, orthocds.RoleAdmin}
-	anonymous []orthocds.Role // nil: no authentication at all
+	everyone = []orthocds.Role{orthocds.RoleClinician, orthocds.RoleStudent, orthocds.RoleEvaluator, orthocds.RoleAdmin}
+	clinical = []orthocds.Role{orthocds.RoleClinician, orthocds.RoleStudent, orthocds.RoleEvaluator, orthocds.RoleAdmin}
+	// patientContext endpoints see a patient's data: never students or
+	// evaluators.
+	patientContext = []orthocds.Role{orthocds.RoleClinician, orthocds.RoleAdmin}
+	anonymous      []orthocds.Role // nil: no authentication at all
 )
 
 // handler is an HTTP handler that returns an error.
@@ -146,6 +153,12 @@ func (s *Server) routes() chi.Router {
 	s.handle(r, "GET /v1/predictors", everyone, 0, s.listPredictors)
 	s.handle(r, "POST /v1/predictors/{id}/predict", clinical, s.cfg.SearchTimeout, s.predict)
 	s.handle(r, "GET /v1/predictors/{id}/card", everyone, 0, s.card)
+	if s.cfg.Viewer != nil {
+		s.handle(r, "POST /v1/patient-cards", patientContext, s.cfg.CDSTimeout, s.patientCards)
+		s.handle(r, "GET /v1/synthetic-patients", everyone, 0, s.listSyntheticPatients)
+		s.handle(r, "GET /v1/synthetic-patients/{id}", everyone, 0, s.getSyntheticPatient)
+		s.handle(r, "GET /v1/smart/config", anonymous, 0, s.smartConfig)
+	}
 	if s.cfg.CDSHooks != nil {
 		// CDS clients authenticate by JWT (CDSClients), not by user role.
 		s.handle(r, "GET /cds-services", anonymous, 0, s.cdsDiscovery)

@@ -268,7 +268,8 @@ func TestGuidelinesAndCalculators(t *testing.T) {
 // Every route the router serves is in the OpenAPI document, and the
 // document names no route the router lacks.
 func TestOpenAPICoversRoutes(t *testing.T) {
-	s := New(Config{Guidelines: setup(t).Corpus, CDSHooks: cdshooks.New(cdshooks.Config{Guidelines: setup(t).Corpus})})
+	hooks := cdshooks.New(cdshooks.Config{Guidelines: setup(t).Corpus})
+	s := New(Config{Guidelines: setup(t).Corpus, CDSHooks: hooks, Viewer: hooks})
 	var doc struct {
 		Paths map[string]map[string]any `json:"paths"`
 	}

@@ -57,6 +57,8 @@ func runServe(ctx context.Context, cfg Config, env func(string) string, args []s
 	srv := server.New(server.Config{
 		CDSHooks:   hooks,
 		CDSClients: clients,
+		Viewer:     hooks,
+		SMART:      server.SMARTConfig{ClientID: env("ORTHOCDS_SMART_CLIENT_ID")},
 		PublicURL:  env("ORTHOCDS_PUBLIC_URL"),
 		Predictors: preds,
 		Search:     a.retriever,

@@ -1,0 +1,232 @@
+package server
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/orthocds/orthocds/answer"
+	"github.com/orthocds/orthocds/cdshooks"
+	"github.com/orthocds/orthocds/internal/browsertest"
+	"github.com/orthocds/orthocds/predictors"
+	"github.com/orthocds/orthocds/predictors/shipped"
+	"github.com/orthocds/orthocds/web"
+)
+
+// sidebarServer is the whole platform on its embedded defaults: corpus,
+// predictors, CDS services, retrieval-only answers and the pages.
+func sidebarServer(t *testing.T) (*httptest.Server, *cdshooks.FileFeedback) {
+	f := setup(t)
+	arts, err := shipped.Artefacts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	preds, err := predictors.NewService(arts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fb := &cdshooks.FileFeedback{Path: filepath.Join(t.TempDir(), "feedback.jsonl")}
+	hooks := cdshooks.New(cdshooks.Config{Guidelines: f.Corpus, Predictors: preds, Feedback: fb, Search: f.Retriever, Scope: f.Analyzer})
+	s := New(Config{Search: f.Retriever, Answer: answer.New(f.Retriever, f.Analyzer, nil, nil, answer.DefaultConfig),
+		Guidelines: f.Corpus, Predictors: preds, CDSHooks: hooks, Viewer: hooks, Web: web.Pages(),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	return ts, fb
+}
+
+// The sidebar page opened standalone on a synthetic patient shows the
+// patient, the cards and a risk explanation; overriding a card records
+// feedback; a question about the patient gets a cited answer.
+func TestSidebarStandalone(t *testing.T) {
+	ts, fb := sidebarServer(t)
+	ctx := browsertest.Context(t, 90*time.Second)
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/sidebar/index.html?patient=syn-06"),
+		chromedp.WaitVisible("article.card")); err != nil {
+		t.Fatal(err)
+	}
+	page, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`({
+		mode: document.getElementById('mode').textContent,
+		facts: document.getElementById('facts').textContent,
+		cards: Array.from(document.querySelectorAll('article.card h3')).map(h => h.textContent),
+		explained: Array.from(document.querySelectorAll('article.card .detail')).some(d => d.textContent.includes('Largest contributions')),
+		cited: Array.from(document.querySelectorAll('article.card .source a')).every(a => a.href.startsWith(location.origin + '/v1/')),
+	})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cards := strings.Join(toStrings(page["cards"]), " | ")
+	if !strings.Contains(page["mode"].(string), "SYNTHETIC") || !strings.Contains(page["facts"].(string), "Essential hypertension") ||
+		!strings.Contains(cards, "Caprini") || !strings.Contains(cards, "DVT/PE") || page["explained"] != true || page["cited"] != true {
+		t.Errorf("sidebar page: %v", page)
+	}
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", browsertest.Artefact(t, "sidebar-standalone-cards.png", shot))
+
+	// Override the first card with a reason: stored as CDS Hooks feedback.
+	if err := chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.CSS(`article.card .actions select`), "not-applicable"),
+		chromedp.Click(`//article[contains(@class,'card')][1]//button[contains(., 'Override')]`),
+		chromedp.WaitVisible(chromedp.CSS(`article.card .done`))); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := fb.ReadFeedback(); len(got) != 1 || got[0].Outcome != "overridden" || got[0].OverrideReason == nil ||
+		got[0].OverrideReason.Reason.Code != "not-applicable" {
+		t.Errorf("feedback from the page: %+v", got)
+	}
+
+	// Ask about the patient.
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("question"), "Which VTE prophylaxis options exist after total knee arthroplasty?"),
+		chromedp.Click(chromedp.ID("ask-btn")),
+		chromedp.WaitVisible(chromedp.CSS("#answer-sources li"))); err != nil {
+		t.Fatal(err)
+	}
+	ans, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]string](`({
+		label: document.getElementById('answer-label').textContent,
+		sources: document.getElementById('answer-sources').textContent,
+		disclaimer: document.getElementById('disclaimer').textContent,
+	})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(ans["sources"], "[") || !strings.Contains(strings.ToLower(ans["sources"]), "arthroplasty") ||
+		!strings.Contains(ans["disclaimer"], "does not replace") || ans["label"] == "" {
+		t.Errorf("answer about the patient: %v", ans)
+	}
+	shot, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", browsertest.Artefact(t, "sidebar-standalone-answer.png", shot))
+
+	// In Chinese.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("lang")),
+		chromedp.WaitVisible(`//h3[contains(., 'Caprini评分')]`)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func toStrings(v any) []string {
+	var out []string
+	for _, x := range v.([]any) {
+		out = append(out, x.(string))
+	}
+	return out
+}
+
+// mockEHR is a SMART on FHIR EHR for one synthetic patient: discovery,
+// an authorization endpoint that grants at once, a token endpoint that
+// checks the PKCE verifier, and a FHIR API that demands the token.
+type mockEHR struct {
+	t         *testing.T
+	patient   cdshooks.SyntheticPatient
+	mu        sync.Mutex
+	challenge string
+	verified  bool
+}
+
+func (e *mockEHR) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+	if r.Method == http.MethodOptions {
+		return
+	}
+	base := "http://" + r.Host
+	switch {
+	case r.URL.Path == "/.well-known/smart-configuration":
+		json.NewEncoder(w).Encode(map[string]any{"authorization_endpoint": base + "/authorize", "token_endpoint": base + "/token",
+			"capabilities": []string{"launch-ehr", "client-public"}, "code_challenge_methods_supported": []string{"S256"}})
+	case r.URL.Path == "/authorize":
+		q := r.URL.Query()
+		if q.Get("code_challenge_method") != "S256" || q.Get("launch") != "launch-123" || q.Get("aud") != base || q.Get("response_type") != "code" {
+			http.Error(w, "bad authorize request", http.StatusBadRequest)
+			return
+		}
+		e.mu.Lock()
+		e.challenge = q.Get("code_challenge")
+		e.mu.Unlock()
+		http.Redirect(w, r, q.Get("redirect_uri")+"?code=code-456&state="+url.QueryEscape(q.Get("state")), http.StatusFound)
+	case r.URL.Path == "/token":
+		r.ParseForm()
+		sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
+		e.mu.Lock()
+		e.verified = base64.RawURLEncoding.EncodeToString(sum[:]) == e.challenge && r.PostForm.Get("code") == "code-456"
+		ok := e.verified
+		e.mu.Unlock()
+		if !ok {
+			http.Error(w, `{"error":"invalid_grant"}`, http.StatusBadRequest)
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"access_token": "ehr-token", "token_type": "Bearer", "expires_in": 300,
+			"scope": "launch patient/*.rs", "patient": e.patient.ID})
+	default:
+		if r.Header.Get("Authorization") != "Bearer ehr-token" {
+			http.Error(w, "no token", http.StatusUnauthorized)
+			return
+		}
+		rs, _ := e.patient.Resources()
+		typ := strings.Trim(r.URL.Path, "/")
+		if strings.HasPrefix(typ, "Patient/") {
+			w.Write(rs["Patient"][0])
+			return
+		}
+		w.Write(cdshooks.SearchSet(rs[typ]))
+	}
+}
+
+// The EHR launch: discovery at the EHR's .well-known/smart-configuration,
+// authorization with PKCE (the EHR checks the verifier), the patient's
+// data read from the EHR in the browser, and the cards shown.
+func TestSidebarSMARTLaunch(t *testing.T) {
+	ts, _ := sidebarServer(t)
+	ps, _ := cdshooks.SyntheticPatients()
+	ehr := &mockEHR{t: t}
+	for _, p := range ps {
+		if p.ID == "syn-08" {
+			ehr.patient = p
+		}
+	}
+	es := httptest.NewServer(ehr)
+	defer es.Close()
+	ctx := browsertest.Context(t, 90*time.Second)
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/sidebar/launch.html?iss="+url.QueryEscape(es.URL)+"&launch=launch-123"),
+		chromedp.WaitVisible("article.card")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]string](`({
+		mode: document.getElementById('mode').textContent,
+		cards: Array.from(document.querySelectorAll('article.card h3')).map(h => h.textContent).join(' | '),
+		url: location.href,
+	})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ehr.mu.Lock()
+	verified := ehr.verified
+	ehr.mu.Unlock()
+	if !verified || !strings.Contains(got["mode"], "EHR") || !strings.Contains(got["cards"], "cement leakage") ||
+		strings.Contains(got["url"], "code=") {
+		t.Errorf("after the SMART launch (PKCE verified %v): %v", verified, got)
+	}
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", browsertest.Artefact(t, "sidebar-smart-launch.png", shot))
+}
