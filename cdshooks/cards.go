@@ -42,6 +42,7 @@ func (c *call) card(topic, indicator, summary, detail string, entries ...string)
 	b.WriteString(c.tr("Sources", "来源"))
 	b.WriteString("**\n\n")
 	src := Source{Label: "OrthoCDS", Topic: &Coding{Code: topic, System: TopicSystem, Display: topic}}
+	topicText := ""
 	for i, id := range entries {
 		e, ok := c.h.cfg.Guidelines.Get(id)
 		if !ok {
@@ -62,12 +63,15 @@ func (c *call) card(topic, indicator, summary, detail string, entries ...string)
 			src.Label = fmt.Sprintf("OrthoCDS: %s %d", e.Source.Key, e.Source.Year)
 			src.URL = link
 		}
+		if i < 2 {
+			topicText += e.Title.EN + ". "
+		}
 	}
 	b.WriteString("\n_")
 	b.WriteString(orthocds.Disclaimer)
 	b.WriteString("_")
 	return Card{Summary: summary, Detail: b.String(), Indicator: indicator, Source: src,
-		OverrideReasons: c.overrideReasons(), Links: []Link{c.sidebarLink()}}
+		OverrideReasons: c.overrideReasons(), Links: []Link{c.sidebarLink()}, topic: strings.TrimSpace(topicText)}
 }
 
 // sidebarLink opens the SMART-launched sidebar page for this patient,

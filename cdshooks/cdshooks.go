@@ -24,7 +24,10 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 
 	"github.com/orthocds/orthocds"
 	"github.com/orthocds/orthocds/guidelines"
@@ -74,6 +77,7 @@ type Config struct {
 type Hooks struct {
 	cfg      Config
 	services []*service
+	docs     docCache
 }
 
 // service is one CDS service.
@@ -384,26 +388,20 @@ func newUUID() string {
 }
 
 // localDocuments adds to each card the best-matching passage of the
-// hospital's own documents, found by one batched search for all cards.
+// hospital's own documents. The query is the card's topic, which does not
+// depend on the patient, so results are cached for LocalDocumentsTTL:
+// under load, cards cost no search at all, and a newly ingested document
+// shows within the TTL. Cache misses of one call go in one batched search.
 func (c *call) localDocuments(ctx context.Context, cards []Card) error {
 	if c.h.cfg.Search == nil || c.h.cfg.Scope == nil || len(cards) == 0 {
 		return nil
 	}
-	qs := make([]rag.Query, len(cards))
-	for i, card := range cards {
-		qs[i] = rag.Query{Text: card.Summary, K: 1, Filter: rag.Filter{Kinds: []string{rag.KindDocument}}}
-	}
-	res, err := c.h.cfg.Search.Search(ctx, qs)
+	hits, err := c.h.docs.lookup(ctx, c.h.cfg.Search, c.h.cfg.Scope, cards, c.now)
 	if err != nil {
 		return err
 	}
-	for i, hits := range res {
-		if len(hits) == 0 {
-			continue
-		}
-		h := hits[0]
-		asked := c.h.cfg.Scope.DomainConcepts(cards[i].Summary)
-		if !sharesAny(asked, c.h.cfg.Scope.DomainConcepts(h.Title+"\n"+h.Text)) {
+	for i, h := range hits {
+		if h == nil {
 			continue
 		}
 		where := h.Title
@@ -417,6 +415,76 @@ func (c *call) localDocuments(ctx context.Context, cards []Card) error {
 			strings.ReplaceAll(excerpt(h.Text, 280), "\n", " ")) + cards[i].Detail
 	}
 	return nil
+}
+
+// LocalDocumentsTTL is how long a topic's hospital document is cached.
+const LocalDocumentsTTL = time.Minute
+
+// docCache holds the best hospital document per card topic.
+type docCache struct {
+	mu      sync.Mutex
+	entries map[string]docEntry
+	flight  singleflight.Group
+}
+
+type docEntry struct {
+	hit *rag.Hit // nil: no document
+	at  time.Time
+}
+
+// lookup returns, per card, the cached or searched best hit, nil when
+// there is none or it shares no clinical concept with the card's topic.
+func (d *docCache) lookup(ctx context.Context, s Searcher, scope Scope, cards []Card, now time.Time) ([]*rag.Hit, error) {
+	out := make([]*rag.Hit, len(cards))
+	var missing []string
+	d.mu.Lock()
+	if d.entries == nil {
+		d.entries = map[string]docEntry{}
+	}
+	for i, c := range cards {
+		e, ok := d.entries[c.topic]
+		if ok && now.Sub(e.at) < LocalDocumentsTTL {
+			out[i] = e.hit
+		} else if !slices.Contains(missing, c.topic) {
+			missing = append(missing, c.topic)
+		}
+	}
+	d.mu.Unlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+	// Concurrent calls missing the same topics share one search.
+	key := strings.Join(missing, "\x00")
+	_, err, _ := d.flight.Do(key, func() (any, error) {
+		qs := make([]rag.Query, len(missing))
+		for i, t := range missing {
+			qs[i] = rag.Query{Text: t, K: 1, Filter: rag.Filter{Kinds: []string{rag.KindDocument}}}
+		}
+		res, err := s.Search(ctx, qs)
+		if err != nil {
+			return nil, err
+		}
+		for i, t := range missing {
+			e := docEntry{at: now}
+			if len(res[i]) > 0 && sharesAny(scope.DomainConcepts(t), scope.DomainConcepts(res[i][0].Title+"\n"+res[i][0].Text)) {
+				h := res[i][0]
+				e.hit = &h
+			}
+			d.mu.Lock()
+			d.entries[t] = e
+			d.mu.Unlock()
+		}
+		return nil, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i, c := range cards {
+		out[i] = d.entries[c.topic].hit
+	}
+	return out, nil
 }
 
 func sharesAny(a, b []string) bool {

@@ -59,6 +59,11 @@ type Card struct {
 	SelectionBehavior string       `json:"selectionBehavior,omitempty"`
 	OverrideReasons   []Coding     `json:"overrideReasons,omitempty"`
 	Links             []Link       `json:"links,omitempty"`
+
+	// topic is what the card is about, independent of the patient (the
+	// title and section of the first guideline entry it cites): the query
+	// for the hospital's own documents.
+	topic string
 }
 
 // Indicators.

@@ -162,9 +162,12 @@ func (r *Reader) Record() Record { return r.rec }
 // the resource in the request, used in errors (for example
 // "/prefetch/observations").
 func (r *Reader) Add(where string, raw json.RawMessage) error {
+	// One pass reads the type and, for a Bundle, its entries.
 	var head struct {
 		ResourceType string `json:"resourceType"`
-		ID           string `json:"id"`
+		Entry        []struct {
+			Resource json.RawMessage `json:"resource"`
+		} `json:"entry"`
 	}
 	if err := json.Unmarshal(raw, &head); err != nil {
 		return orthocds.Invalid(where, "is not a FHIR resource")
@@ -173,11 +176,7 @@ func (r *Reader) Add(where string, raw json.RawMessage) error {
 	var err error
 	switch head.ResourceType {
 	case "Bundle":
-		var b fhir.Bundle
-		if err := json.Unmarshal(raw, &b); err != nil {
-			return orthocds.Invalid(where, "is not a valid Bundle: %v", short(err))
-		}
-		for i, e := range b.Entry {
+		for i, e := range head.Entry {
 			if len(e.Resource) == 0 {
 				continue
 			}

@@ -19,8 +19,11 @@ import (
 // runBench measures batched vector search against the usual Go baselines
 // on synthetic vectors (see searchbench and docs/benchmarks.md).
 func runBench(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "cards" {
+		return runBenchCards(ctx, cfg, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "search" {
-		return errors.New("bench: the only benchmark is \"orthocds bench search\"")
+		return errors.New(`bench: use "orthocds bench search" (batched vector search) or "orthocds bench cards" (CDS Hooks card latency)`)
 	}
 	fs := flag.NewFlagSet("bench search", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -58,6 +58,7 @@ commands:
   eval compare RUN_A RUN_B  what changed between two runs, with 95% bootstrap intervals
   bench search [--quick]    batched vector search against langchaingo and chromem-go,
                             on synthetic vectors, with recall against exact search
+  bench cards               CDS Hooks card latency under 50 concurrent clients, 100k chunks
 
 Run "orthocds <command> -h" for the flags of a command.
 `
