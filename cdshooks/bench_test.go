@@ -11,8 +11,7 @@ import (
 // BenchmarkCall is one hook call of each synthetic patient's services in
 // turn, with prefetch, local-document search included.
 func BenchmarkCall(b *testing.B) {
-	t := &testing.T{}
-	hooks(t, nil)
+	hooks(b, nil)
 	f, err := corpustest.Open(b.TempDir())
 	if err != nil {
 		b.Fatal(err)

@@ -34,7 +34,7 @@ var (
 	setupErr  error
 )
 
-func hooks(t *testing.T, fb cdshooks.FeedbackStore) *cdshooks.Hooks {
+func hooks(t testing.TB, fb cdshooks.FeedbackStore) *cdshooks.Hooks {
 	t.Helper()
 	setupOnce.Do(func() {
 		if corpus, setupErr = guidelines.Load(guidelines.Embedded()); setupErr != nil {
@@ -257,6 +257,15 @@ func TestSyntheticPatientsGetTheirCards(t *testing.T) {
 				if !ok {
 					t.Errorf("%s: %q suggests no %s", id, found.Summary, w.action)
 				}
+			}
+		}
+	}
+	// The fracture risk tier is stated with the density category.
+	for id, want := range map[string]string{"syn-02": "Fracture risk tier: high.", "syn-03": "Fracture risk tier: very high", "syn-12": ""} {
+		for _, c := range call(t, h, ps[id], "osteoporosis", "en").Cards {
+			if strings.HasPrefix(c.Summary, "Lowest T-score") && (want == "") == strings.Contains(c.Detail, "risk tier") ||
+				strings.HasPrefix(c.Summary, "Lowest T-score") && want != "" && !strings.Contains(c.Detail, want) {
+				t.Errorf("%s: density card detail lacks %q:\n%s", id, want, c.Detail)
 			}
 		}
 	}

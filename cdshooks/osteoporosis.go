@@ -54,6 +54,16 @@ func osteoporosisCards(_ context.Context, c *call) ([]Card, error) {
 		}
 	}
 	low := p.LowestTScore()
+	diagnosed := (low != nil && low.Value <= -2.5) || hipOrSpine > 0
+	veryHigh := diagnosed && (recent > 0 || fragility > 1 || (low != nil && low.Value < -3.0))
+	tier := ""
+	switch {
+	case veryHigh:
+		tier = c.tr(" Fracture risk tier: very high (a fragility fracture in the past 24 months, multiple fractures or a T-score below -3.0).",
+			"骨折风险分层：极高风险（近24个月内脆性骨折、多发骨折或T值低于-3.0）。")
+	case diagnosed:
+		tier = c.tr(" Fracture risk tier: high.", "骨折风险分层：高风险。")
+	}
 
 	// Bone density category.
 	if low != nil {
@@ -70,9 +80,12 @@ func osteoporosisCards(_ context.Context, c *call) ([]Card, error) {
 			fmt.Sprintf("最低T值%s（%s）：%s", f1(v), low.Site, r.Summary.ZH))
 		detail := c.tr("WHO categories: normal at -1.0 or higher, low bone mass between -1.0 and -2.5, osteoporosis at -2.5 or lower; "+
 			"with a fragility fracture, severe (established) osteoporosis.",
-			"WHO分类：T值≥-1.0为正常，-1.0至-2.5之间为低骨量，≤-2.5为骨质疏松症；伴脆性骨折为严重骨质疏松症。")
-		cards = append(cards, c.card("osteoporosis", indicator, clip(summary), detail,
-			append(r.Sources, "csobmr-2022-dxa-diagnosis")...))
+			"WHO分类：T值≥-1.0为正常，-1.0至-2.5之间为低骨量，≤-2.5为骨质疏松症；伴脆性骨折为严重骨质疏松症。") + tier
+		entries := append(r.Sources, "csobmr-2022-dxa-diagnosis")
+		if tier != "" {
+			entries = append(entries, "csobmr-2022-risk-tiers")
+		}
+		cards = append(cards, c.card("osteoporosis", indicator, clip(summary), detail, entries...))
 	}
 
 	// OSTA screening, when there is no DXA result yet.
@@ -111,9 +124,7 @@ func osteoporosisCards(_ context.Context, c *call) ([]Card, error) {
 
 	// Treatment: osteoporosis by density or a hip or vertebral fragility
 	// fracture, and no bone drug.
-	diagnosed := (low != nil && low.Value <= -2.5) || hipOrSpine > 0
 	if diagnosed && !treated {
-		veryHigh := recent > 0 || fragility > 1 || (low != nil && low.Value < -3.0)
 		if veryHigh {
 			why := c.tr("a fragility fracture in the past 24 months", "近24个月内脆性骨折")
 			switch {
