@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -281,14 +282,11 @@ func TestSyntheticPatientsGetTheirCards(t *testing.T) {
 
 // fhirServer serves the synthetic patients as a FHIR API that demands the
 // bearer token "good-token", counting the requests.
-func fhirServer(t *testing.T) (*httptest.Server, *int) {
+func fhirServer(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	ps := patients(t)
-	var mu sync.Mutex
-	n := 0
+	var n atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		n++
-		mu.Unlock()
+		n.Add(1)
 		if r.Header.Get("Authorization") != "Bearer good-token" {
 			http.Error(w, `{"resourceType":"OperationOutcome"}`, http.StatusUnauthorized)
 			return
@@ -351,7 +349,7 @@ func TestFetchesWhatWasNotPrefetched(t *testing.T) {
 			}
 		}
 	}
-	if *requests == 0 {
+	if requests.Load() == 0 {
 		t.Error("the FHIR server was never asked")
 	}
 }

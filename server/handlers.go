@@ -96,6 +96,10 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
 		return err
 	}
+	if p, _ := orthocds.PrincipalFrom(r.Context()); req.Patient != nil && !allowed(patientContext, p.Role) {
+		return &orthocds.Error{Code: orthocds.EFORBIDDEN, Field: "/patient",
+			Message: fmt.Sprintf("role %s may ask questions but not about a patient", p.Role)}
+	}
 	if !strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
 		a, err := s.cfg.Answer.Ask(r.Context(), req, nil)
 		if err != nil {

@@ -145,13 +145,13 @@ func (s *Server) routes() chi.Router {
 	s.handle(r, "GET /readyz", anonymous, 5*time.Second, s.readyz)
 	s.handle(r, "GET /openapi.json", anonymous, 0, s.openapi)
 	s.handle(r, "POST /v1/search", everyone, s.cfg.SearchTimeout, s.search)
-	s.handle(r, "POST /v1/ask", clinical, s.cfg.AskTimeout, s.ask)
+	s.handle(r, "POST /v1/ask", everyone, s.cfg.AskTimeout, s.ask) // with patient data: patientContext only
 	s.handle(r, "GET /v1/guidelines", everyone, 0, s.listGuidelines)
 	s.handle(r, "GET /v1/guidelines/{id}", everyone, 0, s.getGuideline)
 	s.handle(r, "GET /v1/calculators", everyone, 0, s.listCalculators)
 	s.handle(r, "POST /v1/calculators/{name}", everyone, 0, s.calculate)
 	s.handle(r, "GET /v1/predictors", everyone, 0, s.listPredictors)
-	s.handle(r, "POST /v1/predictors/{id}/predict", clinical, s.cfg.SearchTimeout, s.predict)
+	s.handle(r, "POST /v1/predictors/{id}/predict", patientContext, s.cfg.SearchTimeout, s.predict)
 	s.handle(r, "GET /v1/predictors/{id}/card", everyone, 0, s.card)
 	if s.cfg.Viewer != nil {
 		s.handle(r, "POST /v1/patient-cards", patientContext, s.cfg.CDSTimeout, s.patientCards)

@@ -56,6 +56,8 @@ commands:
                             JSON and HTML report, resumable; --shards N with a database
   eval worker               work shards of evaluation runs from the database (river)
   eval compare RUN_A RUN_B  what changed between two runs, with 95% bootstrap intervals
+  keys create|list|revoke   API keys (stored hashed) with a role: clinician, student,
+                            evaluator or admin
   bench search [--quick]    batched vector search against langchaingo and chromem-go,
                             on synthetic vectors, with recall against exact search
   bench cards               CDS Hooks card latency under 50 concurrent clients, 100k chunks
@@ -95,6 +97,8 @@ func run(ctx context.Context, args []string, env func(string) string, stdin io.R
 		return runBench(ctx, cfg, rest, stdout, stderr)
 	case "eval":
 		return runEval(ctx, cfg, rest, stdout, stderr)
+	case "keys":
+		return runKeys(cfg, env, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

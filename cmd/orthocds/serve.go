@@ -54,19 +54,24 @@ func runServe(ctx context.Context, cfg Config, env func(string) string, args []s
 			return err
 		}
 	}
+	authn, err := authenticator(ctx, cfg, env, log)
+	if err != nil {
+		return err
+	}
 	srv := server.New(server.Config{
-		CDSHooks:   hooks,
-		CDSClients: clients,
-		Viewer:     hooks,
-		SMART:      server.SMARTConfig{ClientID: env("ORTHOCDS_SMART_CLIENT_ID")},
-		PublicURL:  env("ORTHOCDS_PUBLIC_URL"),
-		Predictors: preds,
-		Search:     a.retriever,
-		Answer:     a.answerer(answer.LogAuditor{Log: log}),
-		Guidelines: a.guidelines,
-		Checks:     a.checks(),
-		Web:        web.Pages(),
-		Logger:     log,
+		Authenticate: authn.Authenticate,
+		CDSHooks:     hooks,
+		CDSClients:   clients,
+		Viewer:       hooks,
+		SMART:        server.SMARTConfig{ClientID: env("ORTHOCDS_SMART_CLIENT_ID")},
+		PublicURL:    env("ORTHOCDS_PUBLIC_URL"),
+		Predictors:   preds,
+		Search:       a.retriever,
+		Answer:       a.answerer(answer.LogAuditor{Log: log}),
+		Guidelines:   a.guidelines,
+		Checks:       a.checks(),
+		Web:          web.Pages(),
+		Logger:       log,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
