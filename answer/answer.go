@@ -54,7 +54,9 @@ type AuditRecord struct {
 	InputHash string    `json:"input_hash"`
 	Mode      string    `json:"mode"`
 	Model     string    `json:"model,omitempty"`
-	EntryIDs  []string  `json:"entry_ids"`
+	// ModelDigest is the model's digest when the LLM reports one.
+	ModelDigest string   `json:"model_digest,omitempty"`
+	EntryIDs    []string `json:"entry_ids"`
 }
 
 // Modes of an answer.

@@ -30,6 +30,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/orthocds/orthocds"
+	"github.com/orthocds/orthocds/audit"
 	"github.com/orthocds/orthocds/guidelines"
 	"github.com/orthocds/orthocds/patient"
 	"github.com/orthocds/orthocds/predictors"
@@ -51,6 +52,11 @@ type Scope interface {
 	DomainConcepts(text string) []string
 }
 
+// Auditor records what the services told whom; audit.Log is one.
+type Auditor interface {
+	Append(ctx context.Context, e audit.Event) error
+}
+
 // FeedbackStore keeps what users did with cards.
 type FeedbackStore interface {
 	AddFeedback(ctx context.Context, service string, fb []Feedback) error
@@ -66,6 +72,10 @@ type Config struct {
 	// it shares a clinical concept with the card.
 	Search Searcher
 	Scope  Scope
+	// Audit, when set, records every call's cards and every feedback.
+	// CorpusVersion is recorded with the entries cited.
+	Audit         Auditor
+	CorpusVersion string
 	// FHIR fetches prefetch data a client did not send; nil uses a client
 	// with a 5 s timeout per request.
 	FHIR *FHIRClient
@@ -179,6 +189,8 @@ type call struct {
 	lang    string // en or zh
 	base    string // public base URL for links
 	now     time.Time
+	// the predictor a card used, for the audit trail
+	predictor, predictorVersion string
 }
 
 // Call answers a hook request to service id. base is the public URL the
@@ -227,7 +239,35 @@ func (h *Hooks) Call(ctx context.Context, id string, req *Request, base, lang st
 	if cards == nil {
 		cards = []Card{}
 	}
+	if err := c.audit(ctx, cards); err != nil {
+		return nil, err
+	}
 	return &Response{Cards: cards}, nil
+}
+
+// audit records the call: who, the hash of the request, the entries cited
+// and the predictor and model version used; no patient data.
+func (c *call) audit(ctx context.Context, cards []Card) error {
+	if c.h.cfg.Audit == nil {
+		return nil
+	}
+	b, _ := json.Marshal(c.req)
+	e := audit.Event{Kind: audit.KindCards, InputHash: audit.HashInput(b), Service: c.svc.info.ID,
+		CorpusVersion: c.h.cfg.CorpusVersion, Outcome: fmt.Sprintf("%d cards", len(cards)),
+		Predictor: c.predictor, PredictorVersion: c.predictorVersion}
+	if p, ok := orthocds.PrincipalFrom(ctx); ok {
+		e.Principal, e.Role = p.ID, string(p.Role)
+	} else {
+		e.Principal = "cds-client"
+	}
+	for _, card := range cards {
+		for _, id := range card.entries {
+			if !slices.Contains(e.Entries, id) {
+				e.Entries = append(e.Entries, id)
+			}
+		}
+	}
+	return c.h.cfg.Audit.Append(ctx, e)
 }
 
 var tokenRe = regexp.MustCompile(`\{\{\s*([A-Za-z.]+)\s*\}\}`)
@@ -545,5 +585,25 @@ func (h *Hooks) Feedback(ctx context.Context, id string, fr *FeedbackRequest) er
 	if h.cfg.Feedback == nil {
 		return orthocds.Errorf(orthocds.EUNAVAILABLE, "no feedback store is configured")
 	}
-	return h.cfg.Feedback.AddFeedback(ctx, id, fr.Feedback)
+	if err := h.cfg.Feedback.AddFeedback(ctx, id, fr.Feedback); err != nil {
+		return err
+	}
+	if h.cfg.Audit == nil {
+		return nil
+	}
+	b, _ := json.Marshal(fr)
+	e := audit.Event{Kind: audit.KindFeedback, InputHash: audit.HashInput(b), Service: id, Principal: "cds-client"}
+	if p, ok := orthocds.PrincipalFrom(ctx); ok {
+		e.Principal, e.Role = p.ID, string(p.Role)
+	}
+	var accepted, overridden int
+	for _, f := range fr.Feedback {
+		if f.Outcome == "accepted" {
+			accepted++
+		} else {
+			overridden++
+		}
+	}
+	e.Outcome = fmt.Sprintf("%d accepted, %d overridden", accepted, overridden)
+	return h.cfg.Audit.Append(ctx, e)
 }

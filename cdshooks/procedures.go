@@ -326,6 +326,7 @@ func (c *call) predictorCard(topic, id string, row predictors.Row, entries ...st
 		return card, true
 	}
 	pr := res.Predictions[0]
+	c.predictor, c.predictorVersion = id, res.Model.SHA256
 	features := map[string]predictors.Feature{}
 	for _, f := range def.Schema {
 		features[f.Name] = f

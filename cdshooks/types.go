@@ -64,6 +64,8 @@ type Card struct {
 	// title and section of the first guideline entry it cites): the query
 	// for the hospital's own documents.
 	topic string
+	// entries are the guideline entries the card cites, for the audit trail.
+	entries []string
 }
 
 // Indicators.

@@ -1,12 +1,15 @@
 package server
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/orthocds/orthocds"
+	"github.com/orthocds/orthocds/audit"
 	"github.com/orthocds/orthocds/predictors"
 )
 
@@ -42,6 +45,15 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request) error {
 	res, err := s.cfg.Predictors.Predict(chi.URLParam(r, "id"), req.Rows, req.Explain == nil || *req.Explain)
 	if err != nil {
 		return err
+	}
+	if s.cfg.Audit != nil {
+		b, _ := json.Marshal(req)
+		p, _ := orthocds.PrincipalFrom(r.Context())
+		if err := s.cfg.Audit.Append(r.Context(), audit.Event{Principal: p.ID, Role: string(p.Role), Kind: audit.KindPrediction,
+			InputHash: audit.HashInput(b), Predictor: res.Predictor, PredictorVersion: res.Model.SHA256,
+			Outcome: fmt.Sprintf("%d rows", len(res.Predictions))}); err != nil {
+			return err
+		}
 	}
 	writeJSON(w, http.StatusOK, res)
 	return nil

@@ -20,6 +20,7 @@ import (
 
 	"github.com/orthocds/orthocds"
 	"github.com/orthocds/orthocds/answer"
+	"github.com/orthocds/orthocds/audit"
 	"github.com/orthocds/orthocds/guidelines"
 	"github.com/orthocds/orthocds/predictors"
 	"github.com/orthocds/orthocds/rag"
@@ -41,6 +42,11 @@ type Predictors interface {
 	List() []predictors.Summary
 	Predict(id string, rows []predictors.Row, explain bool) (*predictors.Result, error)
 	Card(id string) (*predictors.Card, error)
+}
+
+// Auditor records what the server told whom; audit.Log is one.
+type Auditor interface {
+	Append(ctx context.Context, e audit.Event) error
 }
 
 // Check is one readiness probe. Required checks failing make /readyz 503;
@@ -69,6 +75,9 @@ type Config struct {
 	// set, verifies every CDS client's JWT.
 	CDSHooks   CDSHooks
 	CDSClients ClientVerifier
+	// Audit, when set, records every prediction (answers and cards are
+	// recorded by their services).
+	Audit Auditor
 	// Viewer serves the sidebar page's patient view; nil serves none.
 	Viewer Viewer
 	// SMART configures the sidebar page's SMART App Launch.

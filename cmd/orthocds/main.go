@@ -56,6 +56,7 @@ commands:
                             JSON and HTML report, resumable; --shards N with a database
   eval worker               work shards of evaluation runs from the database (river)
   eval compare RUN_A RUN_B  what changed between two runs, with 95% bootstrap intervals
+  audit verify              check the audit trail's hash chain (database or DATA/audit.jsonl)
   keys create|list|revoke   API keys (stored hashed) with a role: clinician, student,
                             evaluator or admin
   bench search [--quick]    batched vector search against langchaingo and chromem-go,
@@ -97,6 +98,8 @@ func run(ctx context.Context, args []string, env func(string) string, stdin io.R
 		return runBench(ctx, cfg, rest, stdout, stderr)
 	case "eval":
 		return runEval(ctx, cfg, rest, stdout, stderr)
+	case "audit":
+		return runAudit(ctx, cfg, rest, stdout, stderr)
 	case "keys":
 		return runKeys(cfg, env, rest, stdout, stderr)
 	case "help", "-h", "--help":

@@ -19,6 +19,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/orthocds/orthocds/evals"
 	"github.com/orthocds/orthocds/guidelines"
@@ -643,5 +644,88 @@ func TestKeysCommand(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"keys", "create", "--name", "x", "--role", "root"}, env, nil, io.Discard, io.Discard); err == nil {
 		t.Error("a key with an unknown role was created")
+	}
+}
+
+// Answers, predictions, cards and feedback served over HTTP land in the
+// audit trail with hashes, not inputs; "audit verify" passes, and after a
+// row is changed behind the server's back (in the file, or directly in
+// the database) it fails naming the row.
+func TestAuditTrail(t *testing.T) {
+	stores := map[string]map[string]string{
+		"embedded": {"ORTHOCDS_DATA": t.TempDir(), "ORTHOCDS_ADDR": "127.0.0.1:0", "ORTHOCDS_LLM_PROVIDER": "none"},
+	}
+	if testDBURL != "" {
+		stores["postgres"] = map[string]string{"DATABASE_URL": testDBURL, "ORTHOCDS_DATA": t.TempDir(), "ORTHOCDS_ADDR": "127.0.0.1:0",
+			"ORTHOCDS_LLM_PROVIDER": "none"}
+	}
+	for name, env := range stores {
+		t.Run(name, func(t *testing.T) {
+			if name == "postgres" {
+				pool, err := pgxpool.New(context.Background(), testDBURL)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer pool.Close()
+				pool.Exec(context.Background(), "DROP TABLE IF EXISTS audit_log")
+			}
+			base, stop := startServe(t, env)
+			secretQuestion := "Can denosumab be stopped in my patient Zhang Wei?"
+			post := func(path, body string) {
+				resp, err := http.Post(base+path, "application/json", strings.NewReader(body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					t.Fatalf("%s: %d", path, resp.StatusCode)
+				}
+			}
+			post("/v1/ask", `{"question": "`+secretQuestion+`"}`)
+			post("/v1/predictors/vte-arthroplasty/predict", `{"rows": [{"age_years": 70, "sex": "female", "bmi_kg_m2": 31, "joint": "knee",
+				"bilateral": false, "surgery_hours": 2, "hypertension": true, "prior_vte": false}]}`)
+			post("/cds-services/orthocds-osteoporosis", `{"hook":"patient-view","hookInstance":"h1","context":{"patientId":"p1"},
+				"prefetch":{"patient":{"resourceType":"Patient","gender":"female","birthDate":"1950-01-01"},"observations":null,"conditions":null,"medications":null}}`)
+			post("/cds-services/orthocds-osteoporosis/feedback", `{"feedback":[{"card":"c1","outcome":"overridden","outcomeTimestamp":"2026-11-01T00:00:00Z"}]}`)
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+			runEnv := mapEnv(env)
+			var out bytes.Buffer
+			if err := run(context.Background(), []string{"audit", "verify"}, runEnv, nil, &out, io.Discard); err != nil {
+				t.Fatalf("audit verify: %v", err)
+			}
+			if !strings.Contains(out.String(), "intact: 4 rows") {
+				t.Errorf("audit verify: %s", out.String())
+			}
+			// Tamper with row 2 (the prediction).
+			switch name {
+			case "embedded":
+				path := filepath.Join(env["ORTHOCDS_DATA"], "audit.jsonl")
+				b, _ := os.ReadFile(path)
+				if strings.Contains(string(b), "Zhang") || strings.Contains(string(b), "denosumab be stopped") {
+					t.Error("the audit trail holds the question text")
+				}
+				lines := strings.Split(string(b), "\n")
+				lines[1] = strings.Replace(lines[1], `\"prediction\"`, `\"answer\"`, 1)
+				os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o600)
+			case "postgres":
+				pool, _ := pgxpool.New(context.Background(), testDBURL)
+				var body string
+				pool.QueryRow(context.Background(), "SELECT string_agg(body, '') FROM audit_log").Scan(&body)
+				if strings.Contains(body, "Zhang") {
+					t.Error("the audit trail holds the question text")
+				}
+				if _, err := pool.Exec(context.Background(), `UPDATE audit_log SET body = replace(body, '"prediction"', '"answer"') WHERE seq = 2`); err != nil {
+					t.Fatal(err)
+				}
+				pool.Close()
+			}
+			err := run(context.Background(), []string{"audit", "verify"}, runEnv, nil, io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), "row 2") {
+				t.Errorf("audit verify after tampering: %v", err)
+			}
+		})
 	}
 }

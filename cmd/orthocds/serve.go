@@ -13,7 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/orthocds/orthocds/answer"
+	"github.com/orthocds/orthocds/audit"
 	"github.com/orthocds/orthocds/cdshooks"
 	"github.com/orthocds/orthocds/server"
 	"github.com/orthocds/orthocds/web"
@@ -42,7 +42,13 @@ func runServe(ctx context.Context, cfg Config, env func(string) string, args []s
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return err
 	}
+	trail, closeTrail, err := openAudit(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeTrail()
 	hooks := cdshooks.New(cdshooks.Config{Guidelines: a.guidelines, Predictors: preds, Search: a.retriever, Scope: a.analyzer,
+		Audit: trail, CorpusVersion: a.guidelines.Version(),
 		Feedback: &cdshooks.FileFeedback{Path: filepath.Join(cfg.DataDir, "cds-feedback.jsonl")}})
 	var clients server.ClientVerifier
 	if path := env("ORTHOCDS_CDS_CLIENTS"); path != "" {
@@ -67,7 +73,8 @@ func runServe(ctx context.Context, cfg Config, env func(string) string, args []s
 		PublicURL:    env("ORTHOCDS_PUBLIC_URL"),
 		Predictors:   preds,
 		Search:       a.retriever,
-		Answer:       a.answerer(answer.LogAuditor{Log: log}),
+		Answer:       a.answerer(audit.Answers{Log: trail, CorpusVersion: a.guidelines.Version()}),
+		Audit:        trail,
 		Guidelines:   a.guidelines,
 		Checks:       a.checks(),
 		Web:          web.Pages(),
