@@ -17,6 +17,7 @@ import (
 
 	"github.com/orthocds/orthocds"
 	"github.com/orthocds/orthocds/analysis"
+	"github.com/orthocds/orthocds/deid"
 	"github.com/orthocds/orthocds/predictors/scores"
 	"github.com/orthocds/orthocds/rag"
 )
@@ -189,6 +190,10 @@ func (s *Service) Ask(ctx context.Context, r Request, emit func(Event) error) (*
 	if err := Validate(&r); err != nil {
 		return nil, err
 	}
+	// Identifiers in the question (names, ID and phone numbers, record
+	// numbers, dates of birth, addresses) go no further: not to the
+	// language model, not to the audit trail.
+	r.Question = deid.String(r.Question)
 	if emit == nil {
 		emit = func(Event) error { return nil }
 	}

@@ -31,6 +31,7 @@ import (
 
 	"github.com/orthocds/orthocds"
 	"github.com/orthocds/orthocds/audit"
+	"github.com/orthocds/orthocds/deid"
 	"github.com/orthocds/orthocds/guidelines"
 	"github.com/orthocds/orthocds/patient"
 	"github.com/orthocds/orthocds/predictors"
@@ -584,6 +585,13 @@ func (h *Hooks) Feedback(ctx context.Context, id string, fr *FeedbackRequest) er
 	}
 	if h.cfg.Feedback == nil {
 		return orthocds.Errorf(orthocds.EUNAVAILABLE, "no feedback store is configured")
+	}
+	for i, f := range fr.Feedback {
+		if f.OverrideReason != nil && f.OverrideReason.UserComment != "" {
+			r := *f.OverrideReason
+			r.UserComment = deid.String(r.UserComment) // clinicians' comments may name the patient
+			fr.Feedback[i].OverrideReason = &r
+		}
 	}
 	if err := h.cfg.Feedback.AddFeedback(ctx, id, fr.Feedback); err != nil {
 		return err
