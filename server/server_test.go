@@ -32,7 +32,7 @@ var (
 	fixErr  error
 )
 
-func setup(t *testing.T) *corpustest.Fixture {
+func setup(t testing.TB) *corpustest.Fixture {
 	t.Helper()
 	fixOnce.Do(func() { fix, fixErr = corpustest.Open(tempDir) })
 	if fixErr != nil {

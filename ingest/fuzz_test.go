@@ -1,0 +1,28 @@
+package ingest
+
+import (
+	"os"
+	"testing"
+)
+
+// FuzzParse: any bytes as a Markdown, HTML, PDF or text file are parsed
+// or refused, never a panic.
+func FuzzParse(f *testing.F) {
+	for _, name := range []string{"protocol.md", "ward.html", "protocol.pdf", "corrupt.pdf", "note.txt"} {
+		b, err := os.ReadFile("testdata/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(name, b)
+	}
+	f.Add("x.html", []byte("<html><body><h1>a<h2>b<script>c</script>"))
+	f.Fuzz(func(t *testing.T, name string, b []byte) {
+		secs, err := Parse(name, b)
+		if err != nil {
+			return
+		}
+		for _, s := range secs {
+			_ = split(s.Text, ChunkRunes)
+		}
+	})
+}
