@@ -14,7 +14,9 @@ import (
 
 type noNetwork struct{}
 
-func (noNetwork) RoundTrip(*http.Request) (*http.Response, error) { return nil, errors.New("no network in fuzzing") }
+func (noNetwork) RoundTrip(*http.Request) (*http.Response, error) {
+	return nil, errors.New("no network in fuzzing")
+}
 
 // FuzzCall: any request body to any service is answered or refused with
 // an error of a user-facing kind (never internal), and never panics.
