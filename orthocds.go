@@ -20,6 +20,7 @@ const (
 	EUNAUTHORIZED = "unauthorized" // no valid credentials (401)
 	EFORBIDDEN    = "forbidden"    // valid credentials, wrong role (403)
 	EPRECONDITION = "precondition" // the data a decision needs is missing and cannot be fetched (412)
+	ERATELIMITED  = "rate_limited" // the caller exceeded its request rate (429)
 	EINTERNAL     = "internal"     // a bug or an unexpected failure (500)
 )
 

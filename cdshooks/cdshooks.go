@@ -198,32 +198,44 @@ type call struct {
 // client reached us at (links in cards are built on it); lang is "zh" for
 // Chinese cards, anything else English.
 func (h *Hooks) Call(ctx context.Context, id string, req *Request, base, lang string) (*Response, error) {
+	resp, c, err := h.call(ctx, id, req, base, lang)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.audit(ctx, audit.KindCards, resp.Cards); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// call answers a hook request without recording it.
+func (h *Hooks) call(ctx context.Context, id string, req *Request, base, lang string) (*Response, *call, error) {
 	if !h.Known(id) {
-		return nil, orthocds.Errorf(orthocds.ENOTFOUND, "no CDS service %q", id)
+		return nil, nil, orthocds.Errorf(orthocds.ENOTFOUND, "no CDS service %q", id)
 	}
 	svc, hooks := h.find(id, req.Hook)
 	if err := validate(req, svc, hooks); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c := &call{h: h, svc: svc, req: req, lang: lang, base: strings.TrimSuffix(base, "/"), now: h.cfg.Now()}
 	if c.lang != "zh" {
 		c.lang = "en"
 	}
 	if err := c.gather(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if svc.info.Hook != "patient-view" {
 		var err error
 		if c.orders, err = readOrders(req); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	cards, err := svc.cards(ctx, c)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := c.localDocuments(ctx, cards); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for i := range cards {
 		cards[i].UUID = newUUID()
@@ -234,26 +246,23 @@ func (h *Hooks) Call(ctx context.Context, id string, req *Request, base, lang st
 			cards[i].SelectionBehavior = "at-most-one"
 		}
 		if len([]rune(cards[i].Summary)) >= 140 {
-			return nil, fmt.Errorf("cdshooks: card summary of %s over 140 characters", id) // a bug of ours
+			return nil, nil, fmt.Errorf("cdshooks: card summary of %s over 140 characters", id) // a bug of ours
 		}
 	}
 	if cards == nil {
 		cards = []Card{}
 	}
-	if err := c.audit(ctx, cards); err != nil {
-		return nil, err
-	}
-	return &Response{Cards: cards}, nil
+	return &Response{Cards: cards}, c, nil
 }
 
 // audit records the call: who, the hash of the request, the entries cited
 // and the predictor and model version used; no patient data.
-func (c *call) audit(ctx context.Context, cards []Card) error {
+func (c *call) audit(ctx context.Context, kind string, cards []Card) error {
 	if c.h.cfg.Audit == nil {
 		return nil
 	}
 	b, _ := json.Marshal(c.req)
-	e := audit.Event{Kind: audit.KindCards, InputHash: audit.HashInput(b), Service: c.svc.info.ID,
+	e := audit.Event{Kind: kind, InputHash: audit.HashInput(b), Service: c.svc.info.ID,
 		CorpusVersion: c.h.cfg.CorpusVersion, Outcome: fmt.Sprintf("%d cards", len(cards)),
 		Predictor: c.predictor, PredictorVersion: c.predictorVersion}
 	if p, ok := orthocds.PrincipalFrom(ctx); ok {

@@ -5,9 +5,11 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/orthocds/orthocds"
+	"github.com/orthocds/orthocds/audit"
 	"github.com/orthocds/orthocds/patient"
 )
 
@@ -177,6 +179,7 @@ func (h *Hooks) View(ctx context.Context, bundle json.RawMessage, base, lang str
 	}
 	v.Patient = rd.Record()
 	done := map[string]bool{}
+	var used []string
 	for _, s := range h.services {
 		if done[s.info.ID] || (s.info.Hook != "patient-view" && len(rs["ServiceRequest"]) == 0) {
 			continue
@@ -193,12 +196,33 @@ func (h *Hooks) View(ctx context.Context, bundle json.RawMessage, base, lang str
 		if err != nil {
 			return nil, err
 		}
-		resp, err := h.Call(ctx, s.info.ID, req, base, lang)
+		resp, c, err := h.call(ctx, s.info.ID, req, base, lang)
 		if err != nil {
 			return nil, err
 		}
-		for _, c := range resp.Cards {
-			v.Cards = append(v.Cards, ServiceCard{Service: s.info.ID, Card: c})
+		for _, card := range resp.Cards {
+			v.Cards = append(v.Cards, ServiceCard{Service: s.info.ID, Card: card})
+		}
+		if c.predictor != "" {
+			used = append(used, c.predictor+"@"+c.predictorVersion)
+		}
+	}
+	// One audit row for the whole view.
+	if h.cfg.Audit != nil {
+		e := audit.Event{Kind: audit.KindView, InputHash: audit.HashInput(bundle), CorpusVersion: h.cfg.CorpusVersion,
+			Outcome: fmt.Sprintf("%d cards", len(v.Cards)), Predictor: strings.Join(used, " ")}
+		if p, ok := orthocds.PrincipalFrom(ctx); ok {
+			e.Principal, e.Role = p.ID, string(p.Role)
+		}
+		for _, sc := range v.Cards {
+			for _, id := range sc.entries {
+				if !slices.Contains(e.Entries, id) {
+					e.Entries = append(e.Entries, id)
+				}
+			}
+		}
+		if err := h.cfg.Audit.Append(ctx, e); err != nil {
+			return nil, err
 		}
 	}
 	return v, nil

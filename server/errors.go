@@ -35,6 +35,8 @@ func statusOf(code string) int {
 		return http.StatusForbidden
 	case orthocds.EPRECONDITION:
 		return http.StatusPreconditionFailed
+	case orthocds.ERATELIMITED:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }
@@ -68,6 +70,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Error("request failed", "request_id", p.RequestID, "route", routePattern(r), "kind", code, "cause", safeCause(err))
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "1")
+	}
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(p)
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"golang.org/x/time/rate"
 
 	"github.com/orthocds/orthocds"
 	"github.com/orthocds/orthocds/answer"
@@ -86,6 +87,11 @@ type Config struct {
 	// (cards, SMART launch); empty derives it from each request.
 	PublicURL string
 
+	// RateLimit is each caller's sustained requests a second (0: none),
+	// with bursts of RateBurst (default 2 x RateLimit).
+	RateLimit float64
+	RateBurst int
+
 	MaxBodyBytes  int64         // default 4 MiB: a full batch of 256 long Chinese queries fits
 	SearchTimeout time.Duration // default 15 s
 	AskTimeout    time.Duration // default 120 s
@@ -94,9 +100,11 @@ type Config struct {
 
 // Server is the HTTP API.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	router chi.Router
+	cfg     Config
+	log     *slog.Logger
+	router  chi.Router
+	metrics *metrics
+	limit   *limiter
 }
 
 // New builds the router.
@@ -121,7 +129,14 @@ func New(cfg Config) *Server {
 			return orthocds.Principal{ID: "local", Role: orthocds.RoleAdmin}, nil
 		}
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger}
+	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics()}
+	if cfg.RateLimit > 0 {
+		burst := cfg.RateBurst
+		if burst <= 0 {
+			burst = max(1, int(2*cfg.RateLimit))
+		}
+		s.limit = &limiter{perSec: rate.Limit(cfg.RateLimit), burst: burst, callers: map[string]*rate.Limiter{}}
+	}
 	s.router = s.routes()
 	return s
 }
@@ -153,6 +168,7 @@ func (s *Server) routes() chi.Router {
 	s.handle(r, "GET /healthz", anonymous, 0, s.healthz)
 	s.handle(r, "GET /readyz", anonymous, 5*time.Second, s.readyz)
 	s.handle(r, "GET /openapi.json", anonymous, 0, s.openapi)
+	s.handle(r, "GET /metrics", anonymous, 0, s.metricsHandler)
 	s.handle(r, "POST /v1/search", everyone, s.cfg.SearchTimeout, s.search)
 	s.handle(r, "POST /v1/ask", everyone, s.cfg.AskTimeout, s.ask) // with patient data: patientContext only
 	s.handle(r, "GET /v1/guidelines", everyone, 0, s.listGuidelines)
@@ -198,6 +214,11 @@ func (s *Server) handle(r chi.Router, pattern string, roles []orthocds.Role, tim
 				return
 			}
 			req = req.WithContext(orthocds.WithPrincipal(req.Context(), p))
+			if s.limit != nil && !s.limit.allow(p.ID) {
+				s.metrics.limited.Inc()
+				s.writeError(w, req, rateLimited())
+				return
+			}
 		}
 		if timeout > 0 {
 			ctx, cancel := context.WithTimeout(req.Context(), timeout)
@@ -244,8 +265,10 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 		start := time.Now()
 		next.ServeHTTP(ww, r)
+		route := routePattern(r)
+		s.metrics.observe(route, r.Method, ww.Status(), time.Since(start))
 		s.log.Info("request", "request_id", middleware.GetReqID(r.Context()), "method", r.Method,
-			"route", routePattern(r), "status", ww.Status(), "ms", time.Since(start).Milliseconds())
+			"route", route, "status", ww.Status(), "ms", time.Since(start).Milliseconds())
 	})
 }
 

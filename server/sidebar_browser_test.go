@@ -52,7 +52,7 @@ func sidebarServer(t *testing.T) (*httptest.Server, *cdshooks.FileFeedback) {
 // feedback; a question about the patient gets a cited answer.
 func TestSidebarStandalone(t *testing.T) {
 	ts, fb := sidebarServer(t)
-	ctx := browsertest.Context(t, 90*time.Second)
+	ctx := browsertest.Context(t, 3*time.Minute)
 	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/sidebar/index.html?patient=syn-06"),
 		chromedp.WaitVisible("article.card")); err != nil {
 		t.Fatal(err)
@@ -204,7 +204,7 @@ func TestSidebarSMARTLaunch(t *testing.T) {
 	}
 	es := httptest.NewServer(ehr)
 	defer es.Close()
-	ctx := browsertest.Context(t, 90*time.Second)
+	ctx := browsertest.Context(t, 3*time.Minute)
 	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/sidebar/launch.html?iss="+url.QueryEscape(es.URL)+"&launch=launch-123"),
 		chromedp.WaitVisible("article.card")); err != nil {
 		t.Fatal(err)

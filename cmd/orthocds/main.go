@@ -56,6 +56,7 @@ commands:
                             JSON and HTML report, resumable; --shards N with a database
   eval worker               work shards of evaluation runs from the database (river)
   eval compare RUN_A RUN_B  what changed between two runs, with 95% bootstrap intervals
+  load [--clients 200]      drive a running server on loopback with sidebar clients
   audit verify              check the audit trail's hash chain (database or DATA/audit.jsonl)
   keys create|list|revoke   API keys (stored hashed) with a role: clinician, student,
                             evaluator or admin
@@ -98,6 +99,8 @@ func run(ctx context.Context, args []string, env func(string) string, stdin io.R
 		return runBench(ctx, cfg, rest, stdout, stderr)
 	case "eval":
 		return runEval(ctx, cfg, rest, stdout, stderr)
+	case "load":
+		return runLoad(ctx, rest, stdout, stderr)
 	case "audit":
 		return runAudit(ctx, cfg, rest, stdout, stderr)
 	case "keys":

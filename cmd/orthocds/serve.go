@@ -11,8 +11,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
+	"github.com/orthocds/orthocds"
 	"github.com/orthocds/orthocds/audit"
 	"github.com/orthocds/orthocds/cdshooks"
 	"github.com/orthocds/orthocds/server"
@@ -64,8 +66,18 @@ func runServe(ctx context.Context, cfg Config, env func(string) string, args []s
 	if err != nil {
 		return err
 	}
+	rateLimit := 0.0
+	if authn.Keys.Len() > 0 || authn.OIDC != nil {
+		rateLimit = 30 // requests a second a key, bursts of 60; a single-user open install is not limited
+	}
+	if v := env("ORTHOCDS_RATE_LIMIT"); v != "" {
+		if rateLimit, err = strconv.ParseFloat(v, 64); err != nil || rateLimit < 0 {
+			return orthocds.Invalid("ORTHOCDS_RATE_LIMIT", "is a number of requests a second per key (0: no limit)")
+		}
+	}
 	srv := server.New(server.Config{
 		Authenticate: authn.Authenticate,
+		RateLimit:    rateLimit,
 		CDSHooks:     hooks,
 		CDSClients:   clients,
 		Viewer:       hooks,
