@@ -25,6 +25,13 @@ Reply with one JSON object and nothing else, in this shape:
  "abstain": false, "abstain_reason": ""}
 Use empty lists where a part does not apply. Write in the language named in the user message.`
 
+// fenceTag matches the tags that delimit sources and the question, so that
+// text inside them cannot close its fence and open another.
+var fenceTag = regexp.MustCompile(`(?i)<\s*(/?)\s*(source|question)`)
+
+// unfence neutralises fence tags in data: "</source>" becomes "‹/source>".
+func unfence(s string) string { return fenceTag.ReplaceAllString(s, "‹$1$2") }
+
 func (s *Service) prompt(a *Answer, r Request) string {
 	var b strings.Builder
 	lang := "English"
@@ -34,8 +41,8 @@ func (s *Service) prompt(a *Answer, r Request) string {
 	fmt.Fprintf(&b, "Answer language: %s\n\nSources:\n", lang)
 	for _, src := range a.Sources {
 		c := src.Citation
-		fmt.Fprintf(&b, "<source label=\"S%d\" id=%q>\n%s\nFrom: %s, %s (%d), %s.", src.N, src.ID, src.Quote,
-			c.Body, c.Guideline, c.Year, c.Section)
+		fmt.Fprintf(&b, "<source label=\"S%d\" id=%q>\n%s\nFrom: %s, %s (%d), %s.", src.N, src.ID, unfence(src.Quote),
+			unfence(c.Body), unfence(c.Guideline), c.Year, unfence(c.Section))
 		if c.Evidence != "" || c.Strength != "" {
 			fmt.Fprintf(&b, " Grade: evidence %s, strength %s.", c.Evidence, c.Strength)
 		}
@@ -54,7 +61,7 @@ func (s *Service) prompt(a *Answer, r Request) string {
 		p, _ := json.Marshal(r.Patient) // structured fields only; no identifiers exist in the type
 		fmt.Fprintf(&b, "\nPatient data (de-identified): %s\n", p)
 	}
-	fmt.Fprintf(&b, "\n<question>\n%s\n</question>\n", r.Question)
+	fmt.Fprintf(&b, "\n<question>\n%s\n</question>\n", unfence(r.Question))
 	return b.String()
 }
 
