@@ -56,6 +56,8 @@ commands:
                             JSON and HTML report, resumable; --shards N with a database
   eval worker               work shards of evaluation runs from the database (river)
   eval compare RUN_A RUN_B  what changed between two runs, with 95% bootstrap intervals
+  backup --out FILE.tar.gz  archive the embedded data directory (index, audit, feedback, keys)
+  restore --in FILE.tar.gz  restore it into an empty directory and check it
   load [--clients 200]      drive a running server on loopback with sidebar clients
   audit verify              check the audit trail's hash chain (database or DATA/audit.jsonl)
   keys create|list|revoke   API keys (stored hashed) with a role: clinician, student,
@@ -99,6 +101,10 @@ func run(ctx context.Context, args []string, env func(string) string, stdin io.R
 		return runBench(ctx, cfg, rest, stdout, stderr)
 	case "eval":
 		return runEval(ctx, cfg, rest, stdout, stderr)
+	case "backup":
+		return runBackup(cfg, rest, stdout, stderr)
+	case "restore":
+		return runRestore(ctx, cfg, rest, stdout, stderr)
 	case "load":
 		return runLoad(ctx, rest, stdout, stderr)
 	case "audit":

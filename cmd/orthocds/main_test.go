@@ -729,3 +729,64 @@ func TestAuditTrail(t *testing.T) {
 		})
 	}
 }
+
+// A backup of a data directory holding a hospital document, an audit
+// trail and keys restores into an empty directory where search finds the
+// document, the audit chain holds and the keys work; a damaged archive
+// and a non-empty target are refused.
+func TestBackupRestore(t *testing.T) {
+	data := t.TempDir()
+	env := mapEnv(map[string]string{"ORTHOCDS_DATA": data, "ORTHOCDS_ADDR": "127.0.0.1:0", "ORTHOCDS_LLM_PROVIDER": "none"})
+	ctx := context.Background()
+	if err := run(ctx, []string{"ingest", "../../ingest/testdata/protocol.md"}, env, nil, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var key bytes.Buffer
+	if err := run(ctx, []string{"keys", "create", "--name", "b", "--role", "admin"}, env, nil, &key, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	base, stop := startServe(t, map[string]string{"ORTHOCDS_DATA": data, "ORTHOCDS_ADDR": "127.0.0.1:0", "ORTHOCDS_LLM_PROVIDER": "none"})
+	req, _ := http.NewRequest("POST", base+"/v1/ask", strings.NewReader(`{"question":"What does the ward protocol say about DVT?"}`))
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(key.String()))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("ask with the key: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	stop()
+	archive := filepath.Join(t.TempDir(), "backup.tar.gz")
+	if err := run(ctx, []string{"backup", "--out", archive}, env, nil, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	restored := filepath.Join(t.TempDir(), "restored")
+	renv := mapEnv(map[string]string{"ORTHOCDS_DATA": restored, "ORTHOCDS_LLM_PROVIDER": "none"})
+	var out bytes.Buffer
+	if err := run(ctx, []string{"restore", "--in", archive}, renv, nil, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "audit trail of 1 rows intact") {
+		t.Errorf("restore: %s", out.String())
+	}
+	var search bytes.Buffer
+	if err := run(ctx, []string{"search", "ward protocol thromboprophylaxis"}, renv, nil, &search, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(search.String(), "protocol") {
+		t.Errorf("the restored index lacks the hospital document:\n%s", search.String())
+	}
+	var list bytes.Buffer
+	run(ctx, []string{"keys", "list"}, renv, nil, &list, io.Discard)
+	if !strings.Contains(list.String(), "admin\tactive") {
+		t.Errorf("keys after restore: %s", list.String())
+	}
+	if err := run(ctx, []string{"restore", "--in", archive}, renv, nil, io.Discard, io.Discard); err == nil {
+		t.Error("a restore into a non-empty directory was accepted")
+	}
+	b, _ := os.ReadFile(archive)
+	b[len(b)/2] ^= 0xff
+	damaged := filepath.Join(t.TempDir(), "damaged.tar.gz")
+	os.WriteFile(damaged, b, 0o600)
+	if err := run(ctx, []string{"restore", "--in", damaged, "--data", filepath.Join(t.TempDir(), "x")}, renv, nil, io.Discard, io.Discard); err == nil {
+		t.Error("a damaged archive was restored")
+	}
+}
