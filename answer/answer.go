@@ -237,7 +237,10 @@ func (s *Service) Ask(ctx context.Context, r Request, emit func(Event) error) (*
 			s.extractive(a, lang, msg)
 		}
 	}
-	s.record(ctx, r, a)
+	// An answer the audit trail cannot record is not given.
+	if err := s.record(ctx, r, a); err != nil {
+		return nil, err
+	}
 	if err := emit(Event{Type: "answer", Data: a}); err != nil {
 		return nil, err
 	}
@@ -316,9 +319,9 @@ func (s *Service) extractive(a *Answer, lang, llmErr string) {
 	}
 }
 
-func (s *Service) record(ctx context.Context, r Request, a *Answer) {
+func (s *Service) record(ctx context.Context, r Request, a *Answer) error {
 	if s.audit == nil {
-		return
+		return nil
 	}
 	p, _ := orthocds.PrincipalFrom(ctx)
 	b, _ := json.Marshal(r)
@@ -327,7 +330,7 @@ func (s *Service) record(ctx context.Context, r Request, a *Answer) {
 	for i, src := range a.Sources {
 		ids[i] = src.ID
 	}
-	_ = s.audit.Record(ctx, AuditRecord{At: time.Now().UTC(), Principal: p.ID, Role: string(p.Role), Kind: "answer",
+	return s.audit.Record(ctx, AuditRecord{At: time.Now().UTC(), Principal: p.ID, Role: string(p.Role), Kind: "answer",
 		InputHash: hex.EncodeToString(sum[:]), Mode: a.Mode, Model: a.Model, EntryIDs: ids})
 }
 

@@ -6,6 +6,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/orthocds/orthocds"
+	"github.com/orthocds/orthocds/postgres"
 )
 
 // PGLog keeps the chain in the table audit_log. Each append runs in a
@@ -35,7 +38,7 @@ func (l *PGLog) Append(ctx context.Context, e Event) error {
 	if err != nil {
 		return err
 	}
-	return pgx.BeginFunc(ctx, l.Pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, l.Pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext('orthocds.audit'))"); err != nil {
 			return err
 		}
@@ -49,6 +52,12 @@ func (l *PGLog) Append(ctx context.Context, e Event) error {
 			seq+1, body, prev, chain(prev, body))
 		return err
 	})
+	if err != nil && postgres.Unreachable(err) {
+		// Nothing was committed: the answer is refused rather than given
+		// unrecorded, and the caller retries.
+		return orthocds.Unavailable(err, "the audit trail's database is not reachable; retry shortly")
+	}
+	return err
 }
 
 // Verify implements Log.

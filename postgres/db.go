@@ -9,8 +9,11 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"regexp"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -156,5 +159,28 @@ func wrap(errp *error, op string) {
 	if errors.As(*errp, &oe) {
 		return
 	}
+	if Unreachable(*errp) {
+		*errp = orthocds.Unavailable(*errp, "PostgreSQL is not reachable; retry shortly")
+		return
+	}
 	*errp = fmt.Errorf("%s: %w", op, *errp)
+}
+
+// Unreachable reports whether err means the database could not be
+// reached (down, restarting, connection cut), as opposed to a bad query:
+// the caller should get 503 and retry, not 500.
+func Unreachable(err error) bool {
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	var pe *pgconn.PgError
+	switch {
+	case errors.As(err, &ce), errors.As(err, &ne), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), pgconn.SafeToRetry(err):
+		return true
+	case errors.As(err, &pe):
+		// Class 57 (operator intervention: admin shutdown, crash
+		// shutdown, cannot connect now) and class 08 (connection
+		// exception).
+		return strings.HasPrefix(pe.Code, "57") || strings.HasPrefix(pe.Code, "08")
+	}
+	return strings.Contains(err.Error(), "conn closed") || strings.Contains(err.Error(), "connection reset")
 }
