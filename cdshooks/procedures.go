@@ -117,9 +117,7 @@ func vteCards(_ context.Context, c *call) ([]Card, error) {
 		}
 
 		// The DVT/PE predictor.
-		row := predictors.Row{}
-		setNum(row, "age_years", p.AgeYears)
-		setCat(row, "sex", p.Sex)
+		row := baseRow(p)
 		if bmi := p.BMI(); bmi != nil {
 			setNum(row, "bmi_kg_m2", bmi)
 		}
@@ -190,9 +188,7 @@ func cementCards(_ context.Context, c *call) ([]Card, error) {
 			continue
 		}
 		p := c.patient
-		row := predictors.Row{}
-		setNum(row, "age_years", p.AgeYears)
-		setCat(row, "sex", p.Sex)
+		row := baseRow(p)
 		setCat(row, "procedure", map[string]string{Vertebroplasty: "pvp", Kyphoplasty: "pkp"}[o.kind])
 		var vertebral []patient.Fracture
 		for _, f := range p.Fractures {
@@ -236,9 +232,7 @@ func axialPainCards(_ context.Context, c *call) ([]Card, error) {
 			continue
 		}
 		p := c.patient
-		row := predictors.Row{}
-		setNum(row, "age_years", p.AgeYears)
-		setCat(row, "sex", p.Sex)
+		row := baseRow(p)
 		setCat(row, "approach", map[string]string{CervicalPosterior: "posterior-laminoplasty", CervicalAnterior: "anterior"}[o.kind])
 		setBool(row, "smoker", p.HasCondition(smokerWords...))
 		fromInputs(row, p.Inputs, o.inputs, "preop_neck_pain_nrs", "mjoa", "c2_c7_cobb_deg", "hads_depression", "t1_slope_deg",
@@ -248,6 +242,14 @@ func axialPainCards(_ context.Context, c *call) ([]Card, error) {
 		}
 	}
 	return cards, nil
+}
+
+// baseRow starts a predictor row with the inputs every predictor takes.
+func baseRow(p patient.Record) predictors.Row {
+	row := predictors.Row{}
+	setNum(row, "age_years", p.AgeYears)
+	setCat(row, "sex", p.Sex)
+	return row
 }
 
 func setNum(row predictors.Row, name string, v *float64) {

@@ -27,23 +27,9 @@ func (r *Runner) citations(ctx context.Context, suite Suite, t TaskSpec, w *reco
 	if r.Env.Judge == nil {
 		return TaskReport{N: len(items), Skipped: "needs a language model as judge; none is configured"}, nil
 	}
-	type job struct {
-		c  Contestant
-		it RetrievalItem
-	}
-	var jobs []job
-	answerers := r.Env.answerers()
-	for _, c := range answerers {
-		for _, it := range items {
-			if !w.has(t.ID, c.Name, it.ID) {
-				jobs = append(jobs, job{c, it})
-			}
-		}
-	}
-	total := len(items) * len(answerers)
-	prog := r.counter(t.ID, total-len(jobs), total)
+	jobs, prog := pending(r, w, t.ID, items, func(it RetrievalItem) string { return it.ID })
 	return TaskReport{}, each(ctx, len(jobs), suite.concurrency(t), func(ctx context.Context, i int) error {
-		c, it := jobs[i].c, jobs[i].it
+		c, it := jobs[i].c, jobs[i].item
 		t0 := time.Now()
 		a, err := c.Answer.Ask(ctx, answer.Request{Question: it.Question}, nil)
 		if err != nil {

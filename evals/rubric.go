@@ -150,23 +150,9 @@ func (r *Runner) rubric(ctx context.Context, suite Suite, t TaskSpec, w *recordW
 	if r.Env.Judge == nil {
 		return TaskReport{N: len(qs), Skipped: "needs a language model as judge; none is configured"}, nil
 	}
-	type job struct {
-		c Contestant
-		q RubricQuestion
-	}
-	var jobs []job
-	answerers := r.Env.answerers()
-	for _, c := range answerers {
-		for _, q := range qs {
-			if !w.has(t.ID, c.Name, q.ID) {
-				jobs = append(jobs, job{c, q})
-			}
-		}
-	}
-	total := len(qs) * len(answerers)
-	prog := r.counter(t.ID, total-len(jobs), total)
+	jobs, prog := pending(r, w, t.ID, qs, func(q RubricQuestion) string { return q.ID })
 	return TaskReport{}, each(ctx, len(jobs), suite.concurrency(t), func(ctx context.Context, i int) error {
-		c, q := jobs[i].c, jobs[i].q
+		c, q := jobs[i].c, jobs[i].item
 		t0 := time.Now()
 		a, err := c.Answer.Ask(ctx, answer.Request{Question: q.Question}, nil)
 		if err != nil {

@@ -608,6 +608,28 @@ func each(ctx context.Context, n, conc int, fn func(ctx context.Context, i int) 
 	return g.Wait()
 }
 
+// job is one item of a task to be answered by one contestant.
+type job[T any] struct {
+	c    Contestant
+	item T
+}
+
+// pending lists, for every answerer and item, the jobs not yet recorded,
+// and a progress counter over all of them.
+func pending[T any](r *Runner, w *recordWriter, task string, items []T, id func(T) string) ([]job[T], *counter) {
+	var jobs []job[T]
+	answerers := r.Env.answerers()
+	for _, c := range answerers {
+		for _, it := range items {
+			if !w.has(task, c.Name, id(it)) {
+				jobs = append(jobs, job[T]{c, it})
+			}
+		}
+	}
+	total := len(items) * len(answerers)
+	return jobs, r.counter(task, total-len(jobs), total)
+}
+
 // counter tells Progress how far a task has come.
 type counter struct {
 	r           *Runner
