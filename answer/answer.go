@@ -330,8 +330,12 @@ func (s *Service) record(ctx context.Context, r Request, a *Answer) error {
 	for i, src := range a.Sources {
 		ids[i] = src.ID
 	}
-	return s.audit.Record(ctx, AuditRecord{At: time.Now().UTC(), Principal: p.ID, Role: string(p.Role), Kind: "answer",
-		InputHash: hex.EncodeToString(sum[:]), Mode: a.Mode, Model: a.Model, EntryIDs: ids})
+	rec := AuditRecord{At: time.Now().UTC(), Principal: p.ID, Role: string(p.Role), Kind: "answer",
+		InputHash: hex.EncodeToString(sum[:]), Mode: a.Mode, Model: a.Model, EntryIDs: ids}
+	if d, ok := s.llm.(interface{ CachedDigest(context.Context) string }); ok && a.Model != "" {
+		rec.ModelDigest = d.CachedDigest(ctx)
+	}
+	return s.audit.Record(ctx, rec)
 }
 
 // sources numbers the hits and quotes each in the answer's language.

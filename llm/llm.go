@@ -51,6 +51,8 @@ type Client struct {
 	mu        sync.Mutex
 	checkedAt time.Time
 	checkErr  error
+	digest    string
+	digestAt  time.Time
 }
 
 // New returns a Client. It does not contact the server.
@@ -137,6 +139,23 @@ func (c *Client) Digest(ctx context.Context) (string, error) {
 	}
 	return "", &orthocds.Error{Code: orthocds.EUNAVAILABLE,
 		Message: fmt.Sprintf("ollama model %q is not pulled; run: ollama pull %s", c.cfg.Model, c.cfg.Model)}
+}
+
+// CachedDigest is Digest, asked again at most every five minutes; "" when
+// the server does not say. The audit trail records it with every answer.
+func (c *Client) CachedDigest(ctx context.Context) string {
+	c.mu.Lock()
+	if time.Since(c.digestAt) < 5*time.Minute {
+		d := c.digest
+		c.mu.Unlock()
+		return d
+	}
+	c.mu.Unlock()
+	d, _ := c.Digest(ctx)
+	c.mu.Lock()
+	c.digest, c.digestAt = d, time.Now()
+	c.mu.Unlock()
+	return d
 }
 
 // diagnose turns a client error into a clear kind and message.

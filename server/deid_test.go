@@ -100,6 +100,9 @@ func TestPlantedIdentifiersGoNowhere(t *testing.T) {
 		t.Fatal("the language model was never asked; the test would prove nothing")
 	}
 	auditRows, _ := os.ReadFile(filepath.Join(dir, "audit.jsonl"))
+	if !strings.Contains(string(auditRows), `\"model_digest\":\"`) {
+		t.Error("the audit rows of answers lack the model's digest")
+	}
 	feedback, _ := os.ReadFile(filepath.Join(dir, "feedback.jsonl"))
 	if !strings.Contains(string(feedback), "[NAME]") {
 		t.Error("the stored comments show no redaction at all")
