@@ -1,0 +1,190 @@
+// Package cases holds the virtual patient cases students drill on: each a
+// SYNTHETIC patient written by the project, with the history and
+// examination findings a student must ask for, investigations to order,
+// the expected diagnosis and plan, a rubric (points, must-not-do items)
+// and the guideline entries that justify each expected answer. Cases are
+// validated when they load.
+//
+// A drill reveals only what is asked or ordered: the scripted patient
+// answers from the case facts whose cues match the question, and says so
+// when none does. Grading is deterministic (phrases and clinical concepts
+// in both languages); an LLM judge, when configured, is reported beside
+// it and never replaces it.
+package cases
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+
+	"github.com/orthocds/orthocds"
+	"github.com/orthocds/orthocds/guidelines"
+)
+
+// Text is a sentence in English and Chinese.
+type Text struct {
+	EN string `yaml:"en" json:"en"`
+	ZH string `yaml:"zh" json:"zh"`
+}
+
+// In returns the text in lang (zh or en).
+func (t Text) In(lang string) string {
+	if lang == "zh" {
+		return t.ZH
+	}
+	return t.EN
+}
+
+// Fact is a history or examination finding, told only when asked for.
+type Fact struct {
+	ID string `yaml:"id" json:"id"`
+	// Ask are the cue words (English and Chinese, lower case) of the
+	// questions that reveal the fact.
+	Ask  []string `yaml:"ask" json:"-"`
+	Text Text     `yaml:"text" json:"text"`
+}
+
+// Test is an investigation the student may order.
+type Test struct {
+	ID     string   `yaml:"id" json:"id"`
+	Name   Text     `yaml:"name" json:"name"`
+	Order  []string `yaml:"order" json:"-"` // cue words that order it
+	Result Text     `yaml:"result" json:"result"`
+}
+
+// Item is one rubric item.
+type Item struct {
+	ID        string `yaml:"id" json:"id"`
+	Criterion Text   `yaml:"criterion" json:"criterion"`
+	Points    int    `yaml:"points" json:"points"`
+	// MustNot marks something the student must not do; its points are
+	// negative and it is matched by phrases only.
+	MustNot bool `yaml:"must_not" json:"must_not,omitempty"`
+	// Phrases (lower case, either language) and Concepts (glossary
+	// concept IDs, which carry both languages' synonyms) that meet it.
+	Phrases  []string `yaml:"phrases" json:"-"`
+	Concepts []string `yaml:"concepts" json:"-"`
+	// Entries justify the item.
+	Entries []string `yaml:"entries" json:"entries"`
+}
+
+// Case is one virtual patient.
+type Case struct {
+	ID         string `yaml:"id" json:"id"`
+	Topic      string `yaml:"topic" json:"topic"`
+	Synthetic  bool   `yaml:"synthetic" json:"synthetic"`
+	Title      Text   `yaml:"title" json:"title"`
+	Presenting Text   `yaml:"presenting" json:"presenting"`
+	History    []Fact `yaml:"history" json:"-"`
+	Exam       []Fact `yaml:"examination" json:"-"`
+	Tests      []Test `yaml:"tests" json:"-"`
+	Expected   struct {
+		Diagnosis Text `yaml:"diagnosis" json:"diagnosis"`
+		Plan      Text `yaml:"plan" json:"plan"`
+		// Expert is what an expert would point out afterwards.
+		Expert Text `yaml:"expert" json:"expert"`
+	} `yaml:"expected" json:"-"`
+	Rubric []Item `yaml:"rubric" json:"-"`
+}
+
+//go:embed data/*.yaml
+var data embed.FS
+
+// Embedded returns the project's cases.
+func Embedded() fs.FS {
+	sub, err := fs.Sub(data, "data")
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}
+
+// Load reads and validates every case file of fsys against the corpus.
+func Load(fsys fs.FS, corpus *guidelines.Corpus) ([]Case, error) {
+	names, err := fs.Glob(fsys, "*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	var out []Case
+	seen := map[string]bool{}
+	for _, n := range names {
+		b, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			return nil, err
+		}
+		var c Case
+		if err := yaml.UnmarshalWithOptions(b, &c, yaml.Strict()); err != nil {
+			return nil, orthocds.Invalid(n, "%v", err)
+		}
+		if err := c.validate(corpus); err != nil {
+			return nil, orthocds.Invalid(n, "%v", err)
+		}
+		if seen[c.ID] {
+			return nil, orthocds.Invalid(n, "case ID %s is used twice", c.ID)
+		}
+		seen[c.ID] = true
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func (t Text) complete() bool { return strings.TrimSpace(t.EN) != "" && strings.TrimSpace(t.ZH) != "" }
+
+func (c *Case) validate(corpus *guidelines.Corpus) error {
+	switch {
+	case c.ID == "" || c.Topic == "":
+		return fmt.Errorf("a case needs an id and a topic")
+	case !c.Synthetic:
+		return fmt.Errorf("case %s: cases are SYNTHETIC patients; say so with synthetic: true", c.ID)
+	case !c.Title.complete() || !c.Presenting.complete() || !c.Expected.Diagnosis.complete() || !c.Expected.Plan.complete() || !c.Expected.Expert.complete():
+		return fmt.Errorf("case %s: title, presenting complaint, expected diagnosis, plan and expert note need both languages", c.ID)
+	case len(c.History) == 0 || len(c.Exam) == 0 || len(c.Tests) == 0:
+		return fmt.Errorf("case %s: needs history, examination and investigations", c.ID)
+	}
+	ids := map[string]bool{}
+	for _, f := range append(slices.Clone(c.History), c.Exam...) {
+		if f.ID == "" || ids[f.ID] || len(f.Ask) == 0 || !f.Text.complete() {
+			return fmt.Errorf("case %s: fact %q needs a unique id, cue words and text in both languages", c.ID, f.ID)
+		}
+		ids[f.ID] = true
+	}
+	for _, t := range c.Tests {
+		if t.ID == "" || ids[t.ID] || len(t.Order) == 0 || !t.Name.complete() || !t.Result.complete() {
+			return fmt.Errorf("case %s: test %q needs a unique id, cue words, and name and result in both languages", c.ID, t.ID)
+		}
+		ids[t.ID] = true
+	}
+	positive, mustNot := 0, 0
+	for _, it := range c.Rubric {
+		switch {
+		case it.ID == "" || ids[it.ID] || !it.Criterion.complete():
+			return fmt.Errorf("case %s: rubric item %q needs a unique id and a criterion in both languages", c.ID, it.ID)
+		case it.MustNot && (it.Points >= 0 || len(it.Phrases) == 0 || len(it.Concepts) > 0):
+			return fmt.Errorf("case %s: must-not item %s needs negative points and phrases (no concepts)", c.ID, it.ID)
+		case !it.MustNot && (it.Points <= 0 || len(it.Phrases)+len(it.Concepts) == 0):
+			return fmt.Errorf("case %s: item %s needs positive points and phrases or concepts", c.ID, it.ID)
+		case len(it.Entries) == 0:
+			return fmt.Errorf("case %s: item %s names no guideline entry that justifies it", c.ID, it.ID)
+		}
+		ids[it.ID] = true
+		for _, e := range it.Entries {
+			entry, ok := corpus.Get(e)
+			if !ok || entry.SupersededBy != "" {
+				return fmt.Errorf("case %s: item %s cites %s, which is not a current guideline entry", c.ID, it.ID, e)
+			}
+		}
+		if it.MustNot {
+			mustNot++
+		} else {
+			positive += it.Points
+		}
+	}
+	if positive == 0 || mustNot == 0 {
+		return fmt.Errorf("case %s: the rubric needs positive items and at least one must-not item", c.ID)
+	}
+	return nil
+}

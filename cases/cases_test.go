@@ -1,0 +1,149 @@
+package cases
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/orthocds/orthocds/analysis"
+	"github.com/orthocds/orthocds/guidelines"
+)
+
+func load(t *testing.T) ([]Case, Scope) {
+	t.Helper()
+	corpus, err := guidelines.Load(guidelines.Embedded())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := Load(Embedded(), corpus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := analysis.Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs, a
+}
+
+// Every case, submitted with its own expected diagnosis and plan, in
+// either language, gets full marks and no must-not item.
+func TestExpectedAnswersGetFullMarks(t *testing.T) {
+	cs, scope := load(t)
+	if len(cs) < 3 {
+		t.Fatalf("%d cases", len(cs))
+	}
+	for i := range cs {
+		c := &cs[i]
+		for _, lang := range []string{"en", "zh"} {
+			g := NewDrill(c, lang).Submit(c.Expected.Diagnosis.In(lang), c.Expected.Plan.In(lang), scope)
+			if g.Score != 1 || len(g.MustNotDone) > 0 {
+				var missed []string
+				for _, it := range g.Items {
+					if !it.Met && !it.MustNot || it.Met && it.MustNot {
+						missed = append(missed, it.ID)
+					}
+				}
+				t.Errorf("%s (%s): score %.2f, must-not done %v, items wrong %v", c.ID, lang, g.Score, g.MustNotDone, missed)
+			}
+		}
+	}
+}
+
+// A plan that does a must-not item is penalised for it.
+func TestWrongPlanGetsThePenalty(t *testing.T) {
+	cs, scope := load(t)
+	wrong := map[string]string{
+		"op-untreated":   "Give calcitonin long term and review next year.",
+		"denosumab-stop": "Offer a drug holiday: just stop the injections.",
+		"vte-tka":        "No prophylaxis is needed; place a filter if worried.",
+	}
+	for i := range cs {
+		c := &cs[i]
+		plan, ok := wrong[c.ID]
+		if !ok {
+			t.Errorf("no wrong plan for case %s", c.ID)
+			continue
+		}
+		right := NewDrill(c, "en").Submit(c.Expected.Diagnosis.EN, c.Expected.Plan.EN, scope)
+		g := NewDrill(c, "en").Submit(c.Expected.Diagnosis.EN, plan, scope)
+		if len(g.MustNotDone) == 0 || g.Earned >= right.Earned {
+			t.Errorf("%s: wrong plan earned %d (right plan %d), must-not done %v", c.ID, g.Earned, right.Earned, g.MustNotDone)
+		}
+	}
+}
+
+// The scripted patient reveals nothing unasked: a question with no cue
+// reveals no fact; each fact's own cue reveals it and no fact whose cues
+// the question lacks; nothing is ordered unless named.
+func TestScriptedPatientRevealsOnlyWhatIsAsked(t *testing.T) {
+	cs, _ := load(t)
+	for i := range cs {
+		c := &cs[i]
+		d := NewDrill(c, "en")
+		if a := d.Ask("Good morning, how are you today?"); len(d.Asked) != 0 || !strings.Contains(a, "not sure") {
+			t.Errorf("%s: an open greeting revealed %v: %q", c.ID, d.Asked, a)
+		}
+		for _, f := range append(append([]Fact{}, c.History...), c.Exam...) {
+			d := NewDrill(c, "en")
+			q := "Tell me about " + f.Ask[0] + "?"
+			a := d.Ask(q)
+			if !strings.Contains(a, f.Text.EN) {
+				t.Errorf("%s: asking %q did not reveal %s", c.ID, q, f.ID)
+			}
+			for _, id := range d.Asked {
+				var other *Fact
+				for _, g := range append(append([]Fact{}, c.History...), c.Exam...) {
+					if g.ID == id {
+						other = &g
+					}
+				}
+				if !cued(q, other.Ask) {
+					t.Errorf("%s: %q revealed %s, whose cues it does not hold", c.ID, q, id)
+				}
+			}
+			for _, t2 := range c.Tests {
+				if strings.Contains(a, t2.Result.EN) {
+					t.Errorf("%s: asking %q revealed the result of %s", c.ID, q, t2.ID)
+				}
+			}
+		}
+		if r := NewDrill(c, "en").Order("something unrelated"); len(r) != 0 {
+			t.Errorf("%s: an unrelated order returned %v", c.ID, r)
+		}
+		for _, tst := range c.Tests {
+			d := NewDrill(c, "en")
+			r := d.Order(tst.Order[0])
+			if len(r) == 0 || r[0].Result == "" {
+				t.Errorf("%s: ordering %q gave %v", c.ID, tst.Order[0], r)
+			}
+		}
+	}
+}
+
+// Cases that break the rules are refused at load, naming the case.
+func TestValidation(t *testing.T) {
+	corpus, _ := guidelines.Load(guidelines.Embedded())
+	cs, _ := load(t)
+	c := cs[0]
+	c.Rubric = append([]Item(nil), c.Rubric...)
+	c.Rubric[0].Entries = []string{"no-such-entry"}
+	if err := c.validate(corpus); err == nil || !strings.Contains(err.Error(), "no-such-entry") {
+		t.Errorf("unknown entry: %v", err)
+	}
+	c = cs[0]
+	c.Synthetic = false
+	if err := c.validate(corpus); err == nil {
+		t.Error("a case not marked synthetic was accepted")
+	}
+	c = cs[0]
+	var noMustNot []Item
+	for _, it := range c.Rubric {
+		if !it.MustNot {
+			noMustNot = append(noMustNot, it)
+		}
+	}
+	c.Rubric = noMustNot
+	if err := c.validate(corpus); err == nil {
+		t.Error("a rubric without a must-not item was accepted")
+	}
+}

@@ -1,0 +1,142 @@
+package cases
+
+import (
+	"slices"
+	"strings"
+)
+
+// Scope names the clinical concepts of a text; *analysis.Analyzer is one.
+type Scope interface {
+	DomainConcepts(text string) []string
+}
+
+// Drill is one student's work on a case: what was asked and ordered, in
+// order. It holds no expected answer until it is submitted.
+type Drill struct {
+	Case    *Case    `json:"-"`
+	Lang    string   `json:"lang"`
+	Asked   []string `json:"asked"`   // fact IDs revealed
+	Ordered []string `json:"ordered"` // test IDs ordered
+	Turns   []Turn   `json:"turns"`
+}
+
+// Turn is one exchange of the drill.
+type Turn struct {
+	Student string `json:"student"`
+	Patient string `json:"patient"`
+}
+
+// NewDrill starts a drill on c in lang (zh or en).
+func NewDrill(c *Case, lang string) *Drill {
+	if lang != "zh" {
+		lang = "en"
+	}
+	return &Drill{Case: c, Lang: lang}
+}
+
+func cued(text string, cues []string) bool {
+	t := strings.ToLower(text)
+	for _, c := range cues {
+		if strings.Contains(t, strings.ToLower(c)) {
+			return true
+		}
+	}
+	return false
+}
+
+// Ask answers a question as the scripted patient: with every history or
+// examination fact whose cues the question holds, and nothing else.
+func (d *Drill) Ask(question string) string {
+	var parts []string
+	for _, f := range append(slices.Clone(d.Case.History), d.Case.Exam...) {
+		if cued(question, f.Ask) {
+			parts = append(parts, f.Text.In(d.Lang))
+			if !slices.Contains(d.Asked, f.ID) {
+				d.Asked = append(d.Asked, f.ID)
+			}
+		}
+	}
+	answer := strings.Join(parts, " ")
+	if answer == "" {
+		answer = Text{EN: "The patient is not sure what you mean. Ask about symptoms, history, medicines or examination findings.",
+			ZH: "患者不太明白您的意思。请询问症状、病史、用药或查体情况。"}.In(d.Lang)
+	}
+	d.Turns = append(d.Turns, Turn{Student: question, Patient: answer})
+	return answer
+}
+
+// Order orders the tests the request names and returns their results.
+func (d *Drill) Order(request string) []Result {
+	var out []Result
+	for _, t := range d.Case.Tests {
+		if cued(request, t.Order) {
+			out = append(out, Result{ID: t.ID, Name: t.Name.In(d.Lang), Result: t.Result.In(d.Lang)})
+			if !slices.Contains(d.Ordered, t.ID) {
+				d.Ordered = append(d.Ordered, t.ID)
+			}
+		}
+	}
+	return out
+}
+
+// Result is an ordered test's result.
+type Result struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Result string `json:"result"`
+}
+
+// ItemScore is one rubric item's grade.
+type ItemScore struct {
+	ID        string   `json:"id"`
+	Criterion string   `json:"criterion"`
+	Points    int      `json:"points"`
+	Met       bool     `json:"met"`
+	MustNot   bool     `json:"must_not,omitempty"`
+	Entries   []string `json:"entries"`
+}
+
+// Grade is a submission's deterministic score.
+type Grade struct {
+	Items    []ItemScore `json:"items"`
+	Earned   int         `json:"earned"`
+	Possible int         `json:"possible"`
+	// Score is earned over possible, clipped to [0, 1].
+	Score float64 `json:"score"`
+	// MustNotDone lists the must-not items the submission did.
+	MustNotDone []string `json:"must_not_done,omitempty"`
+	Expected    Text     `json:"expected_plan"`
+	Diagnosis   Text     `json:"expected_diagnosis"`
+	Expert      Text     `json:"expert"`
+}
+
+// Submit grades a diagnosis and plan. A positive item is met by any of its
+// phrases or concepts (concepts carry synonyms in both languages); a
+// must-not item only by its phrases, so that naming a drug correctly
+// never counts as misusing it.
+func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
+	text := diagnosis + "\n" + plan
+	concepts := scope.DomainConcepts(text)
+	g := Grade{Expected: d.Case.Expected.Plan, Diagnosis: d.Case.Expected.Diagnosis, Expert: d.Case.Expected.Expert}
+	for _, it := range d.Case.Rubric {
+		met := cued(text, it.Phrases)
+		if !it.MustNot && !met {
+			for _, c := range it.Concepts {
+				met = met || slices.Contains(concepts, c)
+			}
+		}
+		s := ItemScore{ID: it.ID, Criterion: it.Criterion.In(d.Lang), Points: it.Points, Met: met, MustNot: it.MustNot, Entries: it.Entries}
+		g.Items = append(g.Items, s)
+		if it.Points > 0 {
+			g.Possible += it.Points
+		}
+		if met {
+			g.Earned += it.Points
+			if it.MustNot {
+				g.MustNotDone = append(g.MustNotDone, it.ID)
+			}
+		}
+	}
+	g.Score = min(1, max(0, float64(g.Earned)/float64(g.Possible)))
+	return g
+}
