@@ -19,7 +19,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/goccy/go-yaml"
+	"github.com/orthocds/orthocds/internal/yamlx"
 
 	"github.com/orthocds/orthocds"
 	"github.com/orthocds/orthocds/guidelines"
@@ -117,7 +117,7 @@ func Load(fsys fs.FS, corpus *guidelines.Corpus) ([]Case, error) {
 			return nil, err
 		}
 		var c Case
-		if err := yaml.UnmarshalWithOptions(b, &c, yaml.Strict()); err != nil {
+		if err := yamlx.UnmarshalStrict(b, &c); err != nil {
 			return nil, orthocds.Invalid(n, "%v", err)
 		}
 		if err := c.validate(corpus); err != nil {

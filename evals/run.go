@@ -18,7 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/goccy/go-yaml"
+	"github.com/orthocds/orthocds/internal/yamlx"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/orthocds/orthocds"
@@ -115,7 +115,7 @@ func BundledSuite(name string) (Suite, bool) {
 // ParseSuite reads a suite file, naming the field at fault.
 func ParseSuite(b []byte) (Suite, error) {
 	var s Suite
-	if err := yaml.UnmarshalWithOptions(b, &s, yaml.Strict()); err != nil {
+	if err := yamlx.UnmarshalStrict(b, &s); err != nil {
 		return s, orthocds.Errorf(orthocds.EMALFORMED, "suite: %v", err)
 	}
 	if s.Name == "" {

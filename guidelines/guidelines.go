@@ -17,7 +17,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/goccy/go-yaml"
+	"github.com/orthocds/orthocds/internal/yamlx"
 
 	"github.com/orthocds/orthocds"
 	"github.com/orthocds/orthocds/rag"
@@ -162,7 +162,7 @@ func fileError(file, field, msg string) error {
 // Parse decodes and validates one file. Unknown fields are errors.
 func Parse(name string, b []byte) ([]Entry, error) {
 	var f File
-	if err := yaml.UnmarshalWithOptions(b, &f, yaml.Strict()); err != nil {
+	if err := yamlx.UnmarshalStrict(b, &f); err != nil {
 		return nil, &orthocds.Error{Code: orthocds.EINVALID, Field: name,
 			Message: "cannot decode: " + oneLine(err.Error())}
 	}
