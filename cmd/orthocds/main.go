@@ -56,6 +56,7 @@ commands:
                             JSON and HTML report, resumable; --shards N with a database
   eval worker               work shards of evaluation runs from the database (river)
   eval compare RUN_A RUN_B  what changed between two runs, with 95% bootstrap intervals
+  cases list|validate|play  virtual patient cases for students (SYNTHETIC)
   backup --out FILE.tar.gz  archive the embedded data directory (index, audit, feedback, keys)
   restore --in FILE.tar.gz  restore it into an empty directory and check it
   load [--clients 200]      drive a running server on loopback with sidebar clients
@@ -101,6 +102,8 @@ func run(ctx context.Context, args []string, env func(string) string, stdin io.R
 		return runBench(ctx, cfg, rest, stdout, stderr)
 	case "eval":
 		return runEval(ctx, cfg, rest, stdout, stderr)
+	case "cases":
+		return runCases(rest, stdin, stdout, stderr)
 	case "backup":
 		return runBackup(cfg, rest, stdout, stderr)
 	case "restore":

@@ -790,3 +790,22 @@ func TestBackupRestore(t *testing.T) {
 		t.Error("a damaged archive was restored")
 	}
 }
+
+// A case played in the terminal: questions answered from the case,
+// a test ordered, a plan submitted and graded with the citations.
+func TestCasesPlay(t *testing.T) {
+	in := strings.NewReader("ask Have you ever broken a bone?\norder DXA\ndiagnosis osteoporosis\nplan alendronate with calcium and vitamin D\nsubmit\n")
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"cases", "play", "op-untreated"}, mapEnv(nil), in, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"never broken a bone", "T-score -2.9", "score ", "who-1994-tscore-categories", "expert:"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("play output lacks %q:\n%s", want, out.String())
+		}
+	}
+	var list bytes.Buffer
+	if err := run(context.Background(), []string{"cases", "list"}, mapEnv(nil), nil, &list, io.Discard); err != nil || strings.Count(list.String(), "\n") < 3 {
+		t.Errorf("cases list: %v\n%s", err, list.String())
+	}
+}
