@@ -56,6 +56,8 @@ func TestWrongPlanGetsThePenalty(t *testing.T) {
 		"op-untreated":   "Give calcitonin long term and review next year.",
 		"denosumab-stop": "Offer a drug holiday: just stop the injections.",
 		"vte-tka":        "No prophylaxis is needed; place a filter if worried.",
+		"giop":           "Calcium and vitamin D alone, and wait for a fracture.",
+		"dcm-moderate":   "Carpal tunnel release; observe only.",
 	}
 	for i := range cs {
 		c := &cs[i]
