@@ -53,11 +53,13 @@ func TestExpectedAnswersGetFullMarks(t *testing.T) {
 func TestWrongPlanGetsThePenalty(t *testing.T) {
 	cs, scope := load(t)
 	wrong := map[string]string{
-		"op-untreated":   "Give calcitonin long term and review next year.",
-		"denosumab-stop": "Offer a drug holiday: just stop the injections.",
-		"vte-tka":        "No prophylaxis is needed; place a filter if worried.",
-		"giop":           "Calcium and vitamin D alone, and wait for a fracture.",
-		"dcm-moderate":   "Carpal tunnel release; observe only.",
+		"op-untreated":     "Give calcitonin long term and review next year.",
+		"denosumab-stop":   "Offer a drug holiday: just stop the injections.",
+		"vte-tka":          "No prophylaxis is needed; place a filter if worried.",
+		"giop":             "Calcium and vitamin D alone, and wait for a fracture.",
+		"dcm-moderate":     "Carpal tunnel release; observe only.",
+		"ovcf-augment":     "Strict bed rest for six weeks; augmentation treats the osteoporosis.",
+		"hipfx-prevention": "Start zoledronic acid only once healed, and only if DXA shows osteoporosis.",
 	}
 	for i := range cs {
 		c := &cs[i]
