@@ -423,15 +423,3 @@ func patientField(f string) string {
 	}
 	return f
 }
-
-// LogAuditor writes audit records to a structured log: IDs and hashes only.
-type LogAuditor struct {
-	Log interface{ Info(string, ...any) }
-}
-
-// Record logs r.
-func (l LogAuditor) Record(_ context.Context, r AuditRecord) error {
-	l.Log.Info("audit", "kind", r.Kind, "principal", r.Principal, "role", r.Role, "mode", r.Mode,
-		"model", r.Model, "input_sha256", r.InputHash, "entries", r.EntryIDs)
-	return nil
-}

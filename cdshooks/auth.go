@@ -37,9 +37,10 @@ type Verifier struct {
 	http    *http.Client
 	now     func() time.Time
 
-	mu   sync.Mutex
-	seen map[string]time.Time // issuer + jti -> expiry
-	sets map[string]cachedSet // jku -> keys
+	mu     sync.Mutex
+	seen   map[string]time.Time // issuer + jti -> expiry
+	pruned time.Time            // when expired jtis were last dropped
+	sets   map[string]cachedSet // jku -> keys
 }
 
 type trusted struct {
@@ -171,11 +172,15 @@ func (v *Verifier) Verify(ctx context.Context, authorization, aud string) error 
 	key := claims.Issuer + "\x00" + jti
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	now := v.now()
-	for k, until := range v.seen {
-		if until.Before(now.Add(-time.Minute)) {
-			delete(v.seen, k)
+	// Expired jtis can never be replayed (exp is checked first); drop them
+	// once a minute, not on every call.
+	if now := v.now(); now.Sub(v.pruned) > time.Minute {
+		for k, until := range v.seen {
+			if until.Before(now.Add(-time.Minute)) {
+				delete(v.seen, k)
+			}
 		}
+		v.pruned = now
 	}
 	if _, replay := v.seen[key]; replay {
 		return unauthorized("jti %q was already used: a replayed JWT", jti)

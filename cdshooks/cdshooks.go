@@ -137,8 +137,7 @@ func (h *Hooks) find(id, hook string) (*service, []string) {
 
 // Known reports whether a service ID exists.
 func (h *Hooks) Known(id string) bool {
-	_, hooks := h.find(id, "\x00")
-	return len(hooks) > 0
+	return slices.ContainsFunc(h.services, func(s *service) bool { return s.info.ID == id })
 }
 
 // MaxRequestBytes bounds a hook request (prefetch bundles included).

@@ -3,7 +3,6 @@ package cdshooks
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -111,6 +110,3 @@ func (f *FHIRClient) get(ctx context.Context, u string, auth *FHIRAuthorization)
 	}
 	return body, nil
 }
-
-// String names the client in logs.
-func (f *FHIRClient) String() string { return fmt.Sprintf("FHIRClient(max %d pages)", f.MaxPages) }

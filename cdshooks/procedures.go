@@ -135,9 +135,13 @@ func vteCards(_ context.Context, c *call) ([]Card, error) {
 			continue
 		}
 		guide := map[string]string{HipArthroplasty: "nice-ng89-hip", KneeArthroplasty: "nice-ng89-knee"}[o.kind]
+		nice := map[string][2]string{
+			HipArthroplasty:  {"LMWH followed by aspirin, LMWH with anti-embolism stockings, or rivaroxaban", "低分子肝素后续阿司匹林、低分子肝素联合抗栓袜或利伐沙班"},
+			KneeArthroplasty: {"aspirin, LMWH with anti-embolism stockings, or rivaroxaban", "阿司匹林、低分子肝素联合抗栓袜或利伐沙班"},
+		}[o.kind]
 		detail := c.tr("Use drug prophylaxis, mechanical compression, or both, for at least 10 to 14 days (ACCP 2012); "+
-			"the options and their order of preference differ between guidelines (LMWH preferred by ACCP 2012, a direct oral anticoagulant by ASH 2019; NICE lists aspirin, LMWH or rivaroxaban).",
-			"采用药物、机械或联合预防，至少10至14天（ACCP 2012）；各指南的选择和偏好不同（ACCP 2012首选低分子肝素，ASH 2019首选直接口服抗凝药；NICE列出阿司匹林、低分子肝素或利伐沙班）。")
+			"the options and their order of preference differ between guidelines (LMWH preferred by ACCP 2012, a direct oral anticoagulant by ASH 2019; for this joint NICE lists "+nice[0]+").",
+			"采用药物、机械或联合预防，至少10至14天（ACCP 2012）；各指南的选择和偏好不同（ACCP 2012首选低分子肝素，ASH 2019首选直接口服抗凝药；该关节NICE列出"+nice[1]+"）。")
 		entries := []string{"aaos-2011-prophylaxis", "accp-2012-tha-tka-agents", "ash-2019-doac-over-lmwh", guide}
 		indicator := Info
 		mechanicalFirst := false
@@ -268,22 +272,29 @@ func setBool(row predictors.Row, name string, v bool) {
 	row[name], _ = json.Marshal(v)
 }
 
+// boolInputs are the predictor inputs that are yes/no, by name.
+var boolInputs = func() map[string]bool {
+	m := map[string]bool{}
+	for _, d := range predictors.Definitions {
+		for _, f := range d.Schema {
+			if f.Type == predictors.Bool {
+				m[f.Name] = true
+			}
+		}
+	}
+	return m
+}()
+
 // fromInputs copies predictor inputs recorded on the patient, then those
 // on the order (which win), for the names given.
 func fromInputs(row predictors.Row, recorded, onOrder map[string]float64, names ...string) {
-	def := map[string]predictors.Feature{}
-	for _, d := range predictors.Definitions {
-		for _, f := range d.Schema {
-			def[f.Name] = f
-		}
-	}
 	for _, src := range []map[string]float64{recorded, onOrder} {
 		for _, n := range names {
 			v, ok := src[n]
 			if !ok {
 				continue
 			}
-			if def[n].Type == predictors.Bool {
+			if boolInputs[n] {
 				setBool(row, n, v != 0)
 			} else {
 				setNum(row, n, &v)

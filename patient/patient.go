@@ -172,7 +172,6 @@ func (r *Reader) Add(where string, raw json.RawMessage) error {
 	if err := json.Unmarshal(raw, &head); err != nil {
 		return orthocds.Invalid(where, "is not a FHIR resource")
 	}
-	at := where
 	var err error
 	switch head.ResourceType {
 	case "Bundle":
@@ -186,13 +185,13 @@ func (r *Reader) Add(where string, raw json.RawMessage) error {
 		}
 		return nil
 	case "Patient":
-		err = r.patient(at, raw)
+		err = r.patient(where, raw)
 	case "Observation":
-		err = r.observation(at, raw)
+		err = r.observation(where, raw)
 	case "Condition":
-		err = r.condition(at, raw)
+		err = r.condition(where, raw)
 	case "MedicationRequest", "MedicationStatement":
-		err = r.medication(at, raw)
+		err = r.medication(where, raw)
 	case "OperationOutcome", "ServiceRequest", "Procedure", "Encounter", "Practitioner", "PractitionerRole":
 		// Read elsewhere (orders) or not needed.
 	case "":
