@@ -109,18 +109,11 @@ func migrateDB(ctx context.Context, cc *pgx.ConnConfig, schema string) error {
 			return err
 		}
 	}
-	m, err := migrate.NewMigrator(ctx, conn, "schema_version")
-	if err != nil {
-		return err
-	}
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return err
 	}
-	if err := m.LoadMigrations(sub); err != nil {
-		return err
-	}
-	if err := m.Migrate(ctx); err != nil {
+	if err := RunMigrations(ctx, conn, "schema_version", sub); err != nil {
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) && pe.Code == "0A000" || errors.As(err, &pe) && pe.Code == "58P01" {
 			return orthocds.Unavailable(err, "the pgvector extension is not installed in PostgreSQL (see scripts/install-pgvector.sh)")
@@ -128,6 +121,20 @@ func migrateDB(ctx context.Context, cc *pgx.ConnConfig, schema string) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil
+}
+
+// RunMigrations applies the numbered SQL files of fsys (tern's layout) on
+// conn, keeping the version in versionTable; other packages with tables
+// of their own (evaluation runs) use it with their own files and table.
+func RunMigrations(ctx context.Context, conn *pgx.Conn, versionTable string, fsys fs.FS) error {
+	m, err := migrate.NewMigrator(ctx, conn, versionTable)
+	if err != nil {
+		return err
+	}
+	if err := m.LoadMigrations(fsys); err != nil {
+		return err
+	}
+	return m.Migrate(ctx)
 }
 
 // Close closes the pool.

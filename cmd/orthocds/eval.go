@@ -150,14 +150,11 @@ func evalEnv(cfg Config, a *app, modelsDir string) (evalpg.EnvFunc, error) {
 // report and exports the records to dir/records.jsonl for eval compare.
 func runInPostgres(ctx context.Context, cfg Config, r *evals.Runner, suite evals.Suite, runID, dir string,
 	shards, workers int, envFor evalpg.EnvFunc, stderr io.Writer) (*evals.Report, error) {
-	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	pool, err := evalPool(ctx, cfg)
 	if err != nil {
-		return nil, orthocds.Invalid("DATABASE_URL", "cannot parse the database URL")
-	}
-	defer pool.Close()
-	if err := evalpg.Migrate(ctx, pool); err != nil {
 		return nil, err
 	}
+	defer pool.Close()
 	store := &evalpg.Store{Pool: pool, RunID: runID}
 	if shards > 0 {
 		if _, err := store.Open(ctx, r.Meta(suite)); err != nil {
@@ -194,6 +191,20 @@ func runInPostgres(ctx context.Context, cfg Config, r *evals.Runner, suite evals
 	return rep, evals.WriteRecords(dir, rep.Meta, recs)
 }
 
+// evalPool connects to the evaluation database and creates its tables
+// (runs, records, river's queue) when missing.
+func evalPool(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, orthocds.Invalid("DATABASE_URL", "cannot parse the database URL")
+	}
+	if err := evalpg.Migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
+}
+
 // evalWorker works shards of runs enqueued by "eval run --shards" until
 // interrupted.
 func evalWorker(ctx context.Context, cfg Config, args []string, stderr io.Writer) error {
@@ -217,14 +228,11 @@ func evalWorker(ctx context.Context, cfg Config, args []string, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	pool, err := evalPool(ctx, cfg)
 	if err != nil {
-		return orthocds.Invalid("DATABASE_URL", "cannot parse the database URL")
-	}
-	defer pool.Close()
-	if err := evalpg.Migrate(ctx, pool); err != nil {
 		return err
 	}
+	defer pool.Close()
 	q, err := evalpg.NewQueue(pool, evalpg.QueueConfig{Workers: *workers, Env: envFor,
 		Logger: slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {

@@ -16,12 +16,12 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jackc/tern/v2/migrate"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/orthocds/orthocds"
 	"github.com/orthocds/orthocds/evals"
+	"github.com/orthocds/orthocds/postgres"
 )
 
 //go:embed migrations/*.sql
@@ -41,18 +41,11 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		return err
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock("+lock+")")
-	m, err := migrate.NewMigrator(ctx, conn.Conn(), "eval_schema_version")
-	if err != nil {
-		return err
-	}
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return err
 	}
-	if err := m.LoadMigrations(sub); err != nil {
-		return err
-	}
-	if err := m.Migrate(ctx); err != nil {
+	if err := postgres.RunMigrations(ctx, conn.Conn(), "eval_schema_version", sub); err != nil {
 		return fmt.Errorf("evalpg: migrate: %w", err)
 	}
 	rm, err := rivermigrate.New(riverpgxv5.New(pool), nil)
