@@ -230,3 +230,25 @@ func TestSidebarSMARTLaunch(t *testing.T) {
 	}
 	t.Logf("screenshot: %s", browsertest.Artefact(t, "sidebar-smart-launch.png", shot))
 }
+
+// The question page (/) asks through server-sent events and shows the
+// retrieval-only answer with its sources and the disclaimer.
+func TestQuestionPage(t *testing.T) {
+	ts, _ := sidebarServer(t)
+	ctx := browsertest.Context(t, 3*time.Minute)
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/?q="+url.QueryEscape("Can denosumab be stopped after five years?")),
+		chromedp.WaitVisible(chromedp.CSS("#source-list li"))); err != nil {
+		t.Fatal(err)
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]string](`({
+		label: document.getElementById('label').textContent,
+		sources: document.getElementById('source-list').textContent,
+		disclaimer: document.getElementById('disclaimer').textContent,
+	})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.ToLower(got["sources"]), "denosumab") || got["label"] == "" || !strings.Contains(got["disclaimer"], "does not replace") {
+		t.Errorf("question page: %v", got)
+	}
+}

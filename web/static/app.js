@@ -100,25 +100,12 @@ async function ask(question) {
   const resp = await fetch("/v1/ask", { method: "POST", headers: { "Content-Type": "application/json", "Accept": "text/event-stream" },
     body: JSON.stringify({ question }) });
   if (!resp.ok) { $("status").textContent = await problem(resp); return; }
-  const reader = resp.body.getReader();
-  const dec = new TextDecoder();
-  let buf = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buf += dec.decode(value, { stream: true });
-    let i;
-    while ((i = buf.indexOf("\n\n")) >= 0) {
-      const block = buf.slice(0, i);
-      buf = buf.slice(i + 2);
-      const type = (block.match(/^event: (.*)$/m) || [])[1];
-      const data = JSON.parse((block.match(/^data: (.*)$/m) || [])[1] || "null");
-      if (type === "sources") showSources(data);
-      else if (type === "token") $("stream").textContent += data;
-      else if (type === "answer") showAnswer(data);
-      else if (type === "error") $("status").textContent = data.message;
-    }
-  }
+  await readEvents(resp, (type, data) => {
+    if (type === "sources") showSources(data);
+    else if (type === "token") $("stream").textContent += data;
+    else if (type === "answer") showAnswer(data);
+    else if (type === "error") $("status").textContent = data.message;
+  });
   if ($("status").textContent === T[lang].working) $("status").textContent = "";
 }
 

@@ -137,24 +137,11 @@ async function ask(question) {
   const resp = await fetch("/v1/ask", { method: "POST", headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
     body: JSON.stringify({ question, patient: view.ask }) });
   if (!resp.ok) { status(await problem(resp)); return; }
-  const reader = resp.body.getReader();
-  const dec = new TextDecoder();
-  let buf = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buf += dec.decode(value, { stream: true });
-    let i;
-    while ((i = buf.indexOf("\n\n")) >= 0) {
-      const block = buf.slice(0, i);
-      buf = buf.slice(i + 2);
-      const type = (block.match(/^event: (.*)$/m) || [])[1];
-      const data = JSON.parse((block.match(/^data: (.*)$/m) || [])[1] || "null");
-      if (type === "token") $("stream").textContent += data;
-      else if (type === "answer") drawAnswer(data);
-      else if (type === "error") status(data.message);
-    }
-  }
+  await readEvents(resp, (type, data) => {
+    if (type === "token") $("stream").textContent += data;
+    else if (type === "answer") drawAnswer(data);
+    else if (type === "error") status(data.message);
+  });
   if ($("status").textContent === T[lang].working) status("");
 }
 
