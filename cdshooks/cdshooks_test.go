@@ -535,3 +535,21 @@ func TestLocalDocumentsOnCards(t *testing.T) {
 		}
 	}
 }
+
+// A record torn by a crash mid-write is cut before the next one is
+// appended, so the next one is not lost with it.
+func TestFeedbackAfterTornWrite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "feedback.jsonl")
+	os.WriteFile(path, []byte(`{"service":"s","card":"whole","outcome":"overridden","outcomeTimestamp":"2026-01-01T00:00:00Z"}`+"\n"+`{"service":"s","card":"to`), 0o600)
+	store := &cdshooks.FileFeedback{Path: path}
+	if err := store.AddFeedback(context.Background(), "s", []cdshooks.Feedback{{Card: "after", Outcome: "overridden", OutcomeTimestamp: "2026-01-02T00:00:00Z"}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := store.ReadFeedback()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Card != "whole" || got[1].Card != "after" {
+		t.Errorf("after a torn write: %+v", got)
+	}
+}

@@ -2,6 +2,7 @@ package cdshooks
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,7 +27,8 @@ type FileFeedback struct {
 	Path string
 	Now  func() time.Time
 
-	mu sync.Mutex
+	mu      sync.Mutex
+	checked bool // the tail was checked for a torn line
 }
 
 // AddFeedback implements FeedbackStore: all items of a request are
@@ -47,6 +49,12 @@ func (s *FileFeedback) AddFeedback(_ context.Context, service string, fb []Feedb
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.checked {
+		if err := cutTornLine(s.Path); err != nil {
+			return err
+		}
+		s.checked = true
+	}
 	f, err := os.OpenFile(s.Path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
 	if err != nil {
 		return err
@@ -60,6 +68,19 @@ func (s *FileFeedback) AddFeedback(_ context.Context, service string, fb []Feedb
 		return err
 	}
 	return f.Close()
+}
+
+// cutTornLine removes a last line without its newline (a crash in the
+// middle of a write), so that the next record does not join it.
+func cutTornLine(path string) error {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) || len(b) == 0 || b[len(b)-1] == '\n' {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return os.Truncate(path, int64(bytes.LastIndexByte(b, '\n')+1))
 }
 
 // ReadFeedback returns every stored record, skipping a torn last line.
