@@ -94,8 +94,10 @@ type Role string
 const (
 	RoleClinician Role = "clinician"
 	RoleStudent   Role = "student"
-	RoleEvaluator Role = "evaluator"
-	RoleAdmin     Role = "admin"
+	// RoleInstructor sees the drill attempts of a class; no patient data.
+	RoleInstructor Role = "instructor"
+	RoleEvaluator  Role = "evaluator"
+	RoleAdmin      Role = "admin"
 )
 
 // Principal is the authenticated caller.

@@ -27,7 +27,7 @@ import (
 )
 
 // Roles a key or token may carry.
-var Roles = []orthocds.Role{orthocds.RoleClinician, orthocds.RoleStudent, orthocds.RoleEvaluator, orthocds.RoleAdmin}
+var Roles = []orthocds.Role{orthocds.RoleClinician, orthocds.RoleStudent, orthocds.RoleInstructor, orthocds.RoleEvaluator, orthocds.RoleAdmin}
 
 // KeyPrefix starts every API key, so that a leaked key is recognisable
 // (secret scanners) and never mistaken for a JWT.

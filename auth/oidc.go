@@ -86,7 +86,7 @@ func (o *OIDC) keys(ctx context.Context, refresh bool) (jwk.Set, error) {
 }
 
 // rank orders roles from least to most privileged.
-var rank = []orthocds.Role{orthocds.RoleStudent, orthocds.RoleEvaluator, orthocds.RoleClinician, orthocds.RoleAdmin}
+var rank = []orthocds.Role{orthocds.RoleStudent, orthocds.RoleInstructor, orthocds.RoleEvaluator, orthocds.RoleClinician, orthocds.RoleAdmin}
 
 // Verify checks a token and returns its user and role.
 func (o *OIDC) Verify(ctx context.Context, token string) (orthocds.Principal, error) {

@@ -1,6 +1,7 @@
 package cases
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -34,42 +35,65 @@ func NewDrill(c *Case, lang string) *Drill {
 	return &Drill{Case: c, Lang: lang}
 }
 
-func cued(text string, cues []string) bool {
+// cued returns the first cue that text holds ("" for none).
+func cued(text string, cues []string) string {
 	t := strings.ToLower(text)
 	for _, c := range cues {
 		if strings.Contains(t, strings.ToLower(c)) {
-			return true
+			return c
 		}
 	}
-	return false
+	return ""
+}
+
+// Match returns the history and examination facts whose cues the question
+// holds: the only facts a patient may tell in answer to it.
+func (d *Drill) Match(question string) []Fact {
+	var out []Fact
+	for _, f := range append(slices.Clone(d.Case.History), d.Case.Exam...) {
+		if cued(question, f.Ask) != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // Ask answers a question as the scripted patient: with every history or
 // examination fact whose cues the question holds, and nothing else.
 func (d *Drill) Ask(question string) string {
-	var parts []string
-	for _, f := range append(slices.Clone(d.Case.History), d.Case.Exam...) {
-		if cued(question, f.Ask) {
-			parts = append(parts, f.Text.In(d.Lang))
-			if !slices.Contains(d.Asked, f.ID) {
-				d.Asked = append(d.Asked, f.ID)
-			}
-		}
+	facts := d.Match(question)
+	parts := make([]string, len(facts))
+	for i, f := range facts {
+		parts[i] = f.Text.In(d.Lang)
 	}
 	answer := strings.Join(parts, " ")
 	if answer == "" {
-		answer = Text{EN: "The patient is not sure what you mean. Ask about symptoms, history, medicines or examination findings.",
-			ZH: "患者不太明白您的意思。请询问症状、病史、用药或查体情况。"}.In(d.Lang)
+		answer = NotUnderstood.In(d.Lang)
+	}
+	d.Record(question, answer, facts)
+	return answer
+}
+
+// NotUnderstood is the scripted patient's reply to a question no fact
+// answers.
+var NotUnderstood = Text{EN: "The patient is not sure what you mean. Ask about symptoms, history, medicines or examination findings.",
+	ZH: "患者不太明白您的意思。请询问症状、病史、用药或查体情况。"}
+
+// Record adds an exchange in which facts were told.
+func (d *Drill) Record(question, answer string, facts []Fact) {
+	for _, f := range facts {
+		if !slices.Contains(d.Asked, f.ID) {
+			d.Asked = append(d.Asked, f.ID)
+		}
 	}
 	d.Turns = append(d.Turns, Turn{Student: question, Patient: answer})
-	return answer
 }
 
 // Order orders the tests the request names and returns their results.
 func (d *Drill) Order(request string) []Result {
 	var out []Result
 	for _, t := range d.Case.Tests {
-		if cued(request, t.Order) {
+		if cued(request, t.Order) != "" {
 			out = append(out, Result{ID: t.ID, Name: t.Name.In(d.Lang), Result: t.Result.In(d.Lang)})
 			if !slices.Contains(d.Ordered, t.ID) {
 				d.Ordered = append(d.Ordered, t.ID)
@@ -88,12 +112,14 @@ type Result struct {
 
 // ItemScore is one rubric item's grade.
 type ItemScore struct {
-	ID        string   `json:"id"`
-	Criterion string   `json:"criterion"`
-	Points    int      `json:"points"`
-	Met       bool     `json:"met"`
-	MustNot   bool     `json:"must_not,omitempty"`
-	Entries   []string `json:"entries"`
+	ID        string `json:"id"`
+	Criterion string `json:"criterion"`
+	Points    int    `json:"points"`
+	Met       bool   `json:"met"`
+	MustNot   bool   `json:"must_not,omitempty"`
+	// Why says what in the submission met the item, or that nothing did.
+	Why     string   `json:"why"`
+	Entries []string `json:"entries"`
 }
 
 // Grade is a submission's deterministic score.
@@ -117,20 +143,47 @@ type Grade struct {
 func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 	text := diagnosis + "\n" + plan
 	concepts := scope.DomainConcepts(text)
-	g := Grade{Expected: d.Case.Expected.Plan, Diagnosis: d.Case.Expected.Diagnosis, Expert: d.Case.Expected.Expert}
+	met := map[string]string{}
 	for _, it := range d.Case.Rubric {
-		met := cued(text, it.Phrases)
-		if !it.MustNot && !met {
-			for _, c := range it.Concepts {
-				met = met || slices.Contains(concepts, c)
+		if p := cued(text, it.Phrases); p != "" {
+			met[it.ID] = p
+			continue
+		}
+		if it.MustNot {
+			continue
+		}
+		for _, c := range it.Concepts {
+			if slices.Contains(concepts, c) {
+				met[it.ID] = c
+				break
 			}
 		}
-		s := ItemScore{ID: it.ID, Criterion: it.Criterion.In(d.Lang), Points: it.Points, Met: met, MustNot: it.MustNot, Entries: it.Entries}
+	}
+	return d.Case.Score(d.Lang, met)
+}
+
+// Score grades a submission from the rubric items it met, keyed by item ID
+// with what met each (a phrase, a concept, or a judge's reason).
+func (c *Case) Score(lang string, met map[string]string) Grade {
+	g := Grade{Expected: c.Expected.Plan, Diagnosis: c.Expected.Diagnosis, Expert: c.Expected.Expert}
+	for _, it := range c.Rubric {
+		why, ok := met[it.ID]
+		s := ItemScore{ID: it.ID, Criterion: it.Criterion.In(lang), Points: it.Points, Met: ok, MustNot: it.MustNot, Entries: it.Entries}
+		switch {
+		case ok && it.MustNot:
+			s.Why = Text{EN: fmt.Sprintf("The plan does this (%q): a must-not item.", why), ZH: fmt.Sprintf("方案中出现了此项（“%s”），属于禁忌项。", why)}.In(lang)
+		case ok:
+			s.Why = Text{EN: fmt.Sprintf("Met: the answer covers it (%q).", why), ZH: fmt.Sprintf("已达到：答案涉及此项（“%s”）。", why)}.In(lang)
+		case it.MustNot:
+			s.Why = Text{EN: "Avoided.", ZH: "已避免。"}.In(lang)
+		default:
+			s.Why = Text{EN: "Not found in the diagnosis or plan.", ZH: "诊断或方案中未涉及。"}.In(lang)
+		}
 		g.Items = append(g.Items, s)
 		if it.Points > 0 {
 			g.Possible += it.Points
 		}
-		if met {
+		if ok {
 			g.Earned += it.Points
 			if it.MustNot {
 				g.MustNotDone = append(g.MustNotDone, it.ID)

@@ -1,15 +1,11 @@
 package cdshooks
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
-	"io/fs"
-	"os"
 	"sync"
 	"time"
+
+	"github.com/orthocds/orthocds/internal/jsonl"
 )
 
 // FeedbackRecord is one stored feedback item: what the user did with a
@@ -27,8 +23,13 @@ type FileFeedback struct {
 	Path string
 	Now  func() time.Time
 
-	mu      sync.Mutex
-	checked bool // the tail was checked for a torn line
+	once sync.Once
+	file *jsonl.File
+}
+
+func (s *FileFeedback) lines() *jsonl.File {
+	s.once.Do(func() { s.file = &jsonl.File{Path: s.Path} })
+	return s.file
 }
 
 // AddFeedback implements FeedbackStore: all items of a request are
@@ -38,71 +39,15 @@ func (s *FileFeedback) AddFeedback(_ context.Context, service string, fb []Feedb
 	if s.Now != nil {
 		now = s.Now
 	}
-	var buf []byte
 	at := now().UTC()
-	for _, f := range fb {
-		b, err := json.Marshal(FeedbackRecord{Service: service, ReceivedAt: at, Feedback: f})
-		if err != nil {
-			return err
-		}
-		buf = append(append(buf, b...), '\n')
+	recs := make([]any, len(fb))
+	for i, f := range fb {
+		recs[i] = FeedbackRecord{Service: service, ReceivedAt: at, Feedback: f}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.checked {
-		if err := cutTornLine(s.Path); err != nil {
-			return err
-		}
-		s.checked = true
-	}
-	f, err := os.OpenFile(s.Path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(buf); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// cutTornLine removes a last line without its newline (a crash in the
-// middle of a write), so that the next record does not join it.
-func cutTornLine(path string) error {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) || len(b) == 0 || b[len(b)-1] == '\n' {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	return os.Truncate(path, int64(bytes.LastIndexByte(b, '\n')+1))
+	return s.lines().Append(recs...)
 }
 
 // ReadFeedback returns every stored record, skipping a torn last line.
 func (s *FileFeedback) ReadFeedback() ([]FeedbackRecord, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, err := os.Open(s.Path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []FeedbackRecord
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		var r FeedbackRecord
-		if json.Unmarshal(sc.Bytes(), &r) == nil {
-			out = append(out, r)
-		}
-	}
-	return out, sc.Err()
+	return jsonl.Read[FeedbackRecord](s.lines())
 }

@@ -2,8 +2,6 @@ package evals
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"io/fs"
 	"math/rand/v2"
 	"slices"
@@ -11,6 +9,7 @@ import (
 	"time"
 
 	"github.com/orthocds/orthocds/answer"
+	"github.com/orthocds/orthocds/llm/judge"
 )
 
 // RubricItem is one criterion of a rubric question: points earned when the
@@ -54,59 +53,18 @@ func LoadRubric(fsys fs.FS, name string) ([]RubricQuestion, error) {
 
 // Judge is the language model that decides which rubric items a response
 // meets; *llm.Client is one.
-type Judge interface {
-	Name() string
-	Complete(ctx context.Context, system, user string, onToken func(string) error) (string, error)
-}
+type Judge = judge.Model
 
-// judgeAttempts is how many replies a judge gets to return valid JSON for
-// one item before the item is marked unscorable.
-const judgeAttempts = 3
+// judgeAttempts is how many replies a judge gets to return valid JSON.
+const judgeAttempts = judge.Attempts
 
-const judgeSystem = `You grade a medical answer against a rubric. For each rubric item decide whether the response meets it.
-Reply with JSON only, exactly of the form {"met": ["item id", ...]}, listing the ids of the items that are met and nothing else.`
-
-// judge asks for the met items, checking the reply: a JSON object whose
-// "met" lists only known item IDs. A malformed reply is retried; after
-// judgeAttempts the item is unscorable (reason returned), never counted as
-// met.
-func judge(ctx context.Context, j Judge, q RubricQuestion, response string) (met []string, unscorable string, err error) {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Question:\n%s\n\nResponse:\n%s\n\nRubric items:\n", q.Question, response)
-	known := map[string]bool{}
-	for _, it := range q.Rubric {
-		fmt.Fprintf(&b, "- id %q: %s\n", it.ID, it.Criterion)
-		known[it.ID] = true
+// judgeRubric asks for the met items of q (see judge.Met).
+func judgeRubric(ctx context.Context, j Judge, q RubricQuestion, response string) (met []string, unscorable string, err error) {
+	items := make([]judge.Item, len(q.Rubric))
+	for i, it := range q.Rubric {
+		items[i] = judge.Item{ID: it.ID, Criterion: it.Criterion}
 	}
-	last := ""
-	for range judgeAttempts {
-		reply, err := j.Complete(ctx, judgeSystem, b.String(), nil)
-		if err != nil {
-			return nil, "", err
-		}
-		var v struct {
-			Met *[]string `json:"met"`
-		}
-		dec := json.NewDecoder(strings.NewReader(strings.TrimSpace(reply)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&v); err != nil || v.Met == nil {
-			last = "the judge's reply was not the JSON asked for"
-			continue
-		}
-		bad := ""
-		for _, id := range *v.Met {
-			if !known[id] {
-				bad = id
-			}
-		}
-		if bad != "" {
-			last = fmt.Sprintf("the judge named an unknown rubric item %q", bad)
-			continue
-		}
-		slices.Sort(*v.Met)
-		return slices.Compact(*v.Met), "", nil
-	}
-	return nil, last, nil
+	return judge.Met(ctx, j, q.Question, response, items)
 }
 
 // RubricScore is points earned over the positive points available,
@@ -159,7 +117,7 @@ func (r *Runner) rubric(ctx context.Context, suite Suite, t TaskSpec, w *recordW
 			return err
 		}
 		ms := float64(time.Since(t0).Microseconds()) / 1000
-		met, why, err := judge(ctx, r.Env.Judge, q, responseText(a))
+		met, why, err := judgeRubric(ctx, r.Env.Judge, q, responseText(a))
 		if err != nil {
 			return err
 		}

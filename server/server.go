@@ -145,8 +145,9 @@ func New(cfg Config) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
 
 var (
-	everyone = []orthocds.Role{orthocds.RoleClinician, orthocds.RoleStudent, orthocds.RoleEvaluator, orthocds.RoleAdmin}
-	clinical = []orthocds.Role{orthocds.RoleClinician, orthocds.RoleStudent, orthocds.RoleEvaluator, orthocds.RoleAdmin}
+	everyone = []orthocds.Role{orthocds.RoleClinician, orthocds.RoleStudent, orthocds.RoleInstructor, orthocds.RoleEvaluator, orthocds.RoleAdmin}
+	// teaching endpoints see a class's drill attempts.
+	teaching = []orthocds.Role{orthocds.RoleInstructor, orthocds.RoleAdmin}
 	// patientContext endpoints see a patient's data: never students or
 	// evaluators.
 	patientContext = []orthocds.Role{orthocds.RoleClinician, orthocds.RoleAdmin}
