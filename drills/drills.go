@@ -160,9 +160,49 @@ func (s *Service) Cases(lang string) []CaseSummary {
 	return out
 }
 
-// Key returns a case with its expected answers and rubric: for
-// instructors and admins only.
-func (s *Service) Key(p orthocds.Principal, id string) (*cases.Case, error) {
+// AnswerKey is a whole case as its instructor sees it: every fact with its
+// cue words, every test, the expected answers and the rubric with what
+// meets each item.
+type AnswerKey struct {
+	CaseSummary
+	History     []KeyFact `json:"history"`
+	Examination []KeyFact `json:"examination"`
+	Tests       []KeyTest `json:"tests"`
+	Diagnosis   string    `json:"expected_diagnosis"`
+	Plan        string    `json:"expected_plan"`
+	Expert      string    `json:"expert"`
+	Rubric      []KeyItem `json:"rubric"`
+}
+
+// KeyFact is a fact and the words that reveal it.
+type KeyFact struct {
+	ID   string   `json:"id"`
+	Cues []string `json:"cues"`
+	Text string   `json:"text"`
+}
+
+// KeyTest is a test, the words that order it and its result.
+type KeyTest struct {
+	ID     string   `json:"id"`
+	Name   string   `json:"name"`
+	Cues   []string `json:"cues"`
+	Result string   `json:"result"`
+}
+
+// KeyItem is a rubric item and what meets it.
+type KeyItem struct {
+	ID        string   `json:"id"`
+	Criterion string   `json:"criterion"`
+	Points    int      `json:"points"`
+	MustNot   bool     `json:"must_not,omitempty"`
+	Phrases   []string `json:"phrases,omitempty"`
+	Concepts  []string `json:"concepts,omitempty"`
+	Entries   []string `json:"entries"`
+}
+
+// Key returns a case's answer key in lang: for instructors and admins
+// only.
+func (s *Service) Key(p orthocds.Principal, id, lang string) (*AnswerKey, error) {
 	if !teaches(p) {
 		return nil, orthocds.Errorf(orthocds.EFORBIDDEN, "only instructors see a case's expected answers")
 	}
@@ -170,7 +210,22 @@ func (s *Service) Key(p orthocds.Principal, id string) (*cases.Case, error) {
 	if !ok {
 		return nil, orthocds.Errorf(orthocds.ENOTFOUND, "no case %s", id)
 	}
-	return c, nil
+	k := &AnswerKey{CaseSummary: CaseSummary{ID: c.ID, Topic: c.Topic, Title: c.Title.In(lang), Presenting: c.Presenting.In(lang), Synthetic: c.Synthetic},
+		Diagnosis: c.Expected.Diagnosis.In(lang), Plan: c.Expected.Plan.In(lang), Expert: c.Expected.Expert.In(lang)}
+	for _, f := range c.History {
+		k.History = append(k.History, KeyFact{ID: f.ID, Cues: f.Ask, Text: f.Text.In(lang)})
+	}
+	for _, f := range c.Exam {
+		k.Examination = append(k.Examination, KeyFact{ID: f.ID, Cues: f.Ask, Text: f.Text.In(lang)})
+	}
+	for _, t := range c.Tests {
+		k.Tests = append(k.Tests, KeyTest{ID: t.ID, Name: t.Name.In(lang), Cues: t.Order, Result: t.Result.In(lang)})
+	}
+	for _, it := range c.Rubric {
+		k.Rubric = append(k.Rubric, KeyItem{ID: it.ID, Criterion: it.Criterion.In(lang), Points: it.Points, MustNot: it.MustNot,
+			Phrases: it.Phrases, Concepts: it.Concepts, Entries: it.Entries})
+	}
+	return k, nil
 }
 
 func teaches(p orthocds.Principal) bool {

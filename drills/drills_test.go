@@ -207,7 +207,7 @@ func TestPrivacy(t *testing.T) {
 	if all := must(s.List(ctx, teacher, Filter{})); len(all) != 2 {
 		t.Errorf("instructor lists %d attempts", len(all))
 	}
-	if _, err := s.Key(bob, "vte-tka"); code(err) != orthocds.EFORBIDDEN {
+	if _, err := s.Key(bob, "vte-tka", "en"); code(err) != orthocds.EFORBIDDEN {
 		t.Errorf("bob reading the answer key: %v", err)
 	}
 	if _, err := s.Class(ctx, bob, Filter{}, "en"); code(err) != orthocds.EFORBIDDEN {

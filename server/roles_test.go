@@ -35,7 +35,8 @@ func TestRoleMatrix(t *testing.T) {
 		secret[r], _, _ = keys.Create("matrix "+string(r), r)
 	}
 	a := &auth.Authenticator{Keys: keys, Open: true}
-	ts := httptest.NewServer(New(Config{Search: f.Retriever, Answer: answer.New(f.Retriever, f.Analyzer, nil, nil, answer.DefaultConfig),
+	drillSvc, _ := drillService(t)
+	ts := httptest.NewServer(New(Config{Search: f.Retriever, Drills: drillSvc, Answer: answer.New(f.Retriever, f.Analyzer, nil, nil, answer.DefaultConfig),
 		Guidelines: f.Corpus, Predictors: preds, CDSHooks: hooks, Viewer: hooks, Authenticate: a.Authenticate,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 	defer ts.Close()
@@ -45,10 +46,11 @@ func TestRoleMatrix(t *testing.T) {
 	const (
 		C = orthocds.RoleClinician
 		S = orthocds.RoleStudent
+		I = orthocds.RoleInstructor
 		E = orthocds.RoleEvaluator
 		A = orthocds.RoleAdmin
 	)
-	all := []orthocds.Role{C, S, E, A}
+	all := []orthocds.Role{C, S, I, E, A}
 	cases := []struct {
 		method, path, body string
 		allowed            []orthocds.Role // nil: no authentication
@@ -70,6 +72,18 @@ func TestRoleMatrix(t *testing.T) {
 		{"GET", "/v1/synthetic-patients", "", all},
 		{"GET", "/v1/synthetic-patients/syn-01", "", all},
 		{"GET", "/v1/smart/config", "", nil},
+		{"GET", "/v1/cases", "", all},
+		{"GET", "/v1/cases/giop/key", "", []orthocds.Role{I, A}},
+		{"POST", "/v1/drills", `{"case_id":"giop"}`, all},
+		{"GET", "/v1/drills", "", all},
+		{"GET", "/v1/drills/att_none", "", all},
+		{"POST", "/v1/drills/att_none/ask", `{"question":"Any pain?"}`, all},
+		{"POST", "/v1/drills/att_none/order", `{"request":"DXA"}`, all},
+		{"POST", "/v1/drills/att_none/pause", "", all},
+		{"POST", "/v1/drills/att_none/resume", "", all},
+		{"POST", "/v1/drills/att_none/submit", `{"diagnosis":"d","plan":"p"}`, all},
+		{"GET", "/v1/class", "", []orthocds.Role{I, A}},
+		{"GET", "/v1/class.csv", "", []orthocds.Role{I, A}},
 		// CDS clients authenticate by JWT when configured, not by role.
 		{"GET", "/cds-services", "", nil},
 	}

@@ -81,6 +81,8 @@ type Config struct {
 	Audit Auditor
 	// Viewer serves the sidebar page's patient view; nil serves none.
 	Viewer Viewer
+	// Drills serves students' case drills; nil serves none.
+	Drills Drills
 	// SMART configures the sidebar page's SMART App Launch.
 	SMART SMARTConfig
 	// PublicURL is the URL clients reach this server at, used in links
@@ -184,6 +186,9 @@ func (s *Server) routes() chi.Router {
 		s.handle(r, "GET /v1/synthetic-patients", everyone, 0, s.listSyntheticPatients)
 		s.handle(r, "GET /v1/synthetic-patients/{id}", everyone, 0, s.getSyntheticPatient)
 		s.handle(r, "GET /v1/smart/config", anonymous, 0, s.smartConfig)
+	}
+	if s.cfg.Drills != nil {
+		s.drillRoutes(r)
 	}
 	if s.cfg.CDSHooks != nil {
 		// CDS clients authenticate by JWT (CDSClients), not by user role.

@@ -269,7 +269,8 @@ func TestGuidelinesAndCalculators(t *testing.T) {
 // document names no route the router lacks.
 func TestOpenAPICoversRoutes(t *testing.T) {
 	hooks := cdshooks.New(cdshooks.Config{Guidelines: setup(t).Corpus})
-	s := New(Config{Guidelines: setup(t).Corpus, CDSHooks: hooks, Viewer: hooks})
+	drillSvc, _ := drillService(t)
+	s := New(Config{Guidelines: setup(t).Corpus, CDSHooks: hooks, Viewer: hooks, Drills: drillSvc})
 	var doc struct {
 		Paths map[string]map[string]any `json:"paths"`
 	}
