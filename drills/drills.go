@@ -346,8 +346,11 @@ func (s *Service) Get(ctx context.Context, p orthocds.Principal, id string) (*Vi
 }
 
 // List returns the caller's attempts; instructors may list any student's
-// (f.Student) or all.
+// (f.Student) or all. Student "me" is the caller.
 func (s *Service) List(ctx context.Context, p orthocds.Principal, f Filter) ([]*View, error) {
+	if f.Student == "me" {
+		f.Student = p.ID
+	}
 	if !teaches(p) {
 		if f.Student != "" && f.Student != p.ID {
 			return nil, orthocds.Errorf(orthocds.EFORBIDDEN, "students see only their own attempts")

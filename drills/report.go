@@ -72,7 +72,7 @@ func (s *Service) Class(ctx context.Context, p orthocds.Principal, f Filter, lan
 	if err != nil {
 		return nil, err
 	}
-	r := &ClassReport{Attempts: len(as)}
+	r := &ClassReport{Attempts: len(as), Students: []StudentReport{}, Cases: []CaseReport{}}
 	students := map[string]*StudentReport{}
 	byCase := map[string][]*Attempt{}
 	for _, a := range as {
@@ -101,7 +101,7 @@ func (s *Service) Class(ctx context.Context, p orthocds.Principal, f Filter, lan
 		if len(list) == 0 {
 			continue
 		}
-		cr := CaseReport{CaseID: c.ID, Title: c.Title.In(lang), Attempts: len(list)}
+		cr := CaseReport{CaseID: c.ID, Title: c.Title.In(lang), Attempts: len(list), Mistakes: []Mistake{}}
 		met := map[string]int{}
 		for _, a := range list {
 			if a.Grade == nil {

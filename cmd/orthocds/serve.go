@@ -49,6 +49,11 @@ func runServe(ctx context.Context, cfg Config, env func(string) string, args []s
 		return err
 	}
 	defer closeTrail()
+	drillSvc, closeDrills, err := openDrills(ctx, cfg, a, env("ORTHOCDS_JUDGE_MODEL"))
+	if err != nil {
+		return err
+	}
+	defer closeDrills()
 	hooks := cdshooks.New(cdshooks.Config{Guidelines: a.guidelines, Predictors: preds, Search: a.retriever, Scope: a.analyzer,
 		Audit: trail, CorpusVersion: a.guidelines.Version(),
 		Feedback: &cdshooks.FileFeedback{Path: filepath.Join(cfg.DataDir, "cds-feedback.jsonl")}})
@@ -81,6 +86,7 @@ func runServe(ctx context.Context, cfg Config, env func(string) string, args []s
 		CDSHooks:     hooks,
 		CDSClients:   clients,
 		Viewer:       hooks,
+		Drills:       drillSvc,
 		SMART:        server.SMARTConfig{ClientID: env("ORTHOCDS_SMART_CLIENT_ID")},
 		PublicURL:    env("ORTHOCDS_PUBLIC_URL"),
 		Predictors:   preds,
