@@ -76,6 +76,10 @@ func (a *Analyzer) Concepts(terms []string) map[string]int {
 	return found
 }
 
+// ConceptName returns a concept's name in lang (package function
+// ConceptName), for showing which concept a text was matched by.
+func (a *Analyzer) ConceptName(id, lang string) string { return ConceptName(id, lang) }
+
 // DomainConcepts returns the specific (not generic) concepts of text, in
 // no particular order.
 func (a *Analyzer) DomainConcepts(text string) []string {

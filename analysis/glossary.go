@@ -119,6 +119,17 @@ var genericConcepts = map[string]bool{
 // terms.
 const analysisVersion = 4
 
+// ConceptName returns a concept's first name in lang (zh or en), or the ID
+// when it has none in that language.
+func ConceptName(id, lang string) string {
+	for _, name := range glossary[id] {
+		if hasHan(name) == (lang == "zh") {
+			return name
+		}
+	}
+	return id
+}
+
 // Fingerprint identifies the analysis code version, lexicon, stop words and
 // glossary: anything that changes the terms or concepts of a text changes
 // it, so an index built with other analysis can be recognised and refused.

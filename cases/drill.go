@@ -155,6 +155,9 @@ func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 		for _, c := range it.Concepts {
 			if slices.Contains(concepts, c) {
 				met[it.ID] = c
+				if n, ok := scope.(interface{ ConceptName(id, lang string) string }); ok {
+					met[it.ID] = n.ConceptName(c, d.Lang)
+				}
 				break
 			}
 		}

@@ -159,7 +159,7 @@ function feedback(a) {
       src.append(link, " ");
     }
     tr.append(el("td", mark), el("td", (it.must_not ? `[${t("mustNot")}] ` : "") + it.criterion),
-      el("td", it.met || !it.must_not ? String(it.points) : "0"), el("td", it.why), src);
+      el("td", it.must_not && !it.met ? `(${it.points})` : String(it.points)), el("td", it.why), src);
     body.append(tr);
   }
   const j = a.judge;
