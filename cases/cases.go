@@ -147,13 +147,19 @@ func (c *Case) validate(corpus *guidelines.Corpus) error {
 	}
 	ids := map[string]bool{}
 	for _, f := range append(slices.Clone(c.History), c.Exam...) {
-		if f.ID == "" || ids[f.ID] || len(f.Ask) == 0 || !f.Text.complete() {
+		if ids[f.ID] {
+			return fmt.Errorf("case %s: fact id %q is used twice", c.ID, f.ID)
+		}
+		if f.ID == "" || len(f.Ask) == 0 || !f.Text.complete() {
 			return fmt.Errorf("case %s: fact %q needs a unique id, cue words and text in both languages", c.ID, f.ID)
 		}
 		ids[f.ID] = true
 	}
 	for _, t := range c.Tests {
-		if t.ID == "" || ids[t.ID] || len(t.Order) == 0 || !t.Name.complete() || !t.Result.complete() {
+		if ids[t.ID] {
+			return fmt.Errorf("case %s: test id %q is used twice (IDs of facts, tests and items share one space)", c.ID, t.ID)
+		}
+		if t.ID == "" || len(t.Order) == 0 || !t.Name.complete() || !t.Result.complete() {
 			return fmt.Errorf("case %s: test %q needs a unique id, cue words, and name and result in both languages", c.ID, t.ID)
 		}
 		ids[t.ID] = true
@@ -161,7 +167,9 @@ func (c *Case) validate(corpus *guidelines.Corpus) error {
 	positive, mustNot := 0, 0
 	for _, it := range c.Rubric {
 		switch {
-		case it.ID == "" || ids[it.ID] || !it.Criterion.complete():
+		case ids[it.ID]:
+			return fmt.Errorf("case %s: rubric item id %q is used twice (IDs of facts, tests and items share one space)", c.ID, it.ID)
+		case it.ID == "" || !it.Criterion.complete():
 			return fmt.Errorf("case %s: rubric item %q needs a unique id and a criterion in both languages", c.ID, it.ID)
 		case it.MustNot && (it.Points >= 0 || len(it.Phrases) == 0 || len(it.Concepts) > 0):
 			return fmt.Errorf("case %s: must-not item %s needs negative points and phrases (no concepts)", c.ID, it.ID)
