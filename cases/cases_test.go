@@ -53,17 +53,20 @@ func TestExpectedAnswersGetFullMarks(t *testing.T) {
 func TestWrongPlanGetsThePenalty(t *testing.T) {
 	cs, scope := load(t)
 	wrong := map[string]string{
-		"op-untreated":       "Give calcitonin long term and review next year.",
-		"denosumab-stop":     "Offer a drug holiday: just stop the injections.",
-		"vte-tka":            "No prophylaxis is needed; place a filter if worried.",
-		"giop":               "Calcium and vitamin D alone, and wait for a fracture.",
-		"dcm-moderate":       "Carpal tunnel release; observe only.",
-		"ovcf-augment":       "Strict bed rest for six weeks; augmentation treats the osteoporosis.",
-		"hipfx-prevention":   "Start zoledronic acid only once healed, and only if DXA shows osteoporosis.",
-		"op-very-high-risk":  "Calcitonin injections long term, with nothing after that.",
-		"op-osteopenia-frax": "Only osteopenia: no drug, review in five years.",
-		"op-man":             "Testosterone alone will rebuild his bones.",
-		"op-osta":            "The ultrasound confirms osteoporosis; start alendronate.",
+		"op-untreated":         "Give calcitonin long term and review next year.",
+		"denosumab-stop":       "Offer a drug holiday: just stop the injections.",
+		"vte-tka":              "No prophylaxis is needed; place a filter if worried.",
+		"giop":                 "Calcium and vitamin D alone, and wait for a fracture.",
+		"dcm-moderate":         "Carpal tunnel release; observe only.",
+		"ovcf-augment":         "Strict bed rest for six weeks; augmentation treats the osteoporosis.",
+		"hipfx-prevention":     "Start zoledronic acid only once healed, and only if DXA shows osteoporosis.",
+		"op-very-high-risk":    "Calcitonin injections long term, with nothing after that.",
+		"op-osteopenia-frax":   "Only osteopenia: no drug, review in five years.",
+		"op-man":               "Testosterone alone will rebuild his bones.",
+		"op-osta":              "The ultrasound confirms osteoporosis; start alendronate.",
+		"op-treatment-failure": "Continue alendronate; no change needed.",
+		"op-bp-holiday":        "Take alendronate indefinitely.",
+		"op-aff":               "A muscle strain: continue alendronate and rest.",
 	}
 	for i := range cs {
 		c := &cs[i]
