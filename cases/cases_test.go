@@ -67,6 +67,9 @@ func TestWrongPlanGetsThePenalty(t *testing.T) {
 		"op-treatment-failure": "Continue alendronate; no change needed.",
 		"op-bp-holiday":        "Take alendronate indefinitely.",
 		"op-aff":               "A muscle strain: continue alendronate and rest.",
+		"dmab-low-calcium":     "Give the first injection today; a drug holiday after five years.",
+		"dmab-overdue":         "She can just stop; a break is fine.",
+		"giop-very-high":       "Calcium and vitamin D alone, and calcitonin for the pain.",
 	}
 	for i := range cs {
 		c := &cs[i]
