@@ -70,6 +70,10 @@ func TestWrongPlanGetsThePenalty(t *testing.T) {
 		"dmab-low-calcium":     "Give the first injection today; a drug holiday after five years.",
 		"dmab-overdue":         "She can just stop; a break is fine.",
 		"giop-very-high":       "Calcium and vitamin D alone, and calcitonin for the pain.",
+		"ovcf-conservative":    "Immediate vertebroplasty, then strict bed rest.",
+		"ovcf-red-flags":       "Osteoporotic: proceed with kyphoplasty as booked.",
+		"ovcf-new-pain":        "Just reassure: a muscle strain.",
+		"ovcf-cleft-leakage":   "Kyphoplasty with as much cement as possible.",
 	}
 	for i := range cs {
 		c := &cs[i]
