@@ -23,6 +23,7 @@ import (
 type Analyzer struct {
 	seg      gse.Segmenter
 	concepts map[string]string // joined terms of a glossary phrase -> concept ID
+	longest  int               // terms in the longest glossary phrase
 }
 
 // New loads the embedded simplified-Chinese dictionary (about 2 s) and the
@@ -50,7 +51,9 @@ func New() (*Analyzer, error) {
 					return nil, fmt.Errorf("analysis: glossary phrase %q of concept %s has the one-letter word %q, which analysis drops", w, id, f)
 				}
 			}
-			a.concepts[strings.Join(a.Words(w), " ")] = id
+			words := a.Words(w)
+			a.concepts[strings.Join(words, " ")] = id
+			a.longest = max(a.longest, len(words))
 			// A Chinese phrase is also one word of the lexicon, which the
 			// segmenter emits whole besides its parts.
 			if hasHan(w) {
@@ -61,13 +64,13 @@ func New() (*Analyzer, error) {
 	return a, nil
 }
 
-// Concepts returns the glossary concepts found in terms (phrases of up to
-// three terms), with counts. Chinese and English names of one idea share a
+// Concepts returns the glossary concepts found in terms (phrases as long
+// as the glossary's longest), with counts. Chinese and English names of one idea share a
 // concept ID.
 func (a *Analyzer) Concepts(terms []string) map[string]int {
 	found := map[string]int{}
 	for i := range terms {
-		for n := 1; n <= 3 && i+n <= len(terms); n++ {
+		for n := 1; n <= a.longest && i+n <= len(terms); n++ {
 			if id, ok := a.concepts[strings.Join(terms[i:i+n], " ")]; ok {
 				found[id]++
 			}

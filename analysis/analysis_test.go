@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -55,6 +56,25 @@ func TestDetectLang(t *testing.T) {
 	for in, want := range tests {
 		if got := DetectLang(in); got != want {
 			t.Errorf("DetectLang(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// Glossary phrases are found whatever their length, in either language.
+func TestDomainConcepts(t *testing.T) {
+	a, err := Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ text, want string }{
+		{"prophylaxis with low-molecular-weight heparin", "lmwh"},
+		{"low molecular weight heparin", "lmwh"},
+		{"低分子肝素预防", "lmwh"},
+		{"ossification of the posterior longitudinal ligament at C3", "dcm"},
+		{"intermittent pneumatic compression", "ipc"},
+	} {
+		if got := a.DomainConcepts(tc.text); !slices.Contains(got, tc.want) {
+			t.Errorf("%q: concepts %v, want %s among them", tc.text, got, tc.want)
 		}
 	}
 }

@@ -116,8 +116,9 @@ var genericConcepts = map[string]bool{
 // changes (the vocabulary is hashed by Fingerprint itself). Version 2 adds
 // single Chinese characters to the lexical terms; version 3 keeps T- and
 // Z-scores as single terms; version 4 adds glossary concepts to the lexical
-// terms.
-const analysisVersion = 4
+// terms; version 5 matches glossary phrases of any length (it stopped at
+// three words, missing "low-molecular-weight heparin").
+const analysisVersion = 5
 
 // ConceptName returns a concept's first name in lang (zh or en), or the ID
 // when it has none in that language.

@@ -74,6 +74,11 @@ func TestWrongPlanGetsThePenalty(t *testing.T) {
 		"ovcf-red-flags":       "Osteoporotic: proceed with kyphoplasty as booked.",
 		"ovcf-new-pain":        "Just reassure: a muscle strain.",
 		"ovcf-cleft-leakage":   "Kyphoplasty with as much cement as possible.",
+		"hipfx-acute":          "Put her on next week's elective list; no prophylaxis.",
+		"hipfx-man-fls":        "T-score -2.3 is not osteoporosis: calcium and vitamin D alone.",
+		"vte-tha-standard":     "Aspirin; screening duplex before discharge and a filter.",
+		"vte-prior-dvt":        "Stockings only.",
+		"vte-oestrogen":        "Continue the HRT; she is too young for prophylaxis.",
 	}
 	for i := range cs {
 		c := &cs[i]
