@@ -25,6 +25,24 @@ func load(t *testing.T) ([]Case, Scope) {
 	return cs, a
 }
 
+// The library holds at least 30 cases, with several in every clinical
+// area of the corpus.
+func TestLibraryCoverage(t *testing.T) {
+	cs, _ := load(t)
+	if len(cs) < 30 {
+		t.Errorf("%d cases, want at least 30", len(cs))
+	}
+	per := map[string]int{}
+	for _, c := range cs {
+		per[c.Topic]++
+	}
+	for _, topic := range guidelines.Domains {
+		if per[topic] < 3 {
+			t.Errorf("topic %s has %d cases, want at least 3", topic, per[topic])
+		}
+	}
+}
+
 // Every case, submitted with its own expected diagnosis and plan, in
 // either language, gets full marks and no must-not item.
 func TestExpectedAnswersGetFullMarks(t *testing.T) {
@@ -79,6 +97,10 @@ func TestWrongPlanGetsThePenalty(t *testing.T) {
 		"vte-tha-standard":     "Aspirin; screening duplex before discharge and a filter.",
 		"vte-prior-dvt":        "Stockings only.",
 		"vte-oestrogen":        "Continue the HRT; she is too young for prophylaxis.",
+		"dcm-mild":             "Neck manipulation; no follow-up needed.",
+		"dcm-nonmyelopathic":   "Book surgery: prophylactic decompression.",
+		"dcm-opll-kline":       "Laminoplasty is the best; or observe only.",
+		"dcm-axial-pain":       "Rigid collar for three months; it will not hurt.",
 	}
 	for i := range cs {
 		c := &cs[i]
