@@ -1,6 +1,7 @@
 package cases
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -190,5 +191,33 @@ func TestValidation(t *testing.T) {
 	c.Rubric = noMustNot
 	if err := c.validate(corpus); err == nil {
 		t.Error("a rubric without a must-not item was accepted")
+	}
+}
+
+// A must-not phrase in a clause that rules it out does not count against
+// the student; the same phrase affirmed does.
+func TestMustNotNegation(t *testing.T) {
+	cs, scope := load(t)
+	var c *Case
+	for i := range cs {
+		if cs[i].ID == "op-untreated" {
+			c = &cs[i]
+		}
+	}
+	for _, tc := range []struct {
+		lang, plan string
+		penalised  bool
+	}{
+		{"en", "Alendronate with calcium and vitamin D. Give calcitonin long term.", true},
+		{"en", "Alendronate with calcium and vitamin D; do not give calcitonin long term.", false},
+		{"en", "Alendronate, avoiding calcitonin.", false},
+		{"en", "Avoid NSAIDs. Calcitonin for life.", true},
+		{"zh", "阿仑膦酸钠，补充钙和维生素D；长期使用降钙素。", true},
+		{"zh", "阿仑膦酸钠，补充钙和维生素D；不建议长期使用降钙素。", false},
+	} {
+		g := NewDrill(c, tc.lang).Submit("osteoporosis", tc.plan, scope)
+		if got := slices.Contains(g.MustNotDone, "calcitonin-long-term"); got != tc.penalised {
+			t.Errorf("%q: penalised %v, want %v", tc.plan, got, tc.penalised)
+		}
 	}
 }

@@ -139,17 +139,21 @@ type Grade struct {
 // Submit grades a diagnosis and plan. A positive item is met by any of its
 // phrases or concepts (concepts carry synonyms in both languages); a
 // must-not item only by its phrases, so that naming a drug correctly
-// never counts as misusing it.
+// never counts as misusing it, and only outside a negated clause ("avoid
+// calcitonin long term" does not count as giving it).
 func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 	text := diagnosis + "\n" + plan
 	concepts := scope.DomainConcepts(text)
 	met := map[string]string{}
 	for _, it := range d.Case.Rubric {
-		if p := cued(text, it.Phrases); p != "" {
-			met[it.ID] = p
+		if it.MustNot {
+			if p := affirmed(text, it.Phrases); p != "" {
+				met[it.ID] = p
+			}
 			continue
 		}
-		if it.MustNot {
+		if p := cued(text, it.Phrases); p != "" {
+			met[it.ID] = p
 			continue
 		}
 		for _, c := range it.Concepts {
@@ -163,6 +167,40 @@ func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 		}
 	}
 	return d.Case.Score(d.Lang, met)
+}
+
+// negations mark a clause that rules something out: "do not give
+// calcitonin" must not count as giving it.
+var negations = []string{"not ", "n't ", "no ", "never ", "avoid", "without ", "instead of", "rather than", "不", "避免", "勿", "禁", "而非"}
+
+// affirmed returns the first phrase that text holds outside a negated
+// clause: the clause before the phrase (back to the last sentence or
+// clause mark) holds no negation.
+func affirmed(text string, phrases []string) string {
+	t := strings.ToLower(text)
+	for _, p := range phrases {
+		p = strings.ToLower(p)
+		for from := 0; ; {
+			i := strings.Index(t[from:], p)
+			if i < 0 {
+				break
+			}
+			i += from
+			clause := t[:i]
+			if j := strings.LastIndexAny(clause, ".;,!?\n。；，！？"); j >= 0 {
+				clause = clause[j+1:]
+			}
+			negated := false
+			for _, n := range negations {
+				negated = negated || strings.Contains(" "+clause, n)
+			}
+			if !negated {
+				return p
+			}
+			from = i + len(p)
+		}
+	}
+	return ""
 }
 
 // Score grades a submission from the rubric items it met, keyed by item ID
