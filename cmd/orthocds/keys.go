@@ -25,7 +25,7 @@ func keysPath(cfg Config, env func(string) string) string {
 
 // runKeys manages API keys: create (prints the key once), list, revoke.
 func runKeys(cfg Config, env func(string) string, args []string, stdout, stderr io.Writer) error {
-	const use = `keys: use "orthocds keys create --name NAME --role clinician|student|evaluator|admin", "orthocds keys list" or "orthocds keys revoke ID"`
+	const use = `keys: use "orthocds keys create --name NAME --role clinician|student|instructor|evaluator|admin", "orthocds keys list" or "orthocds keys revoke ID"`
 	if len(args) == 0 {
 		return errors.New(use)
 	}
@@ -33,7 +33,7 @@ func runKeys(cfg Config, env func(string) string, args []string, stdout, stderr 
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory holding api-keys.json (env ORTHOCDS_DATA)")
 	name := fs.String("name", "", "who or what the key is for")
-	role := fs.String("role", "", "clinician, student, evaluator or admin")
+	role := fs.String("role", "", "clinician, student, instructor, evaluator or admin")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
