@@ -25,6 +25,7 @@ import (
 
 	"github.com/orthocds/orthocds"
 	"github.com/orthocds/orthocds/cases"
+	"github.com/orthocds/orthocds/deid"
 	"github.com/orthocds/orthocds/guidelines"
 	"github.com/orthocds/orthocds/llm/judge"
 )
@@ -412,6 +413,9 @@ func working(a *Attempt) error {
 	return nil
 }
 
+// bounded checks a student's text and de-identifies it: a student might
+// paste a real patient's details, which must reach neither the LLM nor
+// the stored attempt.
 func bounded(field, text string, limit int) (string, error) {
 	text = strings.TrimSpace(text)
 	switch {
@@ -420,7 +424,7 @@ func bounded(field, text string, limit int) (string, error) {
 	case utf8.RuneCountInString(text) > limit:
 		return "", orthocds.Invalid(field, "is longer than %d characters", limit)
 	}
-	return text, nil
+	return deid.String(text), nil
 }
 
 // Ask puts a question to the patient and returns the attempt with the

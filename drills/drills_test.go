@@ -399,3 +399,24 @@ func TestFileStoreTornLine(t *testing.T) {
 		t.Errorf("%d attempts after the torn line was cut", len(list))
 	}
 }
+
+// Identifiers a student types are removed before the attempt is stored.
+func TestStudentTextDeidentified(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "a.jsonl")
+	s := service(t, path, newClock(), nil, nil)
+	v := must(s.Start(ctx, alice, "op-untreated", "en"))
+	must(s.Ask(ctx, alice, v.ID, "My real patient Mr Smith, phone 13812345678, has back ache; any fractures?"))
+	must(s.Submit(ctx, alice, v.ID, "osteoporosis", "Alendronate; call 13812345678."))
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "13812345678") || strings.Contains(string(b), "Smith") {
+		t.Errorf("the stored attempt holds identifiers:\n%s", b)
+	}
+	got := must(s.Get(ctx, alice, v.ID))
+	if len(got.Asked) != 1 || got.Asked[0] != "fractures" {
+		t.Errorf("the redacted question still asks about fractures: %v", got.Asked)
+	}
+}
