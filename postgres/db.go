@@ -137,6 +137,29 @@ func RunMigrations(ctx context.Context, conn *pgx.Conn, versionTable string, fsy
 	return m.Migrate(ctx)
 }
 
+// MigrateLocked applies fsys's migrations (RunMigrations) on a connection
+// of pool while holding the session advisory lock named lock, so that
+// processes starting together take turns; then, still under the lock, it
+// runs more (nil: nothing), such as a library's own migrations.
+func MigrateLocked(ctx context.Context, pool *pgxpool.Pool, lock, versionTable string, fsys fs.FS, more func(ctx context.Context) error) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return orthocds.Unavailable(err, "cannot connect to PostgreSQL")
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock(hashtext($1))", lock); err != nil {
+		return err
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(hashtext($1))", lock)
+	if err := RunMigrations(ctx, conn.Conn(), versionTable, fsys); err != nil {
+		return err
+	}
+	if more != nil {
+		return more(ctx)
+	}
+	return nil
+}
+
 // Close closes the pool.
 func (db *DB) Close() error {
 	db.pool.Close()

@@ -30,21 +30,11 @@ var _ drills.Store = (*Store)(nil)
 
 // Migrate creates the attempts table; concurrent starts take turns.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		return orthocds.Unavailable(err, "cannot connect to PostgreSQL")
-	}
-	defer conn.Release()
-	const lock = "hashtext('orthocds.drillpg.migrate')"
-	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock("+lock+")"); err != nil {
-		return err
-	}
-	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock("+lock+")")
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return err
 	}
-	if err := postgres.RunMigrations(ctx, conn.Conn(), "drill_schema_version", sub); err != nil {
+	if err := postgres.MigrateLocked(ctx, pool, "orthocds.drillpg.migrate", "drill_schema_version", sub, nil); err != nil {
 		return fmt.Errorf("drillpg: migrate: %w", err)
 	}
 	return nil

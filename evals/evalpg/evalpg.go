@@ -31,29 +31,22 @@ var migrations embed.FS
 // starting together (a coordinator and its workers) take turns: river's
 // migrations are not safe to run twice at once.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		return orthocds.Unavailable(err, "cannot connect to PostgreSQL")
-	}
-	defer conn.Release()
-	const lock = "hashtext('orthocds.evalpg.migrate')"
-	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock("+lock+")"); err != nil {
-		return err
-	}
-	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock("+lock+")")
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return err
 	}
-	if err := postgres.RunMigrations(ctx, conn.Conn(), "eval_schema_version", sub); err != nil {
+	river := func(ctx context.Context) error {
+		rm, err := rivermigrate.New(riverpgxv5.New(pool), nil)
+		if err != nil {
+			return err
+		}
+		if _, err := rm.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+			return fmt.Errorf("river migrations: %w", err)
+		}
+		return nil
+	}
+	if err := postgres.MigrateLocked(ctx, pool, "orthocds.evalpg.migrate", "eval_schema_version", sub, river); err != nil {
 		return fmt.Errorf("evalpg: migrate: %w", err)
-	}
-	rm, err := rivermigrate.New(riverpgxv5.New(pool), nil)
-	if err != nil {
-		return err
-	}
-	if _, err := rm.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("evalpg: river migrations: %w", err)
 	}
 	return nil
 }
