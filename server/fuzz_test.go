@@ -1,33 +1,59 @@
 package server
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/orthocds/orthocds"
 	"github.com/orthocds/orthocds/answer"
+	"github.com/orthocds/orthocds/cases"
+	"github.com/orthocds/orthocds/drills"
 )
 
-// FuzzAPI: any body to the JSON endpoints gets an answer or a 4xx
-// problem, never a 5xx and never a crash.
+// FuzzAPI: any body to the JSON endpoints (search, ask, calculators, the
+// drill steps) gets an answer or a 4xx problem, never a 5xx and never a
+// crash.
 func FuzzAPI(f *testing.F) {
 	fx := setup(f)
+	cs, err := cases.Load(cases.Embedded(), fx.Corpus)
+	if err != nil {
+		f.Fatal(err)
+	}
+	st, err := drills.OpenFileStore(filepath.Join(f.TempDir(), "attempts.jsonl"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	ds := drills.New(drills.Config{Cases: cs, Store: st, Scope: fx.Analyzer, Corpus: fx.Corpus})
+	att, err := ds.Start(context.Background(), orthocds.Principal{ID: "local", Role: orthocds.RoleAdmin}, "giop", "zh")
+	if err != nil {
+		f.Fatal(err)
+	}
 	s := New(Config{Search: fx.Retriever, Answer: answer.New(fx.Retriever, fx.Analyzer, nil, nil, answer.DefaultConfig),
-		Guidelines: fx.Corpus, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Guidelines: fx.Corpus, Drills: ds, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	drill := "/v1/drills/" + att.ID
 	for _, seed := range []struct{ path, body string }{
 		{"/v1/search", `{"queries":[{"text":"OSTA","k":3,"filter":{"langs":["zh"]}}]}`},
 		{"/v1/ask", `{"question":"Can denosumab be stopped?","patient":{"age_years":70,"t_score":-2.6}}`},
 		{"/v1/calculators/caprini", `{"age_years":68,"items":["elective-lower-extremity-arthroplasty"]}`},
 		{"/v1/calculators/osta", `{"weight_kg":50,"age_years":70}`},
+		{"/v1/drills", `{"case_id":"giop","lang":"zh"}`},
+		{"/v1/drills/ask", `{"question":"您在服用激素吗？"}`},
+		{"/v1/drills/order", `{"request":"骨密度"}`},
+		{"/v1/drills/submit", `{"diagnosis":"糖皮质激素性骨质疏松","plan":"口服双膦酸盐"}`},
 	} {
 		f.Add(seed.path, []byte(seed.body))
 	}
 	f.Fuzz(func(t *testing.T, path string, body []byte) {
 		switch path {
-		case "/v1/search", "/v1/ask", "/v1/calculators/caprini", "/v1/calculators/osta", "/v1/calculators/t-score", "/v1/calculators/frax":
+		case "/v1/search", "/v1/ask", "/v1/calculators/caprini", "/v1/calculators/osta", "/v1/calculators/t-score", "/v1/calculators/frax", "/v1/drills":
+		case "/v1/drills/ask", "/v1/drills/order", "/v1/drills/submit":
+			path = drill + strings.TrimPrefix(path, "/v1/drills")
 		default:
 			return
 		}
