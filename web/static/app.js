@@ -2,12 +2,12 @@
 // answer, or searches /v1/search. No data leaves this server.
 "use strict";
 const T = {
-  en: { tagline: "Guideline-cited decision support for osteoporosis and orthopaedics", ask: "Ask a clinical question",
+  en: { navSidebar: "Sidebar demo", navDrill: "Case drills", tagline: "Guideline-cited decision support for osteoporosis and orthopaedics", ask: "Ask a clinical question",
         askBtn: "Ask", searchBtn: "Search only", sources: "Sources", working: "Working…", other: "中文",
         diagnoses: "Possible diagnoses", tests: "Tests to add", treatments: "Treatment options", quotes: "Recommendations",
         calculations: "Calculations", evidence: "evidence", strength: "strength", superseded: "superseded",
         disclaimer: "OrthoCDS supports, and does not replace, clinical judgement." },
-  zh: { tagline: "基于指南、标注出处的骨质疏松与骨科临床决策支持", ask: "输入临床问题", askBtn: "提问", searchBtn: "仅检索",
+  zh: { navSidebar: "侧边栏演示", navDrill: "病例演练", tagline: "基于指南、标注出处的骨质疏松与骨科临床决策支持", ask: "输入临床问题", askBtn: "提问", searchBtn: "仅检索",
         sources: "来源", working: "处理中…", other: "English", diagnoses: "可能的诊断", tests: "建议补充的检查",
         treatments: "治疗选择", quotes: "推荐条目", calculations: "计算结果", evidence: "证据", strength: "强度",
         superseded: "已被取代", disclaimer: "本系统用于辅助而非取代临床判断。" },

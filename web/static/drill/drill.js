@@ -4,7 +4,7 @@
 // paused and resumed later. Instructors also see their class's report.
 "use strict";
 const T = {
-  en: { title: "Case drills", tagline: "Virtual patients for students, graded against the guidelines", other: "中文",
+  en: { navHome: "Questions", title: "Case drills", tagline: "Virtual patients for students, graded against the guidelines", other: "中文",
         keyLabel: "API key (when the server requires one)", cases: "Cases", mine: "My attempts",
         synthetic: "Every case is SYNTHETIC, written by the OrthoCDS project for teaching; none is a real patient.",
         start: "Start", resume: "Open", pause: "Pause", resumeBtn: "Resume", back: "Back to the cases",
@@ -18,7 +18,7 @@ const T = {
         score: "Score", judge: "LLM judge (beside the rubric, not instead of it)", unscorable: "no grade",
         mustNot: "must not", attempts: "attempts", submittedN: "submitted", mean: "mean score", mistakes: "Common mistakes", missed: "missed", mustNotDone: "did a must-not item",
         none: "None yet." },
-  zh: { title: "病例演练", tagline: "面向学生的虚拟患者，依据指南评分", other: "English",
+  zh: { navHome: "临床问答", title: "病例演练", tagline: "面向学生的虚拟患者，依据指南评分", other: "English",
         keyLabel: "API 密钥（服务器要求时填写）", cases: "病例", mine: "我的演练",
         synthetic: "所有病例均为 OrthoCDS 项目编写的教学用合成病例，并非真实患者。",
         start: "开始", resume: "打开", pause: "暂停", resumeBtn: "继续", back: "返回病例列表",
