@@ -66,6 +66,9 @@ func Open(ctx context.Context, cfg Config) (_ *DB, err error) {
 	if cfg.Schema != "" {
 		pc.ConnConfig.RuntimeParams["search_path"] = cfg.Schema + ",public"
 	}
+	// Searches are short; JIT compiling a batch statement whose estimated
+	// cost passes jit_above_cost takes longer than running it.
+	pc.ConnConfig.RuntimeParams["jit"] = "off"
 	if err := migrateDB(ctx, pc.ConnConfig.Copy(), cfg.Schema); err != nil {
 		return nil, err
 	}

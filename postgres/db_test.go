@@ -272,3 +272,83 @@ func TestConcurrentPutDocuments(t *testing.T) {
 		}
 	}
 }
+
+// The BM25 statistics that triggers keep match a recount from the chunks
+// after inserts, a bulk load, replacements, deletes and a reset.
+func TestTermStatsStayExact(t *testing.T) {
+	needDB(t)
+	db := openDB(t, Config{})
+	ctx := context.Background()
+	if err := db.Init(ctx, rag.ModelInfo{Name: "stats", Dim: 4}); err != nil {
+		t.Fatal(err)
+	}
+	doc := func(id string, terms ...[]string) rag.Document {
+		d := rag.Document{ID: id, Kind: rag.KindDocument, Hash: fmt.Sprint(id, terms)}
+		for i, ts := range terms {
+			d.Chunks = append(d.Chunks, rag.Chunk{ID: fmt.Sprintf("%s#%d", id, i), DocID: id, Ord: i, Langs: []string{"zh"},
+				Text: strings.Join(ts, " "), Terms: ts, Vector: []float32{1, 0, 0, float32(i)}})
+		}
+		return d
+	}
+	check := func(when string) {
+		t.Helper()
+		type stat struct {
+			Term string
+			DF   int
+		}
+		read := func(sql string) []stat {
+			rows, err := db.pool.Query(ctx, sql)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[stat])
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		kept := read(`SELECT term, df FROM term_df ORDER BY term`)
+		recount := read(`SELECT u.lexeme, count(*)::int FROM chunks c, unnest(c.tsv) u GROUP BY u.lexeme ORDER BY u.lexeme`)
+		if diff := cmp.Diff(recount, kept); diff != "" {
+			t.Errorf("%s: term_df (-recount +kept):\n%s", when, diff)
+		}
+		var n, total, rn, rtotal int64
+		if err := db.pool.QueryRow(ctx, `SELECT chunks, terms FROM corpus_stats`).Scan(&n, &total); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.pool.QueryRow(ctx, `SELECT count(DISTINCT c.id), coalesce(sum(cardinality(u.positions)), 0)
+			FROM chunks c LEFT JOIN LATERAL unnest(c.tsv) u ON true`).Scan(&rn, &rtotal); err != nil {
+			t.Fatal(err)
+		}
+		if n != rn || total != rtotal {
+			t.Errorf("%s: corpus_stats %d chunks %d terms, recount %d and %d", when, n, total, rn, rtotal)
+		}
+	}
+	if err := db.PutDocuments(ctx, []rag.Document{doc("a", []string{"骨", "骨质疏松", "骨"}, []string{"dxa"}), doc("b", []string{"骨", "vte"})}); err != nil {
+		t.Fatal(err)
+	}
+	check("after inserts")
+	if err := db.PutDocuments(ctx, []rag.Document{doc("a", []string{"dxa", "osta"})}); err != nil {
+		t.Fatal(err)
+	}
+	check("after replacing a document")
+	if err := db.DeleteDocuments(ctx, []string{"b"}); err != nil {
+		t.Fatal(err)
+	}
+	check("after a delete")
+	if err := db.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("after a reset")
+	if err := db.Init(ctx, rag.ModelInfo{Name: "stats", Dim: 4}); err != nil {
+		t.Fatal(err)
+	}
+	var many []rag.Document
+	for i := range bulkRows + 10 {
+		many = append(many, doc(fmt.Sprint("bulk", i), []string{"骨", fmt.Sprint("t", i%7)}))
+	}
+	if err := db.PutDocuments(ctx, many); err != nil {
+		t.Fatal(err)
+	}
+	check("after a bulk load")
+}

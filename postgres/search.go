@@ -34,12 +34,25 @@ var filterConds = []struct {
 // searchSQL answers a whole batch in one statement. The CTE turns each
 // query's parameters into typed values once (the tsquery is parsed once per
 // query, not once per candidate row); each query row is then joined
-// LATERALly to its dense top-k (HNSW) and its lexical top-k (GIN). The
-// chunk columns are read inside each branch: a join afterwards would make
-// the planner hash the whole table, as it cannot see how small k is.
+// LATERALly to its dense top-k (HNSW) and its lexical top-k. The lexical
+// branch takes ts_rank's best lexicalPool x k matches (GIN) and re-scores
+// them with BM25: each matched term's frequency in the chunk (its
+// positions), the chunk's length, and the term's IDF, which the caller
+// computes from the statistics in term_df and corpus_stats (q.w). ts_rank
+// alone has no IDF, and ranked the bundled questions worse than the
+// embedded store's BM25 (docs/benchmarks.md). The chunk columns are read
+// inside each branch: a join afterwards would make the planner hash the
+// whole table, as it cannot see how small k is.
 const searchTemplate = `
-WITH q AS MATERIALIZED (
-    SELECT u.ord, u.vec, u.tq::tsquery AS tsq, u.k,
+WITH tw AS MATERIALIZED (
+    SELECT p.ord, jsonb_object_agg(t.term, ln(1 + (s.n - t.df + 0.5) / (t.df + 0.5))) AS w
+    FROM unnest($5::int[], $6::text[]) AS p(ord, term)
+    JOIN term_df t ON t.term = p.term
+    CROSS JOIN (SELECT chunks::float8 AS n FROM corpus_stats) s
+    GROUP BY p.ord
+), q AS MATERIALIZED (
+    SELECT u.ord, u.vec, u.tq::tsquery AS tsq, u.k, tw.w,
+           (SELECT terms::float8 / greatest(chunks, 1) FROM corpus_stats) AS avglen,
            COALESCE((u.f->>'include_superseded')::boolean, false) AS incl,
            CASE WHEN u.f ? 'langs' THEN ARRAY(SELECT jsonb_array_elements_text(u.f->'langs')) END AS langs,
            CASE WHEN u.f ? 'topics' THEN ARRAY(SELECT jsonb_array_elements_text(u.f->'topics')) END AS topics,
@@ -47,6 +60,7 @@ WITH q AS MATERIALIZED (
            CASE WHEN u.f ? 'kinds' THEN ARRAY(SELECT jsonb_array_elements_text(u.f->'kinds')) END AS kinds,
            (u.f->>'year_min')::int AS year_min, (u.f->>'year_max')::int AS year_max
     FROM unnest($1::vector[], $2::text[], $3::int[], $4::jsonb[]) WITH ORDINALITY AS u(vec, tq, k, f, ord)
+    LEFT JOIN tw ON tw.ord = u.ord
 )
 SELECT q.ord, r.*
 FROM q
@@ -57,10 +71,17 @@ CROSS JOIN LATERAL (
      ORDER BY d.embedding <=> q.vec
      LIMIT MAXK)
     UNION ALL
-    (SELECT true, ts_rank(l.tsv, q.tsq, 1), COLUMNS_l
-     FROM chunks l
-     WHERE q.tsq IS NOT NULL AND l.tsv @@ q.tsq AND LEXICAL_FILTER
-     ORDER BY ts_rank(l.tsv, q.tsq, 1) DESC, l.id
+    (SELECT true, b.score, COLUMNS_l
+     FROM (SELECT COLUMNS_l, l.tsv FROM chunks l
+           WHERE q.tsq IS NOT NULL AND l.tsv @@ q.tsq AND LEXICAL_FILTER
+           ORDER BY ts_rank(l.tsv, q.tsq, 1) DESC, l.id
+           LIMIT POOLK) l
+     CROSS JOIN LATERAL (
+         SELECT coalesce(sum((w.value)::float8 * cardinality(u.positions) * (BM25K1 + 1) /
+                    (cardinality(u.positions) + BM25K1 * (1 - BM25B + BM25B * len.n / q.avglen))), 0) AS score
+         FROM (SELECT sum(cardinality(x.positions)) AS n FROM unnest(l.tsv) x) len,
+              unnest(l.tsv) u JOIN jsonb_each_text(q.w) w ON w.key = u.lexeme) b
+     ORDER BY b.score DESC, l.id
      LIMIT MAXK)
 ) r`
 
@@ -86,7 +107,8 @@ func statement(used map[string]bool, maxK int) string {
 		"LEXICAL_FILTER", strings.ReplaceAll(where, "X.", "l."),
 		"COLUMNS_d", strings.ReplaceAll(resultColumns, "X.", "d."),
 		"COLUMNS_l", strings.ReplaceAll(resultColumns, "X.", "l."),
-		"MAXK", strconv.Itoa(maxK)).Replace(searchTemplate)
+		"POOLK", strconv.Itoa(lexicalPool*maxK), "MAXK", strconv.Itoa(maxK),
+		"BM25K1", strconv.FormatFloat(bm25K1, 'f', -1, 64), "BM25B", strconv.FormatFloat(bm25B, 'f', -1, 64)).Replace(searchTemplate)
 }
 
 const resultColumns = `X.id, X.doc_id, X.ord, X.kind, X.langs, X.title, X.heading_path, X.page, X.body,
@@ -137,7 +159,8 @@ func (db *DB) Search(ctx context.Context, qs []rag.StoreQuery) (_ []rag.Candidat
 	stmt := statement(usedFields(qs), maxK)
 	out := make([]rag.Candidates, len(qs))
 	if len(qs) <= GroupSize {
-		rows, err := db.pool.Query(ctx, stmt, vecs, tqs, ks, fs)
+		ords, terms := termArgs(qs)
+		rows, err := db.pool.Query(ctx, stmt, vecs, tqs, ks, fs, ords, terms)
 		if err != nil {
 			return nil, err
 		}
@@ -152,7 +175,8 @@ func (db *DB) Search(ctx context.Context, qs []rag.StoreQuery) (_ []rag.Candidat
 		b := &pgx.Batch{}
 		for start := 0; start < len(qs); start += GroupSize {
 			end := min(start+GroupSize, len(qs))
-			b.Queue(stmt, vecs[start:end], tqs[start:end], ks[start:end], fs[start:end])
+			ords, terms := termArgs(qs[start:end])
+			b.Queue(stmt, vecs[start:end], tqs[start:end], ks[start:end], fs[start:end], ords, terms)
 		}
 		br := db.pool.SendBatch(ctx, b)
 		for start := 0; start < len(qs); start += GroupSize {
@@ -180,6 +204,26 @@ func (db *DB) Search(ctx context.Context, qs []rag.StoreQuery) (_ []rag.Candidat
 		out[i].Lexical = out[i].Lexical[:min(k, len(out[i].Lexical))]
 	}
 	return out, nil
+}
+
+// lexicalPool is how many times k lexical candidates ts_rank picks for
+// BM25 to re-score.
+const lexicalPool = 4
+
+// termArgs flattens the statement's queries' distinct terms into (query
+// ordinal, term) pairs, from which the statement weighs each term by its
+// IDF.
+func termArgs(qs []rag.StoreQuery) (ords []int32, terms []string) {
+	for i, q := range qs {
+		seen := map[string]bool{}
+		for _, t := range q.Terms {
+			if !seen[t] {
+				seen[t] = true
+				ords, terms = append(ords, int32(i+1)), append(terms, t)
+			}
+		}
+	}
+	return ords, terms
 }
 
 // GroupSize is the most queries one search statement carries.

@@ -4,6 +4,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -32,6 +33,7 @@ func Run(t *testing.T, h Harness) {
 		{"ModelMismatch", testModelMismatch},
 		{"BatchOrderAndRanking", testBatch},
 		{"Lexical", testLexical},
+		{"LexicalWeighsRareTerms", testLexicalIDF},
 		{"Filters", testFilters},
 		{"ReplaceBySourceAndID", testReplace},
 		{"AtomicPut", testAtomicPut},
@@ -153,6 +155,33 @@ func testLexical(t *testing.T, h Harness) {
 	}
 	if len(got[2].Lexical) != 0 {
 		t.Errorf("unknown term matched %v", ids(got[2].Lexical))
+	}
+}
+
+// A store ranks lexical matches by BM25: a term found in few chunks
+// weighs more than one found in most, and a short chunk more than a long
+// one with the same matches. ts_rank alone, without inverse document
+// frequency, puts the chunk with "common" three times second.
+func testLexicalIDF(t *testing.T, h Harness) {
+	s := open(t, h)
+	docs := []rag.Document{
+		doc("many-common", 0, "common", "common", "common", "filler"),
+		doc("rare", 1, "rare", "filler", "filler", "filler"),
+	}
+	for i := range 8 {
+		docs = append(docs, doc(fmt.Sprint("other", i), 2, "common", "filler", "word", "word"))
+	}
+	docs = append(docs, doc("short-rare", 3, "rare"), doc("long-rare", 3, "rare", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9"))
+	mustPut(t, s, docs...)
+	got := mustSearch(t, s,
+		rag.StoreQuery{Vector: axis(0), Terms: []string{"common", "rare"}, K: 3},
+		rag.StoreQuery{Vector: axis(0), Terms: []string{"rare"}, K: 3},
+	)
+	if diff := cmp.Diff([]string{"short-rare#0", "rare#0", "long-rare#0"}, ids(got[0].Lexical)); diff != "" {
+		t.Errorf("common and rare: the rare term's chunks come first, shortest first (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"short-rare#0", "rare#0", "long-rare#0"}, ids(got[1].Lexical)); diff != "" {
+		t.Errorf("rare alone, by length (-want +got):\n%s", diff)
 	}
 }
 
