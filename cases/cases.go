@@ -132,6 +132,34 @@ func Load(fsys fs.FS, corpus *guidelines.Corpus) ([]Case, error) {
 	return out, nil
 }
 
+// LoadWith reads the embedded cases and then those of each extra directory
+// (a hospital's own teaching cases), validating all and refusing an ID
+// used twice.
+func LoadWith(corpus *guidelines.Corpus, extra ...fs.FS) ([]Case, error) {
+	out, err := Load(Embedded(), corpus)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, c := range out {
+		seen[c.ID] = true
+	}
+	for _, fsys := range extra {
+		more, err := Load(fsys, corpus)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range more {
+			if seen[c.ID] {
+				return nil, orthocds.Invalid(c.ID, "case ID %s is already used by another case", c.ID)
+			}
+			seen[c.ID] = true
+		}
+		out = append(out, more...)
+	}
+	return out, nil
+}
+
 func (t Text) complete() bool { return strings.TrimSpace(t.EN) != "" && strings.TrimSpace(t.ZH) != "" }
 
 func (c *Case) validate(corpus *guidelines.Corpus) error {

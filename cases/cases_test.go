@@ -1,9 +1,12 @@
 package cases
 
 import (
+	"bytes"
+	"io/fs"
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/orthocds/orthocds/analysis"
 	"github.com/orthocds/orthocds/guidelines"
@@ -219,5 +222,27 @@ func TestMustNotNegation(t *testing.T) {
 		if got := slices.Contains(g.MustNotDone, "calcitonin-long-term"); got != tc.penalised {
 			t.Errorf("%q: penalised %v, want %v", tc.plan, got, tc.penalised)
 		}
+	}
+}
+
+// A hospital's own cases are added to the embedded ones; one reusing an
+// embedded case's ID is refused.
+func TestLoadWith(t *testing.T) {
+	corpus, err := guidelines.Load(guidelines.Embedded())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := fs.ReadFile(Embedded(), "giop.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	embedded, _ := Load(Embedded(), corpus)
+	own := bytes.Replace(b, []byte("id: giop\n"), []byte("id: hospital-giop\n"), 1)
+	got, err := LoadWith(corpus, fstest.MapFS{"hospital-giop.yaml": {Data: own}})
+	if err != nil || len(got) != len(embedded)+1 || got[len(got)-1].ID != "hospital-giop" {
+		t.Fatalf("with a hospital case: %d cases, %v", len(got), err)
+	}
+	if _, err := LoadWith(corpus, fstest.MapFS{"copy.yaml": {Data: b}}); err == nil || !strings.Contains(err.Error(), "giop") {
+		t.Errorf("a reused ID: %v", err)
 	}
 }

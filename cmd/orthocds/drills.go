@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"io/fs"
+	"os"
 	"path/filepath"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -14,9 +16,15 @@ import (
 // openDrills opens the case drills: attempts in PostgreSQL when a database
 // is configured, otherwise in DATA/attempts.jsonl; the configured LLM plays
 // the patient; ORTHOCDS_JUDGE_MODEL (a model of the same provider) grades
-// beside the rubric when set. close releases the store.
-func openDrills(ctx context.Context, cfg Config, a *app, judgeModel string) (svc *drills.Service, close func(), err error) {
-	cs, err := cases.Load(cases.Embedded(), a.guidelines)
+// beside the rubric when set; ORTHOCDS_CASES names a directory of the
+// hospital's own cases, served beside the project's. close releases the
+// store.
+func openDrills(ctx context.Context, cfg Config, a *app, judgeModel, casesDir string) (svc *drills.Service, close func(), err error) {
+	var extra []fs.FS
+	if casesDir != "" {
+		extra = append(extra, os.DirFS(casesDir))
+	}
+	cs, err := cases.LoadWith(a.guidelines, extra...)
 	if err != nil {
 		return nil, nil, err
 	}

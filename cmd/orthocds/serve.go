@@ -49,7 +49,7 @@ func runServe(ctx context.Context, cfg Config, env func(string) string, args []s
 		return err
 	}
 	defer closeTrail()
-	drillSvc, closeDrills, err := openDrills(ctx, cfg, a, env("ORTHOCDS_JUDGE_MODEL"))
+	drillSvc, closeDrills, err := openDrills(ctx, cfg, a, env("ORTHOCDS_JUDGE_MODEL"), env("ORTHOCDS_CASES"))
 	if err != nil {
 		return err
 	}
