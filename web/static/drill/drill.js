@@ -180,7 +180,11 @@ function feedback(a) {
 
 async function step(path, body) {
   status(t("working"));
-  try { show(await json("POST", `/v1/drills/${current.id}/${path}`, body)); status(""); } catch (e) { fail(e); }
+  try {
+    show(await json("POST", `/v1/drills/${current.id}/${path}`, body));
+    status("");
+    if (path === "submit") loadClass().catch(() => {}); // instructors see the new grade at once
+  } catch (e) { fail(e); }
 }
 $("ask-form").onsubmit = (e) => { e.preventDefault(); const q = $("question").value; $("question").value = ""; step("ask", { question: q }); };
 $("order-form").onsubmit = (e) => { e.preventDefault(); const r = $("order").value; $("order").value = ""; step("order", { request: r }); };
