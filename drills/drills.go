@@ -152,11 +152,15 @@ type CaseSummary struct {
 	Synthetic  bool   `json:"synthetic"`
 }
 
+func summary(c *cases.Case, lang string) CaseSummary {
+	return CaseSummary{ID: c.ID, Topic: c.Topic, Title: c.Title.In(lang), Presenting: c.Presenting.In(lang), Synthetic: c.Synthetic}
+}
+
 // Cases lists the cases in lang.
 func (s *Service) Cases(lang string) []CaseSummary {
 	out := make([]CaseSummary, len(s.cfg.Cases))
-	for i, c := range s.cfg.Cases {
-		out[i] = CaseSummary{ID: c.ID, Topic: c.Topic, Title: c.Title.In(lang), Presenting: c.Presenting.In(lang), Synthetic: c.Synthetic}
+	for i := range s.cfg.Cases {
+		out[i] = summary(&s.cfg.Cases[i], lang)
 	}
 	return out
 }
@@ -211,7 +215,7 @@ func (s *Service) Key(p orthocds.Principal, id, lang string) (*AnswerKey, error)
 	if !ok {
 		return nil, orthocds.Errorf(orthocds.ENOTFOUND, "no case %s", id)
 	}
-	k := &AnswerKey{CaseSummary: CaseSummary{ID: c.ID, Topic: c.Topic, Title: c.Title.In(lang), Presenting: c.Presenting.In(lang), Synthetic: c.Synthetic},
+	k := &AnswerKey{CaseSummary: summary(c, lang),
 		Diagnosis: c.Expected.Diagnosis.In(lang), Plan: c.Expected.Plan.In(lang), Expert: c.Expected.Expert.In(lang)}
 	for _, f := range c.History {
 		k.History = append(k.History, KeyFact{ID: f.ID, Cues: f.Ask, Text: f.Text.In(lang)})

@@ -155,12 +155,6 @@ func (r *rows) scored(items []item) []rag.Scored {
 	return s
 }
 
-// BM25 parameters, the common defaults.
-const (
-	bm25K1 = 1.2
-	bm25B  = 0.75
-)
-
 func (r *rows) bm25(q rag.StoreQuery) []item {
 	if r.live == 0 {
 		return nil
@@ -180,7 +174,7 @@ func (r *rows) bm25(q rag.StoreQuery) []item {
 		idf := math.Log(1 + (float64(r.live)-float64(len(ps))+0.5)/(float64(len(ps))+0.5))
 		for _, p := range ps {
 			tf := float64(p.tf)
-			norm := tf * (bm25K1 + 1) / (tf + bm25K1*(1-bm25B+bm25B*float64(r.length[p.row])/avg))
+			norm := tf * (rag.BM25K1 + 1) / (tf + rag.BM25K1*(1-rag.BM25B+rag.BM25B*float64(r.length[p.row])/avg))
 			scores[p.row] += idf * norm
 		}
 	}

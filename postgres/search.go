@@ -38,9 +38,10 @@ var filterConds = []struct {
 // branch takes ts_rank's best lexicalPool x k matches (GIN) and re-scores
 // them with BM25: each matched term's frequency in the chunk (its
 // positions), the chunk's length, and the term's IDF, which the caller
-// computes from the statistics in term_df and corpus_stats (q.w). ts_rank
-// alone has no IDF, and ranked the bundled questions worse than the
-// embedded store's BM25 (docs/benchmarks.md). The chunk columns are read
+// weighs from the statistics in term_df and corpus_stats, which triggers
+// keep exact (migration 003), into q.w. ts_rank alone has no IDF, and
+// ranked the bundled questions worse than the embedded store's BM25
+// (README, "Retrieval quality and speed"). The chunk columns are read
 // inside each branch: a join afterwards would make the planner hash the
 // whole table, as it cannot see how small k is.
 const searchTemplate = `
@@ -108,7 +109,7 @@ func statement(used map[string]bool, maxK int) string {
 		"COLUMNS_d", strings.ReplaceAll(resultColumns, "X.", "d."),
 		"COLUMNS_l", strings.ReplaceAll(resultColumns, "X.", "l."),
 		"POOLK", strconv.Itoa(lexicalPool*maxK), "MAXK", strconv.Itoa(maxK),
-		"BM25K1", strconv.FormatFloat(bm25K1, 'f', -1, 64), "BM25B", strconv.FormatFloat(bm25B, 'f', -1, 64)).Replace(searchTemplate)
+		"BM25K1", strconv.FormatFloat(rag.BM25K1, 'f', -1, 64), "BM25B", strconv.FormatFloat(rag.BM25B, 'f', -1, 64)).Replace(searchTemplate)
 }
 
 const resultColumns = `X.id, X.doc_id, X.ord, X.kind, X.langs, X.title, X.heading_path, X.page, X.body,

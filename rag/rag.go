@@ -135,6 +135,13 @@ type Scored struct {
 	Score float64 // cosine similarity for dense, lexical score for lexical
 }
 
+// BM25 parameters (the common defaults) for the lexical ranking; both
+// stores score with them, with IDF log(1 + (N - df + 0.5) / (df + 0.5)).
+const (
+	BM25K1 = 1.2
+	BM25B  = 0.75
+)
+
 // Candidates are one query's two rankings, best first.
 type Candidates struct {
 	Dense   []Scored
