@@ -98,6 +98,9 @@ const (
 	RoleInstructor Role = "instructor"
 	RoleEvaluator  Role = "evaluator"
 	RoleAdmin      Role = "admin"
+	// RoleCDSClient is an EHR calling CDS services with a trusted
+	// client's JWT; no API key or token carries it.
+	RoleCDSClient Role = "cds-client"
 )
 
 // Principal is the authenticated caller.

@@ -27,6 +27,10 @@ const (
 	KindPrediction = "prediction"
 	KindFeedback   = "cds-feedback"
 	KindView       = "patient-view"
+	// KindRefused is a CDS Hooks call refused at the trust boundary (no
+	// or bad credentials, a role without patient context, a fhirServer
+	// off the allow-list): who, which service and why.
+	KindRefused = "cds-refused"
 )
 
 // Event is what is recorded: identifiers and hashes only.
@@ -34,7 +38,9 @@ type Event struct {
 	At        time.Time `json:"at"`
 	Principal string    `json:"principal"`
 	Role      string    `json:"role"`
-	Kind      string    `json:"kind"`
+	// Remote is the network address a refused call came from.
+	Remote string `json:"remote,omitempty"`
+	Kind   string `json:"kind"`
 	// InputHash is the SHA-256 of the request as received.
 	InputHash string `json:"input_sha256"`
 	// Entries are the guideline entries shown, with the corpus version.

@@ -1,6 +1,7 @@
 package cdshooks
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,13 +20,22 @@ import (
 	"github.com/orthocds/orthocds"
 )
 
-// TrustedClient is a CDS client allowed to call: its issuer, and where its
-// public keys are: a JWK Set given out of band, and the jku URLs it may
-// name in its tokens.
+// TrustedClient is a CDS client allowed to call: its issuer, where its
+// public keys are (a JWK Set given out of band, and the jku URLs it may
+// name in its tokens), and the FHIR servers its requests may have us read
+// from.
 type TrustedClient struct {
-	Issuer string          `json:"iss"`
-	JWKS   json.RawMessage `json:"jwks,omitempty"`
-	JKU    []string        `json:"jku,omitempty"`
+	Issuer      string          `json:"iss"`
+	JWKS        json.RawMessage `json:"jwks,omitempty"`
+	JKU         []string        `json:"jku,omitempty"`
+	FHIRServers []string        `json:"fhirServers,omitempty"`
+}
+
+// Client is a CDS client whose JWT verified.
+type Client struct {
+	Issuer string
+	// FHIRServers are the FHIR base URLs (canonical) its requests may name.
+	FHIRServers []string
 }
 
 // Verifier checks CDS clients' JWTs as the specification asks: signed with
@@ -44,8 +54,9 @@ type Verifier struct {
 }
 
 type trusted struct {
-	set jwk.Set
-	jku []string
+	set  jwk.Set
+	jku  []string
+	fhir []string
 }
 
 type cachedSet struct {
@@ -77,7 +88,11 @@ func NewVerifier(clients []TrustedClient, hc *http.Client, now func() time.Time)
 		if c.Issuer == "" {
 			return nil, orthocds.Invalid(fmt.Sprintf("/%d/iss", i), "each trusted client needs an issuer")
 		}
-		t := trusted{jku: c.JKU}
+		fhir, err := ParseFHIRServers(fmt.Sprintf("/%d/fhirServers", i), c.FHIRServers)
+		if err != nil {
+			return nil, err
+		}
+		t := trusted{jku: c.JKU, fhir: fhir}
 		if len(c.JWKS) > 0 {
 			set, err := jwk.Parse(c.JWKS)
 			if err != nil {
@@ -100,7 +115,9 @@ func LoadClients(path string) ([]TrustedClient, error) {
 		return nil, err
 	}
 	var cs []TrustedClient
-	if err := json.Unmarshal(b, &cs); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cs); err != nil {
 		return nil, orthocds.Invalid(path, "is not a JSON array of trusted clients: %v", err)
 	}
 	return cs, nil
@@ -110,48 +127,79 @@ func unauthorized(format string, args ...any) error {
 	return orthocds.Errorf(orthocds.EUNAUTHORIZED, format, args...)
 }
 
-// Verify checks the Authorization header of a call to aud.
-func (v *Verifier) Verify(ctx context.Context, authorization, aud string) error {
+// Trusts reports whether the Authorization header carries a JWT that
+// claims to come from a trusted client. The claim is not verified: it
+// only says that Verify, not the user authentication, is to judge it.
+func (v *Verifier) Trusts(authorization string) bool {
 	token, ok := strings.CutPrefix(authorization, "Bearer ")
-	if !ok || strings.TrimSpace(token) == "" {
-		return unauthorized("a CDS client JWT is required: Authorization: Bearer <JWT>")
+	if !ok {
+		return false
 	}
 	msg, err := jws.Parse([]byte(token))
 	if err != nil || len(msg.Signatures()) != 1 {
-		return unauthorized("the JWT is not a compact JWS")
+		return false
+	}
+	var claims struct {
+		Issuer string `json:"iss"`
+	}
+	if json.Unmarshal(msg.Payload(), &claims) != nil {
+		return false
+	}
+	_, ok = v.clients[claims.Issuer]
+	return ok
+}
+
+// Verify checks the Authorization header of a call to aud and returns the
+// client that signed it.
+func (v *Verifier) Verify(ctx context.Context, authorization, aud string) (Client, error) {
+	iss, err := v.verify(ctx, authorization, aud)
+	if err != nil {
+		return Client{}, err
+	}
+	return Client{Issuer: iss, FHIRServers: v.clients[iss].fhir}, nil
+}
+
+func (v *Verifier) verify(ctx context.Context, authorization, aud string) (issuer string, err error) {
+	token, ok := strings.CutPrefix(authorization, "Bearer ")
+	if !ok || strings.TrimSpace(token) == "" {
+		return "", unauthorized("a CDS client JWT is required: Authorization: Bearer <JWT>")
+	}
+	msg, err := jws.Parse([]byte(token))
+	if err != nil || len(msg.Signatures()) != 1 {
+		return "", unauthorized("the JWT is not a compact JWS")
 	}
 	h := msg.Signatures()[0].ProtectedHeaders()
 	alg, _ := h.Algorithm()
 	if !slices.Contains(allowedAlgs, alg.String()) {
-		return unauthorized("JWT algorithm %q is not accepted; use an asymmetric algorithm such as ES384 or RS384", alg.String())
+		return "", unauthorized("JWT algorithm %q is not accepted; use an asymmetric algorithm such as ES384 or RS384", alg.String())
 	}
 	if typ, _ := h.Type(); typ != "JWT" {
-		return unauthorized("JWT header typ must be JWT")
+		return "", unauthorized("JWT header typ must be JWT")
 	}
 	if kid, _ := h.KeyID(); kid == "" {
-		return unauthorized("JWT header kid is required")
+		return "", unauthorized("JWT header kid is required")
 	}
 	var claims struct {
 		Issuer string `json:"iss"`
 	}
 	if err := json.Unmarshal(msg.Payload(), &claims); err != nil || claims.Issuer == "" {
-		return unauthorized("the JWT has no iss")
+		return "", unauthorized("the JWT has no iss")
 	}
 	client, ok := v.clients[claims.Issuer]
 	if !ok {
-		return orthocds.Errorf(orthocds.EFORBIDDEN, "issuer %q is not a trusted CDS client", claims.Issuer)
+		return "", orthocds.Errorf(orthocds.EFORBIDDEN, "issuer %q is not a trusted CDS client", claims.Issuer)
 	}
 	set := client.set
 	if jku, ok := h.JWKSetURL(); ok && jku != "" {
 		if !slices.Contains(client.jku, jku) {
-			return unauthorized("jku %q is not on this client's allow-list", jku)
+			return "", unauthorized("jku %q is not on this client's allow-list", jku)
 		}
 		if set, err = v.fetch(ctx, jku); err != nil {
-			return err
+			return "", err
 		}
 	}
 	if set == nil {
-		return unauthorized("this client's keys must come from an allowed jku")
+		return "", unauthorized("this client's keys must come from an allowed jku")
 	}
 	// Keys without an "alg" member (it is optional in a JWK) are matched by
 	// key type; the header's alg was already held to allowedAlgs.
@@ -161,12 +209,12 @@ func (v *Verifier) Verify(ctx context.Context, authorization, aud string) error 
 		jwt.WithAudience(aud), jwt.WithIssuer(claims.Issuer),
 		jwt.WithRequiredClaim("exp"), jwt.WithRequiredClaim("iat"), jwt.WithRequiredClaim("jti"))
 	if err != nil {
-		return unauthorized("the JWT is not valid: %s", reason(err))
+		return "", unauthorized("the JWT is not valid: %s", reason(err))
 	}
 	exp, _ := t.Expiration()
 	iat, _ := t.IssuedAt()
 	if exp.Sub(iat) > maxLifetime {
-		return unauthorized("the JWT lives longer than %s (exp - iat)", maxLifetime)
+		return "", unauthorized("the JWT lives longer than %s (exp - iat)", maxLifetime)
 	}
 	jti, _ := t.JwtID()
 	key := claims.Issuer + "\x00" + jti
@@ -183,10 +231,10 @@ func (v *Verifier) Verify(ctx context.Context, authorization, aud string) error 
 		v.pruned = now
 	}
 	if _, replay := v.seen[key]; replay {
-		return unauthorized("jti %q was already used: a replayed JWT", jti)
+		return "", unauthorized("jti %q was already used: a replayed JWT", jti)
 	}
 	v.seen[key] = exp
-	return nil
+	return claims.Issuer, nil
 }
 
 // reason names what failed without echoing the token.

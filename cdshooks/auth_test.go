@@ -8,6 +8,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,17 +106,17 @@ func TestVerifier(t *testing.T) {
 		return c
 	}
 	ctx := context.Background()
-	if err := v.Verify(ctx, good.token(claims(nil), nil), aud); err != nil {
+	if _, err := v.Verify(ctx, good.token(claims(nil), nil), aud); err != nil {
 		t.Fatalf("a good token: %v", err)
 	}
 	withKid := func(h jws.Headers) {}
 	replayed := good.token(claims(nil), withKid)
-	if err := v.Verify(ctx, replayed, aud); err != nil {
+	if _, err := v.Verify(ctx, replayed, aud); err != nil {
 		t.Fatal(err)
 	}
 	jku := jkuSigner.token(claims(func(c map[string]any) { c["iss"] = "https://jku-ehr.example.com/" }),
 		func(h jws.Headers) { h.Set(jws.JWKSetURLKey, jkuSrv.URL+"/jwks") })
-	if err := v.Verify(ctx, jku, aud); err != nil {
+	if _, err := v.Verify(ctx, jku, aud); err != nil {
 		t.Errorf("a token whose keys come from an allowed jku: %v", err)
 	}
 	// An HMAC token, signed with a shared secret.
@@ -149,10 +152,48 @@ func TestVerifier(t *testing.T) {
 		{"specification example", "Bearer eyJhbGciOiJFUzM4NCIsInR5cCI6IkpXVCIsImtpZCI6ImV4YW1wbGUta2lkIiwiamt1IjoiaHR0cHM6Ly9maGlyLWVoci5leGFtcGxlLmNvbS9qd2tfdXJpIn0.eyJpc3MiOiJodHRwczovL2ZoaXItZWhyLmV4YW1wbGUuY29tLyIsImF1ZCI6Imh0dHBzOi8vY2RzLmV4YW1wbGUub3JnL2Nkcy1zZXJ2aWNlcy9zb21lLXNlcnZpY2UiLCJleHAiOjE0MjI1Njg4NjAsImlhdCI6MTMxMTI4MDk3MCwianRpIjoiZWUyMmIwMjEtZTFiNy00NjExLWJhNWItOGVlYzZhMzNhYzFlIiwidGVuYW50IjoiMmRkZDZjM2EtOGU5YS00NGM2LWEzMDUtNTIxMTFhZDMwMmEyIn0.d1WfLjGRKlcWB94l9do4cM8REXeYJLL6SGUBO8VHZhfM8mwKYP70EMxJ67War4TQblEpaQrp11wx5p7oPFm2ETYgCicS84vXWEIYTdjooZdooCSDf2L8-i4awdoUwiEb", orthocds.EUNAUTHORIZED},
 	}
 	for _, tc := range cases {
-		err := v.Verify(ctx, tc.auth, aud)
+		_, err := v.Verify(ctx, tc.auth, aud)
 		t.Logf("%s: %v", tc.name, err)
 		if orthocds.ErrorCode(err) != tc.code {
 			t.Errorf("%s: %v, want %s", tc.name, err, tc.code)
 		}
+	}
+}
+
+// A trusted client's FHIR servers come back with its verified JWT; a bad
+// URL among them, or a misspelt member in the clients file, is refused
+// naming it. Trusts routes by the claimed issuer alone.
+func TestVerifierClientFHIRServers(t *testing.T) {
+	now := time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)
+	s := newSigner(t, "k1")
+	keys, _ := json.Marshal(s.pub)
+	v, err := cdshooks.NewVerifier([]cdshooks.TrustedClient{{Issuer: iss, JWKS: keys, FHIRServers: []string{"https://FHIR.ehr.example.com/r4/"}}},
+		nil, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := s.token(map[string]any{"iss": iss, "aud": aud, "exp": now.Add(time.Minute).Unix(), "iat": now.Unix(), "jti": "a"}, nil)
+	c, err := v.Verify(context.Background(), tok, aud)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Issuer != iss || len(c.FHIRServers) != 1 || c.FHIRServers[0] != "https://fhir.ehr.example.com/r4" {
+		t.Errorf("client %+v", c)
+	}
+	untrusted := s.token(map[string]any{"iss": "https://other.example.com/", "aud": aud, "exp": now.Add(time.Minute).Unix(), "iat": now.Unix(), "jti": "b"}, nil)
+	for auth, want := range map[string]bool{tok: true, untrusted: false, "Bearer ocds_abc": false, "": false, "Bearer a.b.c": false} {
+		if got := v.Trusts(auth); got != want {
+			t.Errorf("Trusts(%.30q) = %v, want %v", auth, got, want)
+		}
+	}
+
+	_, err = cdshooks.NewVerifier([]cdshooks.TrustedClient{{Issuer: iss, JWKS: keys, FHIRServers: []string{"https://ok.example.com", "https://user@fhir.example.com"}}}, nil, nil)
+	if fieldOf(err) != "/0/fhirServers/1" {
+		t.Errorf("a bad FHIR server: %v, want it named at /0/fhirServers/1", err)
+	}
+	path := filepath.Join(t.TempDir(), "clients.json")
+	os.WriteFile(path, []byte(`[{"iss": "https://ehr.example.org", "jku": ["https://ehr.example.org/jwks"], "fhirServer": "https://ehr.example.org/fhir"}]`), 0o600)
+	if _, err := cdshooks.LoadClients(path); orthocds.ErrorCode(err) != orthocds.EINVALID || !strings.Contains(orthocds.ErrorMessage(err), "fhirServer") {
+		t.Errorf("a misspelt member: %v, want it named", err)
 	}
 }

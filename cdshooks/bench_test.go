@@ -37,7 +37,7 @@ func BenchmarkCall(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		c := calls[i%len(calls)]
-		if _, err := h.Call(context.Background(), c.id, c.req, base, "en"); err != nil {
+		if _, err := h.Call(context.Background(), c.id, c.req, cdshooks.Invocation{Base: base, Lang: "en"}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -80,15 +80,20 @@ type Config struct {
 	// FHIR fetches prefetch data a client did not send; nil uses a client
 	// with a 5 s timeout per request.
 	FHIR *FHIRClient
+	// FHIRServers are the FHIR base URLs that any caller's requests may
+	// have us read from (ParseFHIRServers); a trusted client may add its
+	// own (Invocation.FHIRServers). With neither, nothing is fetched.
+	FHIRServers []string
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 }
 
 // Hooks is the set of CDS services.
 type Hooks struct {
-	cfg      Config
-	services []*service
-	docs     docCache
+	cfg         Config
+	services    []*service
+	docs        docCache
+	fhirServers []string // canonical
 }
 
 // service is one CDS service.
@@ -106,6 +111,13 @@ func New(cfg Config) *Hooks {
 		cfg.FHIR = NewFHIRClient(nil)
 	}
 	h := &Hooks{cfg: cfg}
+	// An entry that is no base URL can match nothing: it is dropped, so a
+	// mistake closes the door rather than opening it.
+	for _, u := range cfg.FHIRServers {
+		if c, ok := canonicalFHIRBase(u); ok {
+			h.fhirServers = append(h.fhirServers, c)
+		}
+	}
 	h.services = []*service{osteoporosisService(), vteService("order-select"), vteService("order-sign"),
 		cementService(), axialPainService()}
 	return h
@@ -188,16 +200,33 @@ type call struct {
 	orders  []order
 	lang    string // en or zh
 	base    string // public base URL for links
+	fhir    string // the FHIR server missing prefetch is read from; "" for none
 	now     time.Time
 	// the predictor a card used, for the audit trail
 	predictor, predictorVersion string
 }
 
-// Call answers a hook request to service id. base is the public URL the
-// client reached us at (links in cards are built on it); lang is "zh" for
-// Chinese cards, anything else English.
-func (h *Hooks) Call(ctx context.Context, id string, req *Request, base, lang string) (*Response, error) {
-	resp, c, err := h.call(ctx, id, req, base, lang)
+// Invocation is what the server knows of a hook call beyond its body.
+type Invocation struct {
+	// Base is the public URL the client reached us at; links in cards are
+	// built on it.
+	Base string
+	// Lang is "zh" for Chinese cards, anything else English.
+	Lang string
+	// FHIRServers are the FHIR base URLs this caller may have us read
+	// from (a trusted client's own list), beside Config.FHIRServers.
+	FHIRServers []string
+}
+
+// Call answers a hook request to service id. A request naming a
+// fhirServer off the allow-lists is refused (403) and the refusal audited.
+func (h *Hooks) Call(ctx context.Context, id string, req *Request, inv Invocation) (*Response, error) {
+	resp, c, err := h.call(ctx, id, req, inv)
+	if errors.Is(err, ErrFHIRServerNotAllowed) {
+		if aerr := h.auditRefusal(ctx, id, req, "refused: fhirServer not on the allow-list"); aerr != nil {
+			return nil, aerr
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +237,7 @@ func (h *Hooks) Call(ctx context.Context, id string, req *Request, base, lang st
 }
 
 // call answers a hook request without recording it.
-func (h *Hooks) call(ctx context.Context, id string, req *Request, base, lang string) (*Response, *call, error) {
+func (h *Hooks) call(ctx context.Context, id string, req *Request, inv Invocation) (*Response, *call, error) {
 	if !h.Known(id) {
 		return nil, nil, orthocds.Errorf(orthocds.ENOTFOUND, "no CDS service %q", id)
 	}
@@ -216,7 +245,11 @@ func (h *Hooks) call(ctx context.Context, id string, req *Request, base, lang st
 	if err := validate(req, svc, hooks); err != nil {
 		return nil, nil, err
 	}
-	c := &call{h: h, svc: svc, req: req, lang: lang, base: strings.TrimSuffix(base, "/"), now: h.cfg.Now()}
+	fhir, err := h.fhirSource(req, inv.FHIRServers)
+	if err != nil {
+		return nil, nil, err
+	}
+	c := &call{h: h, svc: svc, req: req, lang: inv.Lang, base: strings.TrimSuffix(inv.Base, "/"), fhir: fhir, now: h.cfg.Now()}
 	if c.lang != "zh" {
 		c.lang = "en"
 	}
@@ -254,6 +287,26 @@ func (h *Hooks) call(ctx context.Context, id string, req *Request, base, lang st
 	return &Response{Cards: cards}, c, nil
 }
 
+// auditRefusal records a refused call: who, the service, the hash of the
+// request and why; no patient data.
+func (h *Hooks) auditRefusal(ctx context.Context, id string, req *Request, why string) error {
+	if h.cfg.Audit == nil {
+		return nil
+	}
+	b, _ := json.Marshal(req)
+	e := audit.Event{Kind: audit.KindRefused, InputHash: audit.HashInput(b), Service: id, Outcome: why}
+	e.Principal, e.Role = principalOf(ctx)
+	return h.cfg.Audit.Append(ctx, e)
+}
+
+// principalOf names the caller for the audit trail.
+func principalOf(ctx context.Context) (id, role string) {
+	if p, ok := orthocds.PrincipalFrom(ctx); ok {
+		return p.ID, string(p.Role)
+	}
+	return "cds-client", ""
+}
+
 // audit records the call: who, the hash of the request, the entries cited
 // and the predictor and model version used; no patient data.
 func (c *call) audit(ctx context.Context, kind string, cards []Card) error {
@@ -264,11 +317,7 @@ func (c *call) audit(ctx context.Context, kind string, cards []Card) error {
 	e := audit.Event{Kind: kind, InputHash: audit.HashInput(b), Service: c.svc.info.ID,
 		CorpusVersion: c.h.cfg.CorpusVersion, Outcome: fmt.Sprintf("%d cards", len(cards)),
 		Predictor: c.predictor, PredictorVersion: c.predictorVersion}
-	if p, ok := orthocds.PrincipalFrom(ctx); ok {
-		e.Principal, e.Role = p.ID, string(p.Role)
-	} else {
-		e.Principal = "cds-client"
-	}
+	e.Principal, e.Role = principalOf(ctx)
 	for _, card := range cards {
 		for _, id := range card.entries {
 			if !slices.Contains(e.Entries, id) {
@@ -363,9 +412,15 @@ func (c *call) gather(ctx context.Context) error {
 			missing = append(missing, k)
 		}
 	}
-	if len(missing) > 0 && c.req.FHIRServer == "" {
+	switch {
+	case len(missing) == 0:
+	case c.req.FHIRServer == "":
 		return orthocds.Errorf(orthocds.EPRECONDITION,
 			"prefetch %s missing and no fhirServer to fetch it from", strings.Join(missing, ", "))
+	case c.fhir == "":
+		return orthocds.Errorf(orthocds.EPRECONDITION,
+			"prefetch %s missing; OrthoCDS reads from a FHIR server only when it is on an allow-list (%s), and none is configured",
+			strings.Join(missing, ", "), FHIRServersSetting)
 	}
 	got := make([]fetched, len(missing))
 	errs := make(chan error, len(missing))
@@ -374,7 +429,7 @@ func (c *call) gather(ctx context.Context) error {
 			q, err := fill(c.svc.info.Prefetch[k], c.req)
 			if err == nil {
 				got[i] = fetched{key: k}
-				got[i].raws, err = c.h.cfg.FHIR.Get(ctx, c.req.FHIRServer, q, c.req.FHIRAuthorization)
+				got[i].raws, err = c.h.cfg.FHIR.Get(ctx, c.fhir, q, c.req.FHIRAuthorization)
 			}
 			if err != nil {
 				err = &orthocds.Error{Code: orthocds.EPRECONDITION, Err: err,
@@ -608,10 +663,8 @@ func (h *Hooks) Feedback(ctx context.Context, id string, fr *FeedbackRequest) er
 		return nil
 	}
 	b, _ := json.Marshal(fr)
-	e := audit.Event{Kind: audit.KindFeedback, InputHash: audit.HashInput(b), Service: id, Principal: "cds-client"}
-	if p, ok := orthocds.PrincipalFrom(ctx); ok {
-		e.Principal, e.Role = p.ID, string(p.Role)
-	}
+	e := audit.Event{Kind: audit.KindFeedback, InputHash: audit.HashInput(b), Service: id}
+	e.Principal, e.Role = principalOf(ctx)
 	var accepted, overridden int
 	for _, f := range fr.Feedback {
 		if f.Outcome == "accepted" {

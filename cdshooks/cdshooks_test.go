@@ -3,6 +3,8 @@ package cdshooks_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -83,7 +85,7 @@ func call(t *testing.T, h *cdshooks.Hooks, p cdshooks.SyntheticPatient, service 
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := h.Call(context.Background(), s[0], req, base, lang)
+	resp, err := h.Call(context.Background(), s[0], req, cdshooks.Invocation{Base: base, Lang: lang})
 	if err != nil {
 		t.Fatalf("%s, %s: %v", p.ID, service, err)
 	}
@@ -325,18 +327,19 @@ func TestFetchesWhatWasNotPrefetched(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := h.Call(context.Background(), s[0], with, base, "en")
+			a, err := h.Call(context.Background(), s[0], with, cdshooks.Invocation{Base: base, Lang: "en"})
 			if err != nil {
 				t.Fatal(err)
 			}
 			without, _ := p.Request(h, s[0], s[1], false)
-			if _, err := h.Call(context.Background(), s[0], without, base, "en"); orthocds.ErrorCode(err) != orthocds.EPRECONDITION {
+			if _, err := h.Call(context.Background(), s[0], without, cdshooks.Invocation{Base: base, Lang: "en"}); orthocds.ErrorCode(err) != orthocds.EPRECONDITION {
 				t.Errorf("%s/%s without prefetch or FHIR server: %v, want a precondition error", p.ID, svc, err)
 			}
 			without.FHIRServer = srv.URL
 			without.FHIRAuthorization = &cdshooks.FHIRAuthorization{AccessToken: "good-token", TokenType: "Bearer", ExpiresIn: 300,
 				Scope: "user/Patient.read user/Observation.read", Subject: "orthocds"}
-			b, err := h.Call(context.Background(), s[0], without, base, "en")
+			allowed := cdshooks.Invocation{Base: base, Lang: "en", FHIRServers: []string{srv.URL + "/"}}
+			b, err := h.Call(context.Background(), s[0], without, allowed)
 			if err != nil {
 				t.Fatalf("%s/%s fetched from the FHIR server: %v", p.ID, svc, err)
 			}
@@ -344,7 +347,7 @@ func TestFetchesWhatWasNotPrefetched(t *testing.T) {
 				t.Errorf("%s/%s: cards differ between prefetch and FHIR fetch (-prefetch +fetched):\n%s", p.ID, svc, diff)
 			}
 			without.FHIRAuthorization.AccessToken = "expired-token"
-			if _, err := h.Call(context.Background(), s[0], without, base, "en"); orthocds.ErrorCode(err) != orthocds.EPRECONDITION {
+			if _, err := h.Call(context.Background(), s[0], without, allowed); orthocds.ErrorCode(err) != orthocds.EPRECONDITION {
 				t.Errorf("%s/%s with a refused token: %v, want a precondition error", p.ID, svc, err)
 			}
 		}
@@ -411,7 +414,7 @@ func TestBadRequests(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := good()
 			tc.edit(r)
-			_, err := h.Call(context.Background(), cdshooks.OsteoporosisID, r, base, "en")
+			_, err := h.Call(context.Background(), cdshooks.OsteoporosisID, r, cdshooks.Invocation{Base: base, Lang: "en"})
 			var oe *orthocds.Error
 			if orthocds.ErrorCode(err) != tc.code || !asError(err, &oe) || oe.Field != tc.field {
 				t.Errorf("got %v (field %q), want %s at %s", err, fieldOf(err), tc.code, tc.field)
@@ -422,14 +425,14 @@ func TestBadRequests(t *testing.T) {
 	v := patients(t)["syn-06"]
 	r, _ := v.Request(h, cdshooks.VTEID, "order-select", true)
 	delete(r.Context, "selections")
-	if _, err := h.Call(context.Background(), cdshooks.VTEID, r, base, "en"); fieldOf(err) != "/context/selections" {
+	if _, err := h.Call(context.Background(), cdshooks.VTEID, r, cdshooks.Invocation{Base: base, Lang: "en"}); fieldOf(err) != "/context/selections" {
 		t.Errorf("order-select without selections: %v", err)
 	}
 	r.Context["draftOrders"] = json.RawMessage(`{"resourceType":"Patient"}`)
-	if _, err := h.Call(context.Background(), cdshooks.VTEID, r, base, "en"); fieldOf(err) != "/context/draftOrders" {
+	if _, err := h.Call(context.Background(), cdshooks.VTEID, r, cdshooks.Invocation{Base: base, Lang: "en"}); fieldOf(err) != "/context/draftOrders" {
 		t.Errorf("draftOrders not a Bundle: %v", err)
 	}
-	if _, err := h.Call(context.Background(), "no-such-service", r, base, "en"); orthocds.ErrorCode(err) != orthocds.ENOTFOUND {
+	if _, err := h.Call(context.Background(), "no-such-service", r, cdshooks.Invocation{Base: base, Lang: "en"}); orthocds.ErrorCode(err) != orthocds.ENOTFOUND {
 		t.Errorf("unknown service: %v", err)
 	}
 }
@@ -551,5 +554,86 @@ func TestFeedbackAfterTornWrite(t *testing.T) {
 	}
 	if len(got) != 2 || got[0].Card != "whole" || got[1].Card != "after" {
 		t.Errorf("after a torn write: %+v", got)
+	}
+}
+
+// The FHIR server a request names is read only when it is on an
+// allow-list (the service's or the caller's). With no list nothing is
+// fetched and missing prefetch is 412 naming the setting; with a list
+// that lacks it the call is 403 whether or not prefetch was sent. Either
+// way the server named sees no connection, and the refusal says nothing
+// about it.
+func TestFHIRServerAllowList(t *testing.T) {
+	var conns atomic.Int64
+	named := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNotFound)
+	}))
+	named.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	named.Start()
+	defer named.Close()
+	p := patients(t)["syn-03"]
+	h := hooks(t, nil)
+	elsewhere := "https://fhir.hospital.example/r4"
+	global := cdshooks.New(cdshooks.Config{Guidelines: corpus, Predictors: preds, FHIRServers: []string{elsewhere},
+		Now: func() time.Time { return now }})
+	cases := []struct {
+		name     string
+		h        *cdshooks.Hooks
+		prefetch bool
+		callers  []string
+		want     string
+	}{
+		{"no allow-list, prefetch missing", h, false, nil, orthocds.EPRECONDITION},
+		{"global list without it", global, false, nil, orthocds.EFORBIDDEN},
+		{"global list without it, prefetch sent", global, true, nil, orthocds.EFORBIDDEN},
+		{"caller's list without it", h, false, []string{elsewhere}, orthocds.EFORBIDDEN},
+		{"a look-alike with user information", h, false, []string{"http://" + strings.TrimPrefix(named.URL, "http://") + "@other.example"}, orthocds.EFORBIDDEN},
+		{"no allow-list, prefetch sent", h, true, nil, ""},
+	}
+	for _, tc := range cases {
+		req, err := p.Request(h, cdshooks.OsteoporosisID, "patient-view", tc.prefetch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.FHIRServer = named.URL
+		_, err = tc.h.Call(context.Background(), cdshooks.OsteoporosisID, req,
+			cdshooks.Invocation{Base: base, Lang: "en", FHIRServers: tc.callers})
+		if got := orthocds.ErrorCode(err); (tc.want == "" && err != nil) || (tc.want != "" && got != tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+		msg := orthocds.ErrorMessage(err)
+		if err != nil && (strings.Contains(msg, named.URL) || !strings.Contains(msg, "ORTHOCDS_FHIR_SERVERS")) {
+			t.Errorf("%s: message %q should name the setting and not the server", tc.name, msg)
+		}
+		if tc.want == orthocds.EFORBIDDEN && !errors.Is(err, cdshooks.ErrFHIRServerNotAllowed) {
+			t.Errorf("%s: %v does not wrap ErrFHIRServerNotAllowed", tc.name, err)
+		}
+	}
+	if n := conns.Load(); n != 0 {
+		t.Fatalf("the FHIR server named saw %d connections, want none", n)
+	}
+}
+
+// Allow-list entries are compared in canonical form: case, default ports
+// and a trailing slash do not matter; user information, queries and
+// other schemes are refused.
+func TestParseFHIRServers(t *testing.T) {
+	got, err := cdshooks.ParseFHIRServers("ORTHOCDS_FHIR_SERVERS", []string{"HTTPS://FHIR.Example.org:443/R4/", "http://[::1]:8080/fhir", "http://10.0.0.7:80"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"https://fhir.example.org/R4", "http://[::1]:8080/fhir", "http://10.0.0.7"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("canonical forms (-want +got):\n%s", diff)
+	}
+	for i, bad := range []string{"ftp://fhir.example.org", "https://user@fhir.example.org", "https://fhir.example.org/r4?x=1", "https://fhir.example.org/#a", "fhir.example.org", ""} {
+		_, err := cdshooks.ParseFHIRServers("ORTHOCDS_FHIR_SERVERS", []string{"https://ok.example.org", bad})
+		if fieldOf(err) != "ORTHOCDS_FHIR_SERVERS/1" {
+			t.Errorf("%d %q: %v, want an error at ORTHOCDS_FHIR_SERVERS/1", i, bad, err)
+		}
 	}
 }

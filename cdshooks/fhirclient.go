@@ -23,10 +23,15 @@ type FHIRClient struct {
 }
 
 // NewFHIRClient returns a client; hc nil uses a 5 s timeout per request.
+// Redirects are followed only to the same scheme, host and port (a
+// redirect must not lead past the allow-list of FHIR servers).
 func NewFHIRClient(hc *http.Client) *FHIRClient {
 	if hc == nil {
 		hc = &http.Client{Timeout: 5 * time.Second}
 	}
+	c := *hc
+	c.CheckRedirect = sameOriginRedirects
+	hc = &c
 	return &FHIRClient{HTTP: hc, MaxPages: 10, MaxBytes: 8 << 20}
 }
 

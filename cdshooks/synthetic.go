@@ -196,7 +196,7 @@ func (h *Hooks) View(ctx context.Context, bundle json.RawMessage, base, lang str
 		if err != nil {
 			return nil, err
 		}
-		resp, c, err := h.call(ctx, s.info.ID, req, base, lang)
+		resp, c, err := h.call(ctx, s.info.ID, req, Invocation{Base: base, Lang: lang})
 		if err != nil {
 			return nil, err
 		}

@@ -24,7 +24,9 @@ import (
 	"github.com/orthocds/orthocds/predictors/shipped"
 )
 
-func cdsServer(t *testing.T) (*httptest.Server, *cdshooks.FileFeedback) {
+// cdsServer serves the CDS services open (no authentication, as the
+// loopback demo), reading from the FHIR servers named.
+func cdsServer(t *testing.T, fhirServers ...string) (*httptest.Server, *cdshooks.FileFeedback) {
 	arts, err := shipped.Artefacts()
 	if err != nil {
 		t.Fatal(err)
@@ -34,8 +36,8 @@ func cdsServer(t *testing.T) (*httptest.Server, *cdshooks.FileFeedback) {
 		t.Fatal(err)
 	}
 	fb := &cdshooks.FileFeedback{Path: filepath.Join(t.TempDir(), "feedback.jsonl")}
-	hooks := cdshooks.New(cdshooks.Config{Guidelines: setup(t).Corpus, Predictors: preds, Feedback: fb})
-	ts := httptest.NewServer(New(Config{CDSHooks: hooks, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	hooks := cdshooks.New(cdshooks.Config{Guidelines: setup(t).Corpus, Predictors: preds, Feedback: fb, FHIRServers: fhirServers})
+	ts := httptest.NewServer(New(Config{CDSHooks: hooks, CDSOpen: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 	t.Cleanup(ts.Close)
 	return ts, fb
 }
@@ -46,7 +48,8 @@ func cdsServer(t *testing.T) (*httptest.Server, *cdshooks.FileFeedback) {
 // server holding a synthetic patient; the same request with no FHIR
 // server (412); and feedback.
 func TestCDSHooksOverHTTP(t *testing.T) {
-	ts, fb := cdsServer(t)
+	fhir, _ := syntheticFHIRServer(t, "syn-03", "1288992")
+	ts, fb := cdsServer(t, fhir.URL)
 
 	resp, err := http.Get(ts.URL + "/cds-services")
 	if err != nil {
@@ -75,33 +78,6 @@ func TestCDSHooksOverHTTP(t *testing.T) {
 		}
 	}
 
-	// A FHIR server holding synthetic patient 03 under the specification's
-	// example patient id.
-	ps, _ := cdshooks.SyntheticPatients()
-	var p cdshooks.SyntheticPatient
-	for _, x := range ps {
-		if x.ID == "syn-03" {
-			p = x
-		}
-	}
-	rs, _ := p.Resources()
-	fhir := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer some-opaque-fhir-access-token" {
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		typ := strings.Trim(r.URL.Path, "/")
-		if typ == "Patient/1288992" {
-			w.Write(rs["Patient"][0])
-			return
-		}
-		if r.URL.Query().Get("patient") != "1288992" {
-			w.Write(cdshooks.SearchSet(nil))
-			return
-		}
-		w.Write(cdshooks.SearchSet(rs[typ]))
-	}))
-	defer fhir.Close()
 	example := `{
   "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
   "fhirServer": "` + fhir.URL + `",
@@ -156,6 +132,41 @@ func TestCDSHooksOverHTTP(t *testing.T) {
 	if got, _ := fb.ReadFeedback(); len(got) != 2 {
 		t.Errorf("%d feedback records stored, want 2", len(got))
 	}
+}
+
+// syntheticFHIRServer serves one synthetic patient under the id given
+// to callers with the specification's example token; it is closed with
+// the test.
+func syntheticFHIRServer(t *testing.T, patientID, servedAs string) (*httptest.Server, map[string][]json.RawMessage) {
+	ps, _ := cdshooks.SyntheticPatients()
+	var p cdshooks.SyntheticPatient
+	for _, x := range ps {
+		if x.ID == patientID {
+			p = x
+		}
+	}
+	rs, err := p.Resources()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fhir := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer some-opaque-fhir-access-token" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		typ := strings.Trim(r.URL.Path, "/")
+		if typ == "Patient/"+servedAs {
+			w.Write(rs["Patient"][0])
+			return
+		}
+		if r.URL.Query().Get("patient") != servedAs {
+			w.Write(cdshooks.SearchSet(nil))
+			return
+		}
+		w.Write(cdshooks.SearchSet(rs[typ]))
+	}))
+	t.Cleanup(fhir.Close)
+	return fhir, rs
 }
 
 // Malformed hook requests, unknown services and hooks, and absurd FHIR

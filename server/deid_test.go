@@ -56,7 +56,7 @@ func TestPlantedIdentifiersGoNowhere(t *testing.T) {
 	hooks := cdshooks.New(cdshooks.Config{Guidelines: f.Corpus, Feedback: fb, Audit: trail})
 	logs := &syncWriter{}
 	s := New(Config{Search: f.Retriever, Answer: answer.New(f.Retriever, f.Analyzer, model, audit.Answers{Log: trail}, answer.DefaultConfig),
-		Guidelines: f.Corpus, CDSHooks: hooks, Audit: trail, Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+		Guidelines: f.Corpus, CDSHooks: hooks, CDSOpen: true, Audit: trail, Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	ts := httptest.NewServer(s)
 	defer ts.Close()
 

@@ -21,6 +21,9 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	limited  prometheus.Counter
+	// cdsRefused counts CDS Hooks calls refused at the trust boundary,
+	// by reason (a fixed set: see refusedNoCredentials and the rest).
+	cdsRefused *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -32,8 +35,10 @@ func newMetrics() *metrics {
 			[]string{"route"}),
 		limited: prometheus.NewCounter(prometheus.CounterOpts{Name: "orthocds_rate_limited_total",
 			Help: "Requests refused because their caller exceeded the rate limit."}),
+		cdsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "orthocds_cds_refused_total",
+			Help: "CDS Hooks calls refused at the trust boundary, by reason."}, []string{"reason"}),
 	}
-	m.reg.MustRegister(m.requests, m.duration, m.limited,
+	m.reg.MustRegister(m.requests, m.duration, m.limited, m.cdsRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

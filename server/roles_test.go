@@ -21,11 +21,16 @@ import (
 // allowed roles get past authorisation, the others get 403, no key gets
 // 401. Students never reach patient-context endpoints; evaluators never
 // see patient data.
+// cdsPatientView is a patient-view call with every prefetch key sent
+// (empty), so that it needs no FHIR server.
+const cdsPatientView = `{"hook":"patient-view","hookInstance":"x","context":{"patientId":"1"},"prefetch":{"patient":null,"observations":null,"conditions":null,"medications":null}}`
+
 func TestRoleMatrix(t *testing.T) {
 	f := setup(t)
 	arts, _ := shipped.Artefacts()
 	preds, _ := predictors.NewService(arts)
-	hooks := cdshooks.New(cdshooks.Config{Guidelines: f.Corpus, Predictors: preds})
+	hooks := cdshooks.New(cdshooks.Config{Guidelines: f.Corpus, Predictors: preds,
+		Feedback: &cdshooks.FileFeedback{Path: filepath.Join(t.TempDir(), "feedback.jsonl")}})
 	keys, err := auth.OpenKeys(filepath.Join(t.TempDir(), "keys.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -84,8 +89,11 @@ func TestRoleMatrix(t *testing.T) {
 		{"POST", "/v1/drills/att_none/submit", `{"diagnosis":"d","plan":"p"}`, all},
 		{"GET", "/v1/class", "", []orthocds.Role{I, A}},
 		{"GET", "/v1/class.csv", "", []orthocds.Role{I, A}},
-		// CDS clients authenticate by JWT when configured, not by role.
-		{"GET", "/cds-services", "", nil},
+		// CDS services see patient data: trusted CDS clients (by JWT,
+		// TestCDSTrustBoundary) and the roles that may see it.
+		{"GET", "/cds-services", "", []orthocds.Role{C, A}},
+		{"POST", "/cds-services/" + cdshooks.OsteoporosisID, cdsPatientView, []orthocds.Role{C, A}},
+		{"POST", "/cds-services/" + cdshooks.OsteoporosisID + "/feedback", `{"feedback":[{"card":"c1","outcome":"overridden","outcomeTimestamp":"2026-11-01T00:00:00Z"}]}`, []orthocds.Role{C, A}},
 	}
 	do := func(method, path, body, key string) int {
 		req, _ := http.NewRequest(method, ts.URL+path, strings.NewReader(body))

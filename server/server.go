@@ -72,10 +72,14 @@ type Config struct {
 	Web          fs.FS // the embedded pages; nil serves none
 	Logger       *slog.Logger
 	Authenticate Authenticator
-	// CDSHooks serves /cds-services; nil serves none. CDSClients, when
-	// set, verifies every CDS client's JWT.
+	// CDSHooks serves /cds-services; nil serves none. CDSClients verifies
+	// the JWTs of trusted CDS clients; other callers need an API key or
+	// identity-provider token of a role that sees patient data, unless
+	// CDSOpen, which admits every caller without credentials: set it only
+	// when no authentication of any kind is configured (the loopback demo).
 	CDSHooks   CDSHooks
 	CDSClients ClientVerifier
+	CDSOpen    bool
 	// Audit, when set, records every prediction (answers and cards are
 	// recorded by their services).
 	Audit Auditor
@@ -191,7 +195,8 @@ func (s *Server) routes() chi.Router {
 		s.drillRoutes(r)
 	}
 	if s.cfg.CDSHooks != nil {
-		// CDS clients authenticate by JWT (CDSClients), not by user role.
+		// CDS callers are checked by cdsCaller: a trusted client's JWT, or a
+		// user of a role that sees patient data.
 		s.handle(r, "GET /cds-services", anonymous, 0, s.cdsDiscovery)
 		s.handle(r, "OPTIONS /cds-services", anonymous, 0, s.cdsPreflight)
 		s.handle(r, "OPTIONS /cds-services/{id}", anonymous, 0, s.cdsPreflight)

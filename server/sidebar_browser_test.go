@@ -17,7 +17,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/orthocds/orthocds"
 	"github.com/orthocds/orthocds/answer"
+	"github.com/orthocds/orthocds/auth"
 	"github.com/orthocds/orthocds/cdshooks"
 	"github.com/orthocds/orthocds/internal/browsertest"
 	"github.com/orthocds/orthocds/predictors"
@@ -26,8 +28,16 @@ import (
 )
 
 // sidebarServer is the whole platform on its embedded defaults: corpus,
-// predictors, CDS services, retrieval-only answers and the pages.
+// predictors, CDS services, retrieval-only answers and the pages; open as
+// the loopback demo is.
 func sidebarServer(t *testing.T) (*httptest.Server, *cdshooks.FileFeedback) {
+	ts, fb, _ := keyedSidebarServer(t, false)
+	return ts, fb
+}
+
+// keyedSidebarServer is sidebarServer, locked by API keys when keyed: it
+// returns a clinician's key.
+func keyedSidebarServer(t *testing.T, keyed bool) (*httptest.Server, *cdshooks.FileFeedback, string) {
 	f := setup(t)
 	arts, err := shipped.Artefacts()
 	if err != nil {
@@ -39,20 +49,38 @@ func sidebarServer(t *testing.T) (*httptest.Server, *cdshooks.FileFeedback) {
 	}
 	fb := &cdshooks.FileFeedback{Path: filepath.Join(t.TempDir(), "feedback.jsonl")}
 	hooks := cdshooks.New(cdshooks.Config{Guidelines: f.Corpus, Predictors: preds, Feedback: fb, Search: f.Retriever, Scope: f.Analyzer})
+	keys, err := auth.OpenKeys(filepath.Join(t.TempDir(), "keys.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var key string
+	if keyed {
+		key, _, _ = keys.Create("ward 7 sidebar", orthocds.RoleClinician)
+	}
+	authn := &auth.Authenticator{Keys: keys, Open: true}
 	s := New(Config{Search: f.Retriever, Answer: answer.New(f.Retriever, f.Analyzer, nil, nil, answer.DefaultConfig),
-		Guidelines: f.Corpus, Predictors: preds, CDSHooks: hooks, Viewer: hooks, Web: web.Pages(),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Guidelines: f.Corpus, Predictors: preds, CDSHooks: hooks, CDSOpen: !keyed, Viewer: hooks, Web: web.Pages(),
+		Authenticate: authn.Authenticate, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
-	return ts, fb
+	return ts, fb, key
 }
 
-// The sidebar page opened standalone on a synthetic patient shows the
-// patient, the cards and a risk explanation; overriding a card records
-// feedback; a question about the patient gets a cited answer.
+// The sidebar page opened standalone on a synthetic patient, on an
+// install locked by API keys with a clinician's key given in the page,
+// shows the patient, the cards and a risk explanation; overriding a card
+// records feedback (a CDS Hooks call the key admits); a question about
+// the patient gets a cited answer.
 func TestSidebarStandalone(t *testing.T) {
-	ts, fb := sidebarServer(t)
+	ts, fb, key := keyedSidebarServer(t, true)
 	ctx := browsertest.Context(t, 3*time.Minute)
+	// The key as the clinician would paste it, kept for the tab.
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/healthz")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`sessionStorage.setItem('orthocds-key', `+strconvQuote(key)+`)`)); err != nil {
+		t.Fatal(err)
+	}
 	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/sidebar/index.html?patient=syn-06"),
 		chromedp.WaitVisible("article.card")); err != nil {
 		t.Fatal(err)
@@ -120,6 +148,11 @@ func TestSidebarStandalone(t *testing.T) {
 		chromedp.WaitVisible(`//h3[contains(., 'Caprini评分')]`)); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func strconvQuote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
 
 func toStrings(v any) []string {

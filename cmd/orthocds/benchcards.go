@@ -75,7 +75,7 @@ func runBenchCards(ctx context.Context, cfg Config, args []string, stdout, stder
 	}
 	hooks := cdshooks.New(cdshooks.Config{Guidelines: a.guidelines, Predictors: preds, Search: a.retriever, Scope: a.analyzer,
 		Feedback: &cdshooks.FileFeedback{Path: dir + "/feedback.jsonl"}})
-	srv := server.New(server.Config{CDSHooks: hooks, Viewer: hooks, Guidelines: a.guidelines, Predictors: preds, Search: a.retriever,
+	srv := server.New(server.Config{CDSHooks: hooks, CDSOpen: true, Viewer: hooks, Guidelines: a.guidelines, Predictors: preds, Search: a.retriever,
 		Answer: answer.New(a.retriever, a.analyzer, nil, nil, answer.DefaultConfig), Logger: slog.New(slog.DiscardHandler)})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

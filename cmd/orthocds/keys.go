@@ -70,9 +70,10 @@ func runKeys(cfg Config, env func(string) string, args []string, stdout, stderr 
 
 // authenticator builds the server's caller identification: API keys,
 // and an OpenID Connect provider when ORTHOCDS_OIDC_ISSUER is set. With
-// neither, the install is open to its local user as admin; beyond
-// loopback that is logged as a warning.
-func authenticator(ctx context.Context, cfg Config, env func(string) string, log *slog.Logger) (*auth.Authenticator, error) {
+// neither, the install is open to every caller as admin: fine for its one
+// user on loopback, refused on any other address unless insecureOpen says
+// so, which is then logged at every start.
+func authenticator(ctx context.Context, cfg Config, env func(string) string, insecureOpen bool, log *slog.Logger) (*auth.Authenticator, error) {
 	keys, err := auth.OpenKeys(keysPath(cfg, env))
 	if err != nil {
 		return nil, err
@@ -85,11 +86,26 @@ func authenticator(ctx context.Context, cfg Config, env func(string) string, log
 		}
 		a.OIDC = o
 	}
-	if keys.Len() == 0 && a.OIDC == nil {
-		host, _, _ := net.SplitHostPort(cfg.Addr)
-		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-			log.Warn("no API keys and no identity provider: every caller is admin; create keys with 'orthocds keys create'", "addr", cfg.Addr)
-		}
+	if keys.Len() > 0 || a.OIDC != nil {
+		return a, nil
+	}
+	switch {
+	case insecureOpen:
+		log.Warn("--insecure-open: no API keys and no identity provider, so every caller who reaches this address is admin and may read patient data; create keys with 'orthocds keys create'", "addr", cfg.Addr)
+	case !loopback(cfg.Addr):
+		return nil, fmt.Errorf("serve: %s is reachable beyond this machine and no authentication is configured, so every caller would be admin: "+
+			"create an API key (orthocds keys create --name NAME --role admin), set ORTHOCDS_OIDC_ISSUER, or listen on 127.0.0.1; "+
+			"--insecure-open (ORTHOCDS_INSECURE_OPEN=1) starts it open anyway", cfg.Addr)
 	}
 	return a, nil
+}
+
+// loopback reports whether a listen address admits only this machine.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }

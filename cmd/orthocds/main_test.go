@@ -68,16 +68,24 @@ var servingRE = regexp.MustCompile(`serving on (http://\S+)`)
 // stop function that shuts it down and returns run's error.
 func startServe(t *testing.T, env map[string]string) (string, func() error) {
 	t.Helper()
+	addr, stop, _ := startServeArgs(t, env)
+	return addr, stop
+}
+
+// startServeArgs is startServe with extra serve arguments; it also
+// returns what the server logged.
+func startServeArgs(t *testing.T, env map[string]string, args ...string) (string, func() error, *syncBuffer) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stderr := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, nil, io.Discard, stderr)
+		done <- run(ctx, append([]string{"serve"}, args...), func(k string) string { return env[k] }, nil, io.Discard, stderr)
 	}()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		if m := servingRE.FindStringSubmatch(stderr.String()); m != nil {
-			return m[1], func() error { cancel(); return <-done }
+			return m[1], func() error { cancel(); return <-done }, stderr
 		}
 		select {
 		case err := <-done:

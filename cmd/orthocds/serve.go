@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/orthocds/orthocds"
@@ -26,12 +27,24 @@ func runServe(ctx context.Context, cfg Config, env func(string) string, args []s
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (env ORTHOCDS_ADDR)")
 	models := fs.String("models", env("ORTHOCDS_MODELS"), "directory of refitted predictor models that replace the shipped ones (env ORTHOCDS_MODELS)")
+	insecureOpen := fs.Bool("insecure-open", env("ORTHOCDS_INSECURE_OPEN") == "1",
+		"start with no authentication on an address beyond loopback: every caller is admin (env ORTHOCDS_INSECURE_OPEN=1)")
 	cfg.flags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	cfg.logTo(stderr)
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	// Who may call is settled before anything is opened: a refusal to
+	// start costs nothing.
+	authn, err := authenticator(ctx, cfg, env, *insecureOpen, log)
+	if err != nil {
+		return err
+	}
+	cdsClients, fhirServers, err := cdsTrust(env)
+	if err != nil {
+		return err
+	}
 	a, err := open(ctx, cfg, stderr)
 	if err != nil {
 		return err
@@ -55,21 +68,11 @@ func runServe(ctx context.Context, cfg Config, env func(string) string, args []s
 	}
 	defer closeDrills()
 	hooks := cdshooks.New(cdshooks.Config{Guidelines: a.guidelines, Predictors: preds, Search: a.retriever, Scope: a.analyzer,
-		Audit: trail, CorpusVersion: a.guidelines.Version(),
+		Audit: trail, CorpusVersion: a.guidelines.Version(), FHIRServers: fhirServers,
 		Feedback: &cdshooks.FileFeedback{Path: filepath.Join(cfg.DataDir, "cds-feedback.jsonl")}})
 	var clients server.ClientVerifier
-	if path := env("ORTHOCDS_CDS_CLIENTS"); path != "" {
-		trusted, err := cdshooks.LoadClients(path)
-		if err != nil {
-			return err
-		}
-		if clients, err = cdshooks.NewVerifier(trusted, nil, nil); err != nil {
-			return err
-		}
-	}
-	authn, err := authenticator(ctx, cfg, env, log)
-	if err != nil {
-		return err
+	if cdsClients != nil {
+		clients = cdsClients
 	}
 	rateLimit := 0.0
 	if authn.Keys.Len() > 0 || authn.OIDC != nil {
@@ -85,18 +88,21 @@ func runServe(ctx context.Context, cfg Config, env func(string) string, args []s
 		RateLimit:    rateLimit,
 		CDSHooks:     hooks,
 		CDSClients:   clients,
-		Viewer:       hooks,
-		Drills:       drillSvc,
-		SMART:        server.SMARTConfig{ClientID: env("ORTHOCDS_SMART_CLIENT_ID")},
-		PublicURL:    env("ORTHOCDS_PUBLIC_URL"),
-		Predictors:   preds,
-		Search:       a.retriever,
-		Answer:       a.answerer(audit.Answers{Log: trail, CorpusVersion: a.guidelines.Version()}),
-		Audit:        trail,
-		Guidelines:   a.guidelines,
-		Checks:       a.checks(),
-		Web:          web.Pages(),
-		Logger:       log,
+		// Only an install with no authentication of any kind admits CDS
+		// calls without credentials.
+		CDSOpen:    authn.Keys.Len() == 0 && authn.OIDC == nil && cdsClients == nil,
+		Viewer:     hooks,
+		Drills:     drillSvc,
+		SMART:      server.SMARTConfig{ClientID: env("ORTHOCDS_SMART_CLIENT_ID")},
+		PublicURL:  env("ORTHOCDS_PUBLIC_URL"),
+		Predictors: preds,
+		Search:     a.retriever,
+		Answer:     a.answerer(audit.Answers{Log: trail, CorpusVersion: a.guidelines.Version()}),
+		Audit:      trail,
+		Guidelines: a.guidelines,
+		Checks:     a.checks(),
+		Web:        web.Pages(),
+		Logger:     log,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -119,6 +125,33 @@ func runServe(ctx context.Context, cfg Config, env func(string) string, args []s
 		return err
 	}
 	return nil
+}
+
+// cdsTrust reads who may call the CDS services and which FHIR servers
+// they may have us read from: the trusted clients file
+// (ORTHOCDS_CDS_CLIENTS, each client with its own fhirServers) and the
+// global list (ORTHOCDS_FHIR_SERVERS, comma-separated base URLs).
+func cdsTrust(env func(string) string) (*cdshooks.Verifier, []string, error) {
+	var fhir []string
+	if v := strings.TrimSpace(env("ORTHOCDS_FHIR_SERVERS")); v != "" {
+		var err error
+		if fhir, err = cdshooks.ParseFHIRServers("ORTHOCDS_FHIR_SERVERS", strings.Split(v, ",")); err != nil {
+			return nil, nil, err
+		}
+	}
+	path := env("ORTHOCDS_CDS_CLIENTS")
+	if path == "" {
+		return nil, fhir, nil
+	}
+	trusted, err := cdshooks.LoadClients(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := cdshooks.NewVerifier(trusted, nil, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ORTHOCDS_CDS_CLIENTS %s: %w", path, err)
+	}
+	return v, fhir, nil
 }
 
 // checks are the readiness probes: the store and embedder are required,

@@ -11,13 +11,14 @@ const T = {
         ehr: "Launched from the EHR", age: "Age", sex: "Sex", weight: "Weight", height: "Height", tscores: "T-scores",
         fractures: "Fractures", meds: "Drugs", conditions: "Conditions", none: "none recorded", accept: "Accept",
         override: "Override", reason: "Reason…", thanks: "Recorded. Thank you.", fragility: "fragility", source: "Source",
-        years: "years", noCards: "No guidance for this patient." },
+        years: "years", noCards: "No guidance for this patient.", keyLabel: "API key (clinician; when the server requires one)" },
   zh: { patient: "患者", cards: "决策支持", askPatient: "就该患者提问", askBtn: "提问", sources: "来源",
         askNote: "问题会连同患者的结构化数据（年龄、性别、体重、T值、骨折）发送，不含任何身份信息。",
         other: "English", working: "处理中…", demo: "独立演示：合成患者（为测试而虚构，并非真实人物）。",
         ehr: "由电子病历启动", age: "年龄", sex: "性别", weight: "体重", height: "身高", tscores: "T值",
         fractures: "骨折", meds: "药物", conditions: "疾病", none: "无记录", accept: "采纳", override: "不采纳",
-        reason: "原因…", thanks: "已记录，谢谢。", fragility: "脆性", source: "来源", years: "岁", noCards: "该患者暂无建议。" },
+        reason: "原因…", thanks: "已记录，谢谢。", fragility: "脆性", source: "来源", years: "岁", noCards: "该患者暂无建议。",
+        keyLabel: "API 密钥（临床医生；服务器要求时填写）" },
 };
 let lang = navigator.language && navigator.language.startsWith("zh") ? "zh" : "en";
 let bundle = null, view = null, launched = false;
@@ -34,6 +35,17 @@ function applyLang() {
 $("lang").onclick = () => { lang = lang === "en" ? "zh" : "en"; applyLang(); if (bundle) show().catch(fail); };
 const fail = (e) => status(String(e.message || e));
 
+// The server's own calls carry the API key when one is given (a keyed
+// install admits clinicians and admins to patient data); the key is kept
+// for this tab only, shared with the drill page.
+$("api-key").value = sessionStorage.getItem("orthocds-key") || "";
+$("api-key").onchange = () => { sessionStorage.setItem("orthocds-key", $("api-key").value.trim()); if (bundle) show().catch(fail); };
+function withKey(headers) {
+  const key = $("api-key").value.trim();
+  if (key) headers["Authorization"] = "Bearer " + key;
+  return headers;
+}
+
 async function problem(resp) {
   try { const p = await resp.json(); return p.detail + (p.field ? " (" + p.field + ")" : ""); } catch { return resp.statusText; }
 }
@@ -41,7 +53,7 @@ async function problem(resp) {
 // show asks the server to run every service on the bundle and draws the result.
 async function show() {
   status(T[lang].working);
-  const resp = await fetch("/v1/patient-cards", { method: "POST", headers: { "Content-Type": "application/json" },
+  const resp = await fetch("/v1/patient-cards", { method: "POST", headers: withKey({ "Content-Type": "application/json" }),
     body: JSON.stringify({ bundle, lang }) });
   if (!resp.ok) { status(await problem(resp)); return; }
   view = await resp.json();
@@ -102,7 +114,7 @@ function drawCards(cards) {
 function actions(c) {
   const bar = el("div", undefined, "actions");
   const send = async (fb) => {
-    const r = await fetch("/cds-services/" + c.service + "/feedback", { method: "POST", headers: { "Content-Type": "application/json" },
+    const r = await fetch("/cds-services/" + c.service + "/feedback", { method: "POST", headers: withKey({ "Content-Type": "application/json" }),
       body: JSON.stringify({ feedback: [Object.assign({ card: c.uuid, outcomeTimestamp: new Date().toISOString() }, fb)] }) });
     bar.replaceChildren(el("span", r.ok ? T[lang].thanks : await problem(r), "done"));
   };
@@ -134,7 +146,7 @@ async function ask(question) {
   $("stream").hidden = false;
   $("answer-sources").replaceChildren();
   status(T[lang].working);
-  const resp = await fetch("/v1/ask", { method: "POST", headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+  const resp = await fetch("/v1/ask", { method: "POST", headers: withKey({ "Content-Type": "application/json", Accept: "text/event-stream" }),
     body: JSON.stringify({ question, patient: view.ask }) });
   if (!resp.ok) { status(await problem(resp)); return; }
   await readEvents(resp, (type, data) => {
@@ -205,7 +217,7 @@ async function smartReturn(q) {
 }
 
 async function standalone(id) {
-  const list = await (await fetch("/v1/synthetic-patients")).json();
+  const list = await (await fetch("/v1/synthetic-patients", { headers: withKey({}) })).json();
   const pick = $("picker");
   pick.replaceChildren();
   for (const p of list.patients) { const o = el("option", p.id + ": " + p.title); o.value = p.id; pick.append(o); }
@@ -216,7 +228,7 @@ async function standalone(id) {
 }
 
 async function load(id) {
-  const r = await fetch("/v1/synthetic-patients/" + encodeURIComponent(id));
+  const r = await fetch("/v1/synthetic-patients/" + encodeURIComponent(id), { headers: withKey({}) });
   if (!r.ok) throw new Error(await problem(r));
   bundle = await r.json();
   $("answer").hidden = true;
