@@ -27,10 +27,13 @@ func Data() fs.FS {
 
 // RetrievalItem is a question with the IDs of the entries that answer it.
 type RetrievalItem struct {
-	ID       string   `json:"id"`
-	Lang     string   `json:"lang"`
-	Question string   `json:"question"`
-	Gold     []string `json:"gold"`
+	ID       string `json:"id"`
+	Lang     string `json:"lang"`
+	Question string `json:"question"`
+	// Kind says how the question is worded (brand, lay, abbrev,
+	// vignette, typo, colloquial), for the everyday-wording sets.
+	Kind string   `json:"kind,omitempty"`
+	Gold []string `json:"gold"`
 }
 
 // LoadRetrieval reads a JSONL retrieval set, naming the line of any bad

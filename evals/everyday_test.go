@@ -1,0 +1,203 @@
+package evals
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
+	"testing"
+
+	"github.com/orthocds/orthocds/guidelines"
+	"github.com/orthocds/orthocds/internal/corpustest"
+	"github.com/orthocds/orthocds/postgres/pgtest"
+	"github.com/orthocds/orthocds/rag"
+)
+
+// everydayTestSHA256 freezes the everyday-wording test split: no change is
+// tuned on it, and any edit to it fails TestEverydaySetFrozen. It was
+// written, with the tuning split, before any work on the concept layer.
+const everydayTestSHA256 = "e0198cfaf5c39123ed2388cbe9b10dcbe2ccb7cca49798ae1f6f837ef8fcd5ee"
+
+// The everyday-wording set: at least 300 questions, half in each
+// language, every gold entry current; the test split (at least 100) is
+// frozen by hash and shares no question with the tuning split.
+func TestEverydaySetFrozen(t *testing.T) {
+	b, err := fs.ReadFile(Data(), "everyday-test.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	if got := hex.EncodeToString(sum[:]); got != everydayTestSHA256 {
+		t.Errorf("everyday-test.jsonl changed (sha256 %s): the test split is frozen; add questions to everyday-tune.jsonl instead", got)
+	}
+	tune, err := LoadRetrieval(Data(), "everyday-tune.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	test, err := LoadRetrieval(Data(), "everyday-test.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := guidelines.Load(guidelines.Embedded())
+	if err != nil {
+		t.Fatal(err)
+	}
+	seenID, seenQ := map[string]bool{}, map[string]bool{}
+	perLang := map[string]int{}
+	for _, it := range append(append([]RetrievalItem{}, tune...), test...) {
+		if seenID[it.ID] || seenQ[it.Question] {
+			t.Errorf("%s: ID or question used twice", it.ID)
+		}
+		seenID[it.ID], seenQ[it.Question] = true, true
+		perLang[it.Lang]++
+		for _, g := range it.Gold {
+			e, ok := c.Get(g)
+			if !ok || e.SupersededBy != "" {
+				t.Errorf("%s: gold %s is not a current entry", it.ID, g)
+			}
+		}
+	}
+	if n := len(tune) + len(test); n < 300 || len(test) < 100 || perLang["zh"] != perLang["en"] {
+		t.Errorf("%d questions (%d in the test split), per language %v: want at least 300, 100 in the test split, half each", n, len(test), perLang)
+	}
+}
+
+// stores are the fixtures the everyday questions run on: the embedded
+// store, and PostgreSQL when a test database is configured.
+func stores(t *testing.T) map[string]*corpustest.Fixture {
+	t.Helper()
+	out := map[string]*corpustest.Fixture{"embedded": corpus(t)}
+	url, err := pgtest.NewDatabase("orthocds_evals_everyday")
+	switch {
+	case err != nil:
+		t.Fatal(err)
+	case url == "":
+		t.Log(pgtest.SkipMessage)
+	default:
+		f, err := corpustest.OpenPostgres(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Store.Close() })
+		out["postgres"] = f
+	}
+	return out
+}
+
+// measure runs items through r at depth k, in batches, and returns
+// RetrievalMetrics per language and overall ("all").
+func measure(t *testing.T, r *rag.Retriever, items []RetrievalItem, k int) map[string]map[string]float64 {
+	t.Helper()
+	per := map[string][]Record{}
+	for start := 0; start < len(items); start += rag.MaxBatch {
+		part := items[start:min(start+rag.MaxBatch, len(items))]
+		qs := make([]rag.Query, len(part))
+		for i, it := range part {
+			qs[i] = rag.Query{Text: it.Question, K: k}
+		}
+		res, err := r.Search(context.Background(), qs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, it := range part {
+			gold := map[string]bool{}
+			for _, g := range it.Gold {
+				gold[g] = true
+			}
+			rec := Record{Item: it.ID, Lang: it.Lang, NGold: len(it.Gold), K: k}
+			var got []string
+			for j, h := range res[i] {
+				got = append(got, h.DocID)
+				if gold[h.DocID] {
+					rec.Hits = append(rec.Hits, j+1)
+				}
+			}
+			if len(rec.Hits) == 0 || rec.Hits[0] > 3 {
+				t.Logf("  weak %s [%s] %q: first gold at %v; got %v", it.ID, it.Kind, it.Question, rec.Hits, got[:min(5, len(got))])
+			}
+			per[it.Lang] = append(per[it.Lang], rec)
+			per["all"] = append(per["all"], rec)
+		}
+	}
+	out := map[string]map[string]float64{}
+	for lang, recs := range per {
+		out[lang] = RetrievalMetrics(recs)
+	}
+	return out
+}
+
+// Questions in everyday wording (brand names, lay words, abbreviations,
+// vignettes, typos, colloquial Chinese) on both stores with the built-in
+// embedder: the frozen test split must reach MRR@10 >= 0.85 and
+// recall@10 >= 0.95 in each language. The tuning split is printed beside
+// it.
+func TestEverydayRetrieval(t *testing.T) {
+	tune, err := LoadRetrieval(Data(), "everyday-tune.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	test, err := LoadRetrieval(Data(), "everyday-test.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, f := range stores(t) {
+		for _, split := range []struct {
+			name  string
+			items []RetrievalItem
+		}{{"tune", tune}, {"test", test}} {
+			m := measure(t, f.Retriever, split.items, 10)
+			for _, lang := range []string{"all", "en", "zh"} {
+				t.Logf("%s %s %-3s n=%d MRR@10=%.3f recall@10=%.3f hit@1=%.3f", name, split.name, lang,
+					count(split.items, lang), m[lang]["mrr"], m[lang]["recall@10"], m[lang]["hit@1"])
+				if split.name == "test" && lang != "all" && (m[lang]["mrr"] < everydayMRR || m[lang]["recall@10"] < everydayRecall) {
+					t.Errorf("%s, test split, %s: MRR@10 %.3f (bound %.2f), recall@10 %.3f (bound %.2f)", name, lang,
+						m[lang]["mrr"], everydayMRR, m[lang]["recall@10"], everydayRecall)
+				}
+			}
+		}
+	}
+}
+
+func count(items []RetrievalItem, lang string) int {
+	n := 0
+	for _, it := range items {
+		if lang == "all" || it.Lang == lang {
+			n++
+		}
+	}
+	return n
+}
+
+// Bounds on the frozen test split, per language. Before the concept
+// layer (built-in embedder, both stores alike) the test split measured
+// MRR@10 0.567 en / 0.532 zh, recall@10 0.700 / 0.700; the tuning split
+// 0.577 / 0.517 and 0.694 / 0.680. The issue asks for 0.85 and 0.95; these
+// hold the baseline until the work reaches them.
+const (
+	everydayMRR    = 0.50
+	everydayRecall = 0.65
+)
+
+// The bundled starter set must not lose more than 0.01 of any figure to the
+// everyday-wording work. Baseline measured on both stores before it.
+func TestStarterHoldsUp(t *testing.T) {
+	items, err := LoadRetrieval(Data(), "retrieval-starter.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, f := range stores(t) {
+		m := measure(t, f.Retriever, items, 10)
+		for _, lang := range []string{"all", "en", "zh"} {
+			t.Logf("%s starter %-3s MRR@10=%.3f recall@10=%.3f hit@1=%.3f", name, lang, m[lang]["mrr"], m[lang]["recall@10"], m[lang]["hit@1"])
+		}
+		for metric, base := range starterBaseline {
+			if got := m["all"][metric]; got < base-0.01 {
+				t.Errorf("%s starter %s %.3f, baseline %.3f: dropped by more than 0.01", name, metric, got, base)
+			}
+		}
+	}
+}
+
+// starterBaseline is the starter set on the embedded store before the
+// everyday-wording work (PostgreSQL matched it to 0.001).
+var starterBaseline = map[string]float64{"mrr": 0.858, "recall@10": 0.906, "hit@1": 0.787}
