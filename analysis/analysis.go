@@ -1,13 +1,16 @@
 // Package analysis turns Chinese and English clinical text into index terms:
-// Chinese words from the gse segmenter (with its embedded dictionary and a
-// small domain lexicon), English words lowercased and Snowball-stemmed,
-// stop words dropped. The lexical indexes and the built-in embedder both use
+// Chinese words from the gse segmenter (with its embedded dictionary and the
+// project's lexicon), English words lowercased and Snowball-stemmed, stop
+// words dropped, and the concepts of the vocabulary (data/concepts.yaml:
+// drugs with their brands, tests, procedures, conditions, lay words and
+// abbreviations in both languages) found in them. The lexical indexes and the built-in embedder both use
 // it, so a query is analysed the same way as the text it should find.
 package analysis
 
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -22,73 +25,112 @@ import (
 // once built.
 type Analyzer struct {
 	seg      gse.Segmenter
-	concepts map[string]string // joined terms of a glossary phrase -> concept ID
-	longest  int               // terms in the longest glossary phrase
+	vocab    *Vocabulary
+	concepts map[string]string // joined terms of a concept's name -> concept ID
+	longest  int               // terms in the longest name
+	// ancestors[id] are id's broader concepts, transitively.
+	ancestors map[string][]string
 }
 
 // New loads the embedded simplified-Chinese dictionary (about 2 s) and the
-// domain lexicon.
+// shipped vocabulary (analysis/data).
 func New() (*Analyzer, error) {
-	a := &Analyzer{}
+	v, err := LoadVocabulary(Embedded())
+	if err != nil {
+		return nil, err
+	}
+	return NewWith(v)
+}
+
+// NewWith builds an Analyzer on a vocabulary loaded by LoadVocabulary.
+func NewWith(v *Vocabulary) (*Analyzer, error) {
+	a := &Analyzer{vocab: v, concepts: map[string]string{}, ancestors: map[string][]string{}}
 	a.seg.SkipLog = true
 	if err := a.seg.LoadDictEmbed("zh_s"); err != nil {
 		return nil, err
 	}
-	for _, w := range domainWords {
+	words := slices.Clone(v.Words)
+	for _, c := range v.Concepts {
+		for _, name := range c.Names() {
+			if hasHan(name) {
+				words = append(words, strings.ToLower(norm.NFKC.String(name)))
+			}
+		}
+	}
+	for _, w := range words {
+		// Every Chinese name is one word of the lexicon: the segmenter
+		// emits it whole besides its parts.
 		if err := a.seg.AddToken(w, 2000, "n"); err != nil {
 			return nil, err
 		}
 	}
-	a.concepts = map[string]string{}
-	for id, words := range glossary {
-		for _, w := range words {
-			// A phrase maps to its concept only when all its terms occur in
-			// order. Analysis drops one-letter words, so a phrase with one
-			// ("x-ray") would match far too much; refuse it at start-up.
-			normalised := joinCompounds(strings.ToLower(w))
+	for _, c := range v.Concepts {
+		a.ancestors[c.ID] = v.Ancestors(c.ID)
+		for _, name := range c.Names() {
+			// A name maps to its concept only when all its terms occur in
+			// order. Analysis drops one-letter words, so a name with one
+			// ("x ray") would match far too much; refuse it.
+			normalised := joinCompounds(strings.ToLower(norm.NFKC.String(name)))
 			for _, f := range strings.FieldsFunc(normalised, func(r rune) bool { return !isWordRune(r) }) {
-				if len(f) == 1 && !unicode.IsDigit(rune(f[0])) && !hasHan(f) {
-					return nil, fmt.Errorf("analysis: glossary phrase %q of concept %s has the one-letter word %q, which analysis drops", w, id, f)
+				if len(f) == 1 && !unicode.IsDigit(rune(f[0])) && !hasHan(f) && !enStop[f] {
+					return nil, fmt.Errorf("analysis: the name %q of concept %s has the one-letter word %q, which analysis drops", name, c.ID, f)
 				}
 			}
-			words := a.Words(w)
-			a.concepts[strings.Join(words, " ")] = id
-			a.longest = max(a.longest, len(words))
-			// A Chinese phrase is also one word of the lexicon, which the
-			// segmenter emits whole besides its parts.
-			if hasHan(w) {
-				a.concepts[strings.ToLower(norm.NFKC.String(w))] = id
+			terms := a.Words(name)
+			if len(terms) == 0 {
+				return nil, fmt.Errorf("analysis: the name %q of concept %s has only stop words", name, c.ID)
+			}
+			a.concepts[strings.Join(terms, " ")] = c.ID
+			a.longest = max(a.longest, len(terms))
+			if hasHan(name) {
+				a.concepts[strings.ToLower(norm.NFKC.String(name))] = c.ID
 			}
 		}
 	}
 	return a, nil
 }
 
-// Concepts returns the glossary concepts found in terms (phrases as long
-// as the glossary's longest), with counts. Chinese and English names of one idea share a
-// concept ID.
+// Vocabulary is the concept table the Analyzer maps text to.
+func (a *Analyzer) Vocabulary() *Vocabulary { return a.vocab }
+
+// Concepts returns the concepts named in terms (names as long as the
+// longest), with counts, each with its broader concepts: "Fosamax" is
+// alendronate, a bisphosphonate, an antiresorptive and an osteoporosis
+// drug. Chinese and English names of one idea share a concept ID. The
+// lexical index and the built-in embedder use these.
 func (a *Analyzer) Concepts(terms []string) map[string]int {
+	return a.find(terms, true)
+}
+
+func (a *Analyzer) find(terms []string, broader bool) map[string]int {
 	found := map[string]int{}
 	for i := range terms {
 		for n := 1; n <= a.longest && i+n <= len(terms); n++ {
 			if id, ok := a.concepts[strings.Join(terms[i:i+n], " ")]; ok {
 				found[id]++
+				if broader {
+					for _, b := range a.ancestors[id] {
+						found[b]++
+					}
+				}
 			}
 		}
 	}
 	return found
 }
 
-// ConceptName returns a concept's name in lang (package function
-// ConceptName), for showing which concept a text was matched by.
-func (a *Analyzer) ConceptName(id, lang string) string { return ConceptName(id, lang) }
+// ConceptName returns a concept's name in lang (zh or en), for showing
+// which concept a text was matched by.
+func (a *Analyzer) ConceptName(id, lang string) string { return a.vocab.Name(id, lang) }
 
-// DomainConcepts returns the specific (not generic) concepts of text, in
-// no particular order.
+// DomainConcepts returns the specific (not generic) concepts that text
+// names, in no particular order, without their broader concepts: two texts
+// share a domain concept only when they name the same thing (a protocol on
+// zoledronic acid is not thereby about every bisphosphonate).
 func (a *Analyzer) DomainConcepts(text string) []string {
 	var out []string
-	for id := range a.Concepts(a.Words(text)) {
-		if !genericConcepts[id] {
+	for id := range a.find(a.Words(text), false) {
+		if c, ok := a.vocab.Concept(id); ok && !c.Generic {
 			out = append(out, id)
 		}
 	}
@@ -107,6 +149,11 @@ var compounds = []struct {
 	{regexp.MustCompile(`\b25-hydroxyvitamin[- ]?d\d?\b`), "25ohd"},
 	{regexp.MustCompile(`\bvitamin[- ]?d\d?\b`), "vitamind"},
 	{regexp.MustCompile(`\bx[- ]?rays?\b`), "xray"},
+	{regexp.MustCompile(`\bvit\.?[- ]?d\d?\b`), "vitamind"},
+	{regexp.MustCompile(`\bvitamin[- ]?k\b`), "vitamink"},
+	{regexp.MustCompile(`\bk[- ]?lines?\b`), "kline"},
+	{regexp.MustCompile(`\bd[- ]?dimers?\b`), "ddimer"},
+	{regexp.MustCompile(`\bplus[- ]d\b`), "plusd"}, // Fosamax Plus D
 }
 
 // joinCompounds rewrites lower-case text so compounds are single words.
@@ -137,9 +184,9 @@ func Shared() (*Analyzer, error) {
 // BM25's inverse document frequency keeps common characters cheap.
 func (a *Analyzer) Terms(text string) []string {
 	words := a.Words(text)
-	// Glossary concepts are terms too, so that a query word matches its
-	// synonyms in the same language (泼尼松 finds 糖皮质激素, "prednisone"
-	// finds "glucocorticoid"), not only through the dense ranking.
+	// Concepts are terms too, so that a query word matches its synonyms in
+	// either language (福善美 finds alendronate, "brittle bones" finds
+	// osteoporosis), not only through the dense ranking.
 	for id, n := range a.Concepts(words) {
 		for range n {
 			words = append(words, ConceptTerm(id))
@@ -155,7 +202,22 @@ func (a *Analyzer) Terms(text string) []string {
 	return words
 }
 
-// ConceptTerm is the lexical term that stands for a glossary concept. Its
+// TopicTerms returns the concept terms (with broader concepts) of a
+// chunk's topic tags that the vocabulary maps to a concept.
+func (a *Analyzer) TopicTerms(topics []string) []string {
+	var out []string
+	for _, t := range topics {
+		if id, ok := a.vocab.TopicConcept(t); ok {
+			out = append(out, ConceptTerm(id))
+			for _, b := range a.ancestors[id] {
+				out = append(out, ConceptTerm(b))
+			}
+		}
+	}
+	return out
+}
+
+// ConceptTerm is the lexical term that stands for a concept. Its
 // prefix cannot occur in analysed text, which keeps only letters and digits.
 func ConceptTerm(id string) string { return "§" + id }
 

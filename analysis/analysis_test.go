@@ -70,7 +70,10 @@ func TestDomainConcepts(t *testing.T) {
 		{"prophylaxis with low-molecular-weight heparin", "lmwh"},
 		{"low molecular weight heparin", "lmwh"},
 		{"低分子肝素预防", "lmwh"},
-		{"ossification of the posterior longitudinal ligament at C3", "dcm"},
+		{"ossification of the posterior longitudinal ligament at C3", "opll"},
+		{"福善美吃了五年", "alendronate"},
+		{"Switch her to Aclasta after her last Prolia shot", "denosumab"},
+		{"grandma has brittle bones", "osteoporosis"},
 		{"intermittent pneumatic compression", "ipc"},
 	} {
 		if got := a.DomainConcepts(tc.text); !slices.Contains(got, tc.want) {

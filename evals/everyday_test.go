@@ -85,8 +85,10 @@ func stores(t *testing.T) map[string]*corpustest.Fixture {
 }
 
 // measure runs items through r at depth k, in batches, and returns
-// RetrievalMetrics per language and overall ("all").
-func measure(t *testing.T, r *rag.Retriever, items []RetrievalItem, k int) map[string]map[string]float64 {
+// RetrievalMetrics per language and overall ("all"). With show, items whose
+// first gold entry is below rank 3 are logged; the frozen test split is
+// measured without, so that nobody tunes on its questions.
+func measure(t *testing.T, r *rag.Retriever, items []RetrievalItem, k int, show bool) map[string]map[string]float64 {
 	t.Helper()
 	per := map[string][]Record{}
 	for start := 0; start < len(items); start += rag.MaxBatch {
@@ -112,7 +114,7 @@ func measure(t *testing.T, r *rag.Retriever, items []RetrievalItem, k int) map[s
 					rec.Hits = append(rec.Hits, j+1)
 				}
 			}
-			if len(rec.Hits) == 0 || rec.Hits[0] > 3 {
+			if show && (len(rec.Hits) == 0 || rec.Hits[0] > 3) {
 				t.Logf("  weak %s [%s] %q: first gold at %v; got %v", it.ID, it.Kind, it.Question, rec.Hits, got[:min(5, len(got))])
 			}
 			per[it.Lang] = append(per[it.Lang], rec)
@@ -145,7 +147,7 @@ func TestEverydayRetrieval(t *testing.T) {
 			name  string
 			items []RetrievalItem
 		}{{"tune", tune}, {"test", test}} {
-			m := measure(t, f.Retriever, split.items, 10)
+			m := measure(t, f.Retriever, split.items, 10, split.name == "tune")
 			for _, lang := range []string{"all", "en", "zh"} {
 				t.Logf("%s %s %-3s n=%d MRR@10=%.3f recall@10=%.3f hit@1=%.3f", name, split.name, lang,
 					count(split.items, lang), m[lang]["mrr"], m[lang]["recall@10"], m[lang]["hit@1"])
@@ -174,8 +176,8 @@ func count(items []RetrievalItem, lang string) int {
 // 0.577 / 0.517 and 0.694 / 0.680. The issue asks for 0.85 and 0.95; these
 // hold the baseline until the work reaches them.
 const (
-	everydayMRR    = 0.50
-	everydayRecall = 0.65
+	everydayMRR    = 0.60
+	everydayRecall = 0.72
 )
 
 // The bundled starter set must not lose more than 0.01 of any figure to the
@@ -186,7 +188,7 @@ func TestStarterHoldsUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, f := range stores(t) {
-		m := measure(t, f.Retriever, items, 10)
+		m := measure(t, f.Retriever, items, 10, true)
 		for _, lang := range []string{"all", "en", "zh"} {
 			t.Logf("%s starter %-3s MRR@10=%.3f recall@10=%.3f hit@1=%.3f", name, lang, m[lang]["mrr"], m[lang]["recall@10"], m[lang]["hit@1"])
 		}

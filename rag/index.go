@@ -25,6 +25,9 @@ func (ix *Indexer) Prepare(ctx context.Context, docs []Document) error {
 		for j := range docs[i].Chunks {
 			c := &docs[i].Chunks[j]
 			c.Terms = ix.analyzer.Terms(c.Title + "\n" + c.Text)
+			if ta, ok := ix.analyzer.(TopicAnalyzer); ok {
+				c.Terms = append(c.Terms, ta.TopicTerms(c.Topics)...)
+			}
 			refs = append(refs, c)
 		}
 	}

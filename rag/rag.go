@@ -210,3 +210,16 @@ type Embedder interface {
 type Analyzer interface {
 	Terms(text string) []string
 }
+
+// TopicAnalyzer is an Analyzer that also turns a chunk's topic tags into
+// terms (the concepts they stand for); the Indexer adds them.
+type TopicAnalyzer interface {
+	TopicTerms(topics []string) []string
+}
+
+// QueryAnalyzer is an Analyzer that reads questions differently from
+// documents (negated findings, numbers with their scale); the Retriever
+// uses it for queries.
+type QueryAnalyzer interface {
+	QueryTerms(text string) []string
+}

@@ -122,8 +122,12 @@ func (r *Retriever) Search(ctx context.Context, qs []Query) ([][]Hit, error) {
 		return nil, fmt.Errorf("embed %d queries: %w", len(qs), err)
 	}
 	sqs := make([]StoreQuery, len(qs))
+	terms := r.analyzer.Terms
+	if qa, ok := r.analyzer.(QueryAnalyzer); ok {
+		terms = qa.QueryTerms
+	}
 	for i, q := range qs {
-		sqs[i] = StoreQuery{Vector: vecs[i], Terms: r.analyzer.Terms(q.Text),
+		sqs[i] = StoreQuery{Vector: vecs[i], Terms: terms(q.Text),
 			K: max(q.K*3, minPool), Filter: q.Filter}
 	}
 	cands, err := r.store.Search(ctx, sqs)

@@ -1,0 +1,241 @@
+package analysis
+
+import (
+	"fmt"
+	"io/fs"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/orthocds/orthocds"
+	"github.com/orthocds/orthocds/guidelines"
+)
+
+// A vocabulary file with a fault is refused with an error naming the file
+// and the field; the shipped one loads.
+func TestLoadVocabularyRefusesFaults(t *testing.T) {
+	base := func() fstest.MapFS {
+		fsys := fstest.MapFS{}
+		for _, name := range []string{"concepts.yaml", "sources.yaml", "lexicon.yaml"} {
+			b, err := fs.ReadFile(Embedded(), name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fsys[name] = &fstest.MapFile{Data: b}
+		}
+		return fsys
+	}
+	if _, err := LoadVocabulary(base()); err != nil {
+		t.Fatalf("the shipped vocabulary: %v", err)
+	}
+	const drug = "concepts:\n  - id: alendronate\n    kind: drug\n    en: [alendronate]\n    zh: [阿仑膦酸钠]\n"
+	cases := []struct {
+		name, file, body, want string
+	}{
+		{"unknown member", "concepts.yaml", drug + "    colour: blue\n", "concepts.yaml"},
+		{"unknown kind", "concepts.yaml", strings.Replace(drug, "kind: drug", "kind: potion", 1), "/kind"},
+		{"drug with one language", "concepts.yaml", strings.Replace(drug, "    zh: [阿仑膦酸钠]\n", "", 1), "(alendronate)"},
+		{"brand without a known source", "concepts.yaml", drug + "    brands:\n      - {name: Fosamax, markets: [US], source: a-blog}\n", "/brands/0/source"},
+		{"brand without a market", "concepts.yaml", drug + "    brands:\n      - {name: Fosamax, markets: [], source: drugs-at-fda}\n", "/brands/0/markets"},
+		{"unknown market", "concepts.yaml", drug + "    brands:\n      - {name: Fosamax, markets: [Mars], source: drugs-at-fda}\n", "/brands/0/markets"},
+		{"broader concept missing", "concepts.yaml", drug + "    broader: [bisphosphonate]\n", "/broader"},
+		{"one name, two concepts", "concepts.yaml", drug + "  - id: other\n    kind: drug\n    en: [Alendronate]\n    zh: [别的]\n", "belongs to concept alendronate"},
+		{"a cycle of broader concepts", "concepts.yaml", "concepts:\n  - {id: a, kind: topic, en: [aaa], broader: [b]}\n  - {id: b, kind: topic, en: [bbb], broader: [a]}\n", "cycle"},
+		{"source without a url", "sources.yaml", "sources:\n  - {id: x, title: a label}\n", "sources.yaml/sources/0"},
+		{"lexicon word in English", "lexicon.yaml", "words: [fracture]\n", "lexicon.yaml/words/0"},
+	}
+	for _, tc := range cases {
+		fsys := base()
+		fsys[tc.file] = &fstest.MapFile{Data: []byte(tc.body)}
+		_, err := LoadVocabulary(fsys)
+		if err == nil {
+			t.Errorf("%s: accepted", tc.name)
+			continue
+		}
+		if got := orthocds.ErrorCode(err); got != orthocds.EINVALID {
+			t.Errorf("%s: error kind %s (%v)", tc.name, got, err)
+		}
+		if msg := fmt.Sprint(err); !strings.Contains(msg, tc.want) {
+			t.Errorf("%s: %q does not name %q", tc.name, msg, tc.want)
+		}
+	}
+}
+
+// Brands, lay words, misspellings and abbreviations reach the concept, and
+// broader concepts come with it, in both languages.
+func TestEverydayNamesReachConcepts(t *testing.T) {
+	a, err := Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		text string
+		want []string
+	}{
+		{"Been taking Fosamax for five years", []string{"alendronate", "bisphosphonate", "osteodrug"}},
+		{"福善美吃了五年可以停吗", []string{"alendronate", "bisphosphonate", "discontinuation"}},
+		{"My Prolia injection is late", []string{"denosumab", "antiresorptive"}},
+		{"普罗力晚打了两个月", []string{"denosumab"}},
+		{"Grandma has brittle bones, what pills help?", []string{"osteoporosis", "osteodrug"}},
+		{"骨头变脆了吃什么药", []string{"osteoporosis"}},
+		{"吃骨松药会烂下巴吗", []string{"onj", "osteodrug"}},
+		{"blood thinner after TKA", []string{"anticoagulant", "tka", "arthroplasty", "knee"}},
+		{"拜瑞妥换膝后吃几天", []string{"rivaroxaban", "doac", "tka", "duration"}},
+		{"zolendronic acid after a broken hip", []string{"zoledronate", "hipfx"}},
+		{"阿伦膦酸钠药物假期", []string{"alendronate", "holiday"}},
+		{"PVP vs PKP", []string{"vertebroplasty", "kyphoplasty", "comparison"}},
+		{"leg squeeze pumps", []string{"ipc", "mechanical"}},
+		{"vit D level", []string{"vitamind"}},
+	} {
+		got := a.Concepts(a.Words(tc.text))
+		for _, w := range tc.want {
+			if got[w] == 0 {
+				t.Errorf("%q: concepts %v, want %s", tc.text, keys(got), w)
+			}
+		}
+	}
+}
+
+func keys(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// A finding stated absent does not count; a drug or wish does; A-not-A
+// questions are not negations. Numbers with their scale become their
+// category.
+func TestQueryTerms(t *testing.T) {
+	a, err := Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	has := func(terms []string, id string) bool { return slices.Contains(terms, ConceptTerm(id)) }
+	for _, tc := range []struct {
+		text      string
+		want, not []string
+	}{
+		{"72F, T-score -2.8 at the hip, no fractures, which drug first?", []string{"osteoporosis"}, []string{"fracture"}},
+		{"72岁女性，髋部T值-2.8，没骨折过，先用什么药", []string{"osteoporosis"}, []string{"fracture"}},
+		{"hip fracture, no other fractures", []string{"hipfx"}, nil},
+		{"FRAX over the threshold but T-score only -1.9", []string{"osteopenia"}, []string{"osteoporosis"}},
+		{"T-score -0.5", nil, []string{"osteopenia", "osteoporosis"}},
+		{"mJOA 13 - surgery?", []string{"moderatesevere"}, []string{"mild"}},
+		{"mJOA 16", []string{"mild"}, []string{"moderatesevere"}},
+		{"I don't want injections for clot prevention", []string{"injectable", "vte"}, nil},
+		{"有没有骨折", []string{"fracture"}, nil},
+		{"hip, no fractures", []string{"hip"}, []string{"hipfx", "fracture"}},
+	} {
+		got := a.QueryTerms(tc.text)
+		for _, w := range tc.want {
+			if !has(got, w) {
+				t.Errorf("%q: no %s in %v", tc.text, w, got)
+			}
+		}
+		for _, w := range tc.not {
+			if has(got, w) {
+				t.Errorf("%q: %s counted in %v", tc.text, w, got)
+			}
+		}
+	}
+}
+
+// Every drug the corpus names, and every abbreviation it uses, has a
+// concept; every drug concept the corpus names has a brand in China and
+// in an English-speaking market, or says where one is still unconfirmed
+// (listed here) or that it is sold by its generic name.
+func TestCorpusCoverage(t *testing.T) {
+	a, err := Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := guidelines.Load(guidelines.Embedded())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var en, zh strings.Builder
+	for _, e := range c.Entries {
+		fmt.Fprintln(&en, e.Title.EN, e.Text.EN, e.Population.EN)
+		fmt.Fprintln(&zh, e.Title.ZH, e.Text.ZH, e.Population.ZH)
+	}
+	drugWord := regexp.MustCompile(`(?i)\b[a-z]+(?:mab|parin|parinux|xaban|gatran|dronate|dronic|paratide|ifene|calcidol|calcitriol|tonin|olone|isone|farin|pidogrel|tetrenone|bolone|sterone|ranexamic)\b|\b(?:aspirin|heparin)\b`)
+	zhDrug := regexp.MustCompile(`(?:[阿伊利唑]\p{Han}{1,3}膦酸钠?|\p{Han}{2,4}单抗|\p{Han}{2,4}肝素|\p{Han}{2,3}沙班|达比加群|\p{Han}{2,3}帕肽|阿巴洛肽|\p{Han}{1,3}昔芬|降钙素|骨化三醇|阿法骨化醇|阿司匹林|华法林|氯吡格雷|替勃龙|四烯甲萘醌|氨甲环酸|睾酮)`)
+	abbr := regexp.MustCompile(`\b[a-z]?[A-Z][A-Z0-9]+\b`)
+	// Tokens in capitals that name no clinical idea: statistics, units,
+	// spinal levels, countries, trial acronyms, guideline bodies.
+	notConcepts := map[string]bool{"AUC": true, "CI": true, "OR": true, "IU": true, "IV": true, "II": true, "UK": true, "US": true,
+		"WHO": true, "NICE": true, "ASH": true, "ACR": true, "NOF": true, "AO": true, "C2": true, "T1": true, "T2": true, "L2": true, "L3": true, "L4": true,
+		"K2": true, "OH": true, "SF": true, "NRS": true, "FREE": true, "FREEDOM": true, "INVEST": true, "COPD": true, "CRP": true, "APTT": true, "PTH": true, "BMI": true}
+	check := func(what string, words []string) {
+		for _, w := range words {
+			if len(a.Concepts(a.Words(w))) == 0 {
+				t.Errorf("%s %q has no concept", what, w)
+			}
+		}
+	}
+	seen := func(matches []string) []string {
+		out := []string{}
+		for _, m := range matches {
+			if !slices.Contains(out, strings.ToLower(m)) {
+				out = append(out, strings.ToLower(m))
+			}
+		}
+		return out
+	}
+	drugs := seen(drugWord.FindAllString(en.String(), -1))
+	check("drug", drugs)
+	check("药物", seen(zhDrug.FindAllString(zh.String(), -1)))
+	var abbrs []string
+	for _, m := range seen(abbr.FindAllString(en.String(), -1)) {
+		if !notConcepts[strings.ToUpper(m)] && m != "mjoa" {
+			abbrs = append(abbrs, m)
+		}
+	}
+	check("abbreviation", abbrs)
+	if len(drugs) < 20 || len(abbrs) < 20 {
+		t.Fatalf("found %d drugs and %d abbreviations in the corpus: the patterns no longer match it", len(drugs), len(abbrs))
+	}
+
+	v := a.Vocabulary()
+	var unconfirmed []string
+	for _, d := range drugs {
+		for id := range a.find(a.Words(d), false) {
+			cp, _ := v.Concept(id)
+			if cp.Kind != "drug" || cp.GenericOnly {
+				continue
+			}
+			markets := map[string]bool{}
+			for _, b := range cp.Brands {
+				for _, m := range b.Markets {
+					markets[m] = true
+				}
+			}
+			for _, m := range cp.UnconfirmedMarkets {
+				markets[m] = true
+				unconfirmed = append(unconfirmed, id+"@"+m)
+			}
+			for _, m := range cp.NotSoldIn {
+				markets[m] = true
+			}
+			if !markets["CN"] || !(markets["US"] || markets["UK"]) {
+				t.Errorf("drug %s: brands in %v; a brand (or an unconfirmed market) is needed for CN and for the US or UK", id, keys(boolKeys(markets)))
+			}
+		}
+	}
+	slices.Sort(unconfirmed)
+	t.Logf("%d corpus drug names, %d abbreviations covered; markets where a brand is still unconfirmed: %v", len(drugs), len(abbrs), slices.Compact(unconfirmed))
+}
+
+func boolKeys(m map[string]bool) map[string]int {
+	out := map[string]int{}
+	for k := range m {
+		out[k] = 1
+	}
+	return out
+}
