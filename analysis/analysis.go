@@ -119,6 +119,13 @@ func (a *Analyzer) find(terms []string, broader bool) map[string]int {
 	return found
 }
 
+// Generic reports whether a concept is too broad to show that a text is
+// in the domain (unknown concepts count as generic).
+func (a *Analyzer) Generic(id string) bool {
+	c, ok := a.vocab.Concept(id)
+	return !ok || c.Generic
+}
+
 // ConceptName returns a concept's name in lang (zh or en), for showing
 // which concept a text was matched by.
 func (a *Analyzer) ConceptName(id, lang string) string { return a.vocab.Name(id, lang) }

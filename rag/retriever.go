@@ -43,6 +43,7 @@ type Retriever struct {
 	embedder    Embedder
 	analyzer    Analyzer
 	denseWeight float64
+	assist      *Assist // nil: no language-model stages
 }
 
 // DenseWeighter is an Embedder that says how much its ranking should count
@@ -108,11 +109,20 @@ func Validate(qs []Query) error {
 }
 
 // Search answers a batch of queries: one embedding call, one store round
-// trip, then fusion. Results are in query order.
+// trip, then fusion. Results are in query order. With Assist stages (a
+// rewriter or a reranker) the batch goes through them as well.
 func (r *Retriever) Search(ctx context.Context, qs []Query) ([][]Hit, error) {
 	if err := Validate(qs); err != nil {
 		return nil, err
 	}
+	if r.assist != nil {
+		return r.searchAssisted(ctx, qs)
+	}
+	return r.searchPlain(ctx, qs)
+}
+
+// searchPlain is Search without the assist stages; qs are valid.
+func (r *Retriever) searchPlain(ctx context.Context, qs []Query) ([][]Hit, error) {
 	texts := make([]string, len(qs))
 	for i, q := range qs {
 		texts[i] = q.Text

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ollama/ollama/api"
@@ -21,16 +22,20 @@ import (
 	"github.com/orthocds/orthocds/llm"
 	"github.com/orthocds/orthocds/postgres"
 	"github.com/orthocds/orthocds/rag"
+	"github.com/orthocds/orthocds/rag/llmassist"
 )
 
 // app is the wired platform: store, analysis, embedder, retrieval, answers.
 type app struct {
-	cfg        Config
-	store      rag.Store
-	analyzer   *analysis.Analyzer
-	embedder   rag.Embedder
-	indexer    *rag.Indexer
-	retriever  *rag.Retriever
+	cfg       Config
+	store     rag.Store
+	analyzer  *analysis.Analyzer
+	embedder  rag.Embedder
+	indexer   *rag.Indexer
+	retriever *rag.Retriever
+	// plain is retriever without language-model stages: CDS cards never
+	// wait for a model.
+	plain      *rag.Retriever
 	llm        *llm.Client // nil when the provider is none
 	guidelines *guidelines.Corpus
 }
@@ -75,7 +80,50 @@ func open(ctx context.Context, cfg Config, stderr io.Writer) (_ *app, err error)
 	if a.llm, err = newLLM(cfg); err != nil {
 		return nil, err
 	}
+	a.plain = a.retriever
+	if a.retriever, err = withAssist(cfg, a.retriever, stderr); err != nil {
+		return nil, err
+	}
 	return a, nil
+}
+
+// withAssist adds the optional language-model stages of retrieval
+// (--rewrite-model, --rerank-model); each falls back to plain retrieval
+// when its model fails, and says so on stderr once a minute at most.
+func withAssist(cfg Config, r *rag.Retriever, stderr io.Writer) (*rag.Retriever, error) {
+	if cfg.RewriteModel == "" && cfg.RerankModel == "" {
+		return r, nil
+	}
+	if cfg.LLMProvider == "none" || cfg.LLMProvider == "" {
+		return nil, orthocds.Invalid("ORTHOCDS_REWRITE_MODEL", "query rewriting and reranking need an LLM provider (--llm ollama or openai)")
+	}
+	var last sync.Map // stage -> time of the last message
+	a := rag.Assist{OnFallback: func(stage string, err error) {
+		if t, ok := last.Load(stage); ok && time.Since(t.(time.Time)) < time.Minute {
+			return
+		}
+		last.Store(stage, time.Now())
+		fmt.Fprintf(stderr, "orthocds: %s skipped, plain retrieval used: %s\n", stage, orthocds.ErrorMessage(err))
+	}}
+	for _, m := range []struct {
+		name string
+		set  func(*llm.Client)
+	}{
+		{cfg.RewriteModel, func(c *llm.Client) { a.Rewriter = &llmassist.Rewriter{LLM: c} }},
+		{cfg.RerankModel, func(c *llm.Client) { a.Reranker = &llmassist.Reranker{LLM: c} }},
+	} {
+		if m.name == "" {
+			continue
+		}
+		c2 := cfg
+		c2.LLMModel = m.name
+		c, err := newLLM(c2)
+		if err != nil {
+			return nil, err
+		}
+		m.set(c)
+	}
+	return r.WithAssist(a), nil
 }
 
 func (a *app) Close() error { return a.store.Close() }

@@ -73,7 +73,7 @@ func runBenchCards(ctx context.Context, cfg Config, args []string, stdout, stder
 	if err != nil {
 		return err
 	}
-	hooks := cdshooks.New(cdshooks.Config{Guidelines: a.guidelines, Predictors: preds, Search: a.retriever, Scope: a.analyzer,
+	hooks := cdshooks.New(cdshooks.Config{Guidelines: a.guidelines, Predictors: preds, Search: a.plain, Scope: a.analyzer,
 		Feedback: &cdshooks.FileFeedback{Path: dir + "/feedback.jsonl"}})
 	srv := server.New(server.Config{CDSHooks: hooks, CDSOpen: true, Viewer: hooks, Guidelines: a.guidelines, Predictors: preds, Search: a.retriever,
 		Answer: answer.New(a.retriever, a.analyzer, nil, nil, answer.DefaultConfig), Logger: slog.New(slog.DiscardHandler)})

@@ -20,6 +20,12 @@ type Config struct {
 	OllamaHost  string // OLLAMA_HOST
 	OpenAIURL   string // ORTHOCDS_OPENAI_URL, e.g. http://127.0.0.1:8000/v1 for vLLM
 	OpenAIKey   string // ORTHOCDS_OPENAI_KEY
+	// RewriteModel and RerankModel, when set, put a model of the configured
+	// provider into retrieval: rewriting questions into clinical wording,
+	// and reranking the candidates (ORTHOCDS_REWRITE_MODEL,
+	// ORTHOCDS_RERANK_MODEL). Off by default.
+	RewriteModel string
+	RerankModel  string
 }
 
 func defaultConfig(env func(string) string) Config {
@@ -30,15 +36,17 @@ func defaultConfig(env func(string) string) Config {
 		return def
 	}
 	return Config{
-		Addr:        get("ORTHOCDS_ADDR", "127.0.0.1:8080"),
-		DataDir:     get("ORTHOCDS_DATA", "orthocds-data"),
-		DatabaseURL: env("DATABASE_URL"),
-		Embedder:    get("ORTHOCDS_EMBEDDER", "builtin"),
-		LLMProvider: get("ORTHOCDS_LLM_PROVIDER", "ollama"),
-		LLMModel:    get("ORTHOCDS_LLM_MODEL", "qwen2.5:7b"),
-		OllamaHost:  ollamaURL(get("OLLAMA_HOST", "127.0.0.1:11434")),
-		OpenAIURL:   env("ORTHOCDS_OPENAI_URL"),
-		OpenAIKey:   env("ORTHOCDS_OPENAI_KEY"),
+		Addr:         get("ORTHOCDS_ADDR", "127.0.0.1:8080"),
+		DataDir:      get("ORTHOCDS_DATA", "orthocds-data"),
+		DatabaseURL:  env("DATABASE_URL"),
+		Embedder:     get("ORTHOCDS_EMBEDDER", "builtin"),
+		LLMProvider:  get("ORTHOCDS_LLM_PROVIDER", "ollama"),
+		LLMModel:     get("ORTHOCDS_LLM_MODEL", "qwen2.5:7b"),
+		OllamaHost:   ollamaURL(get("OLLAMA_HOST", "127.0.0.1:11434")),
+		OpenAIURL:    env("ORTHOCDS_OPENAI_URL"),
+		OpenAIKey:    env("ORTHOCDS_OPENAI_KEY"),
+		RewriteModel: env("ORTHOCDS_REWRITE_MODEL"),
+		RerankModel:  env("ORTHOCDS_RERANK_MODEL"),
 	}
 }
 
@@ -57,6 +65,8 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Embedder, "embedder", c.Embedder, "builtin, ollama:MODEL or openai:MODEL (env ORTHOCDS_EMBEDDER)")
 	fs.StringVar(&c.LLMProvider, "llm", c.LLMProvider, "ollama, openai or none (env ORTHOCDS_LLM_PROVIDER)")
 	fs.StringVar(&c.LLMModel, "model", c.LLMModel, "language model name (env ORTHOCDS_LLM_MODEL)")
+	fs.StringVar(&c.RewriteModel, "rewrite-model", c.RewriteModel, "a model of the LLM provider that rewrites questions into clinical wording before search; empty: off (env ORTHOCDS_REWRITE_MODEL)")
+	fs.StringVar(&c.RerankModel, "rerank-model", c.RerankModel, "a model of the LLM provider that reranks search candidates; empty: off (env ORTHOCDS_RERANK_MODEL)")
 }
 
 // logTo writes the configuration with secrets masked.

@@ -485,7 +485,7 @@ func TestEvalRunFullSuiteWithoutLLM(t *testing.T) {
 		}
 		got[tr.ID] = state
 	}
-	want := map[string]string{"retrieval": "ran", "abstention": "ran", "exam": "skipped", "rubric": "skipped",
+	want := map[string]string{"retrieval": "ran", "abstention": "ran", "everyday": "ran", "exam": "skipped", "rubric": "skipped",
 		"citation": "skipped", "search-latency": "ran", "ask-latency": "ran"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("tasks (-want +got):\n%s\noutput:\n%s", diff, out.String())
@@ -627,8 +627,9 @@ func TestEvalRunKilledAndResumed(t *testing.T) {
 	if diff := cmp.Diff(read(whole), read(dir), ignore); diff != "" {
 		t.Errorf("killed after %d lines and resumed: report differs from an uninterrupted run (-whole +resumed):\n%s", killedAt, diff)
 	}
-	if len(seen) != 375+32+375 {
-		t.Errorf("%d items recorded, want %d", len(seen), 375+32+375)
+	// retrieval, abstention (out of scope and in scope), everyday test split
+	if want := 375 + 32 + 375 + 120; len(seen) != want {
+		t.Errorf("%d items recorded, want %d", len(seen), want)
 	}
 }
 

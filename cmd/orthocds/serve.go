@@ -67,7 +67,7 @@ func runServe(ctx context.Context, cfg Config, env func(string) string, args []s
 		return err
 	}
 	defer closeDrills()
-	hooks := cdshooks.New(cdshooks.Config{Guidelines: a.guidelines, Predictors: preds, Search: a.retriever, Scope: a.analyzer,
+	hooks := cdshooks.New(cdshooks.Config{Guidelines: a.guidelines, Predictors: preds, Search: a.plain, Scope: a.analyzer,
 		Audit: trail, CorpusVersion: a.guidelines.Version(), FHIRServers: fhirServers,
 		Feedback: &cdshooks.FileFeedback{Path: filepath.Join(cfg.DataDir, "cds-feedback.jsonl")}})
 	var clients server.ClientVerifier

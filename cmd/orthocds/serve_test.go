@@ -80,3 +80,13 @@ func TestServeRefusesAnOpenDoor(t *testing.T) {
 		t.Errorf("an anonymous CDS call to a keyed install: %d, want 401", resp.StatusCode)
 	}
 }
+
+// Query rewriting and reranking need a language model provider; asking
+// for them with none is refused, naming the setting.
+func TestAssistNeedsAProvider(t *testing.T) {
+	env := map[string]string{"ORTHOCDS_DATA": t.TempDir(), "ORTHOCDS_LLM_PROVIDER": "none", "ORTHOCDS_REWRITE_MODEL": "qwen2.5:7b"}
+	err := run(context.Background(), []string{"search", "denosumab"}, mapEnv(env), nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "ORTHOCDS_REWRITE_MODEL") {
+		t.Errorf("rewrite model with no provider: %v", err)
+	}
+}
