@@ -36,6 +36,7 @@ import (
 	"github.com/orthocds/orthocds/patient"
 	"github.com/orthocds/orthocds/predictors"
 	"github.com/orthocds/orthocds/rag"
+	"github.com/orthocds/orthocds/valuesets"
 )
 
 // Predictors scores the risk models; *predictors.Service is one.
@@ -80,6 +81,9 @@ type Config struct {
 	// FHIR fetches prefetch data a client did not send; nil uses a client
 	// with a 5 s timeout per request.
 	FHIR *FHIRClient
+	// ValueSets are the codes that mean each fact read from the record and
+	// each procedure of the order services; nil uses the shipped ones.
+	ValueSets *valuesets.Sets
 	// FHIRServers are the FHIR base URLs that any caller's requests may
 	// have us read from (ParseFHIRServers); a trusted client may add its
 	// own (Invocation.FHIRServers). With neither, nothing is fetched.
@@ -109,6 +113,13 @@ func New(cfg Config) *Hooks {
 	}
 	if cfg.FHIR == nil {
 		cfg.FHIR = NewFHIRClient(nil)
+	}
+	if cfg.ValueSets == nil {
+		sets, err := valuesets.Shipped()
+		if err != nil {
+			panic(err) // embedded data, tested in package valuesets
+		}
+		cfg.ValueSets = sets
 	}
 	h := &Hooks{cfg: cfg}
 	// An entry that is no base URL can match nothing: it is dropped, so a
@@ -258,7 +269,7 @@ func (h *Hooks) call(ctx context.Context, id string, req *Request, inv Invocatio
 	}
 	if svc.info.Hook != "patient-view" {
 		var err error
-		if c.orders, err = readOrders(req); err != nil {
+		if c.orders, err = readOrders(req, c.h.cfg.ValueSets); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -396,7 +407,7 @@ func contextString(req *Request, name string) (string, bool) {
 // client sent it (null meaning "none"), otherwise from the client's FHIR
 // server. Without either it answers 412.
 func (c *call) gather(ctx context.Context) error {
-	rd := patient.Reader{Now: c.now}
+	rd := patient.Reader{Now: c.now, Sets: c.h.cfg.ValueSets}
 	keys := make([]string, 0, len(c.svc.info.Prefetch))
 	for k := range c.svc.info.Prefetch {
 		keys = append(keys, k)

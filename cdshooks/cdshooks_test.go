@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -634,6 +635,43 @@ func TestParseFHIRServers(t *testing.T) {
 		_, err := cdshooks.ParseFHIRServers("ORTHOCDS_FHIR_SERVERS", []string{"https://ok.example.org", bad})
 		if fieldOf(err) != "ORTHOCDS_FHIR_SERVERS/1" {
 			t.Errorf("%d %q: %v, want an error at ORTHOCDS_FHIR_SERVERS/1", i, bad, err)
+		}
+	}
+}
+
+// The patient of issue 17, coded as Synthea and US Core code them, with
+// every display text removed: SNOMED CT 64859006 and 443165006 (a
+// pathological fracture due to osteoporosis eight months ago), LOINC
+// 38265-5 DXA T-score -2.9, weight 48.5 kg. The osteoporosis service reads
+// severe (established) osteoporosis and the very high risk tier, and
+// offers the very-high-risk drug guidance, from codes alone.
+func TestCodedPatientOfIssue17(t *testing.T) {
+	h := hooks(t, nil)
+	req := `{"hook":"patient-view","hookInstance":"i17","context":{"patientId":"p17","userId":"Practitioner/1"},"prefetch":{
+	 "patient":{"resourceType":"Patient","id":"p17","gender":"female","birthDate":"1951-06-01"},
+	 "conditions":{"resourceType":"Bundle","type":"searchset","entry":[
+	  {"resource":{"resourceType":"Condition","code":{"coding":[{"system":"http://snomed.info/sct","code":"64859006"}]}}},
+	  {"resource":{"resourceType":"Condition","code":{"coding":[{"system":"http://snomed.info/sct","code":"443165006"}]},"onsetDateTime":"2026-03-10"}}]},
+	 "observations":{"resourceType":"Bundle","type":"searchset","entry":[
+	  {"resource":{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"38265-5"}]},"valueQuantity":{"value":-2.9,"unit":"{T-score}"}}},
+	  {"resource":{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"29463-7"}]},"valueQuantity":{"value":48.5,"code":"kg"}}}]},
+	 "medications":null}}`
+	r, err := cdshooks.DecodeRequest(strings.NewReader(req))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := h.Call(context.Background(), cdshooks.OsteoporosisID, r, cdshooks.Invocation{Base: base, Lang: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all strings.Builder
+	for _, c := range resp.Cards {
+		fmt.Fprintln(&all, c.Summary, "|", c.Detail)
+	}
+	for _, want := range []string{"Severe (established) osteoporosis", "Fracture risk tier: very high",
+		"Very high fracture risk and no osteoporosis drug"} {
+		if !strings.Contains(all.String(), want) {
+			t.Errorf("cards lack %q:\n%s", want, all.String())
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/orthocds/orthocds"
+	"github.com/orthocds/orthocds/valuesets"
 )
 
 // Procedure kinds the order services act on.
@@ -30,23 +31,30 @@ type order struct {
 	inputs map[string]float64
 }
 
-// procedureWords recognise an order's procedure from its code display
-// and text, English and Chinese, checked in this order. Codes are matched
-// too where they are certain (SNOMED CT 609588000 is a total knee
-// replacement; CPT 27130 and 27447 are total hip and knee arthroplasty).
-var procedureWords = []struct {
-	kind  string
-	codes []string
-	words []string
-}{
-	{Kyphoplasty, nil, []string{"kyphoplasty", "后凸成形", "pkp"}},
-	{Vertebroplasty, nil, []string{"vertebroplasty", "椎体成形", "pvp"}},
-	{CervicalPosterior, nil, []string{"laminoplasty", "椎管成形", "cervical laminectomy", "颈椎椎板"}},
-	{CervicalAnterior, nil, []string{"anterior cervical", "acdf", "cervical corpectomy", "颈椎前路"}},
-	{KneeArthroplasty, []string{"http://snomed.info/sct|609588000", "http://www.ama-assn.org/go/cpt|27447"},
-		[]string{"knee arthroplasty", "knee replacement", "tka", "膝关节置换"}},
-	{HipArthroplasty, []string{"http://www.ama-assn.org/go/cpt|27130"},
-		[]string{"hip arthroplasty", "hip replacement", "tha", "髋关节置换"}},
+// procedureSets are the procedure value sets (package valuesets) of the
+// order services, in the order they are tried: a kyphoplasty order is not
+// also a vertebroplasty order.
+var procedureSets = []struct{ kind, set string }{
+	{Kyphoplasty, "proc-kyphoplasty"},
+	{Vertebroplasty, "proc-vertebroplasty"},
+	{CervicalPosterior, "proc-cervical-posterior"},
+	{CervicalAnterior, "proc-cervical-anterior"},
+	{KneeArthroplasty, "proc-knee-arthroplasty"},
+	{HipArthroplasty, "proc-hip-arthroplasty"},
+}
+
+// procedureKind names an order's procedure from its codes (any system the
+// value sets know) or, as the last resort, from its text and displays.
+func procedureKind(sets *valuesets.Sets, codings []valuesets.Coding, text string) string {
+	matches := sets.Match(valuesets.Procedure, codings, text)
+	for _, by := range []string{valuesets.ByCode, valuesets.ByText} {
+		for _, p := range procedureSets {
+			if slices.ContainsFunc(matches, func(m valuesets.Match) bool { return m.Set.ID == p.set && m.By == by }) {
+				return p.kind
+			}
+		}
+	}
+	return ""
 }
 
 // OrderInputExtension is the extension URL of a predictor input carried on
@@ -57,7 +65,7 @@ const OrderInputExtension = "https://orthocds.org/fhir/StructureDefinition/predi
 
 // readOrders reads the procedure orders of context.draftOrders; for
 // order-select, only those named in context.selections.
-func readOrders(req *Request) ([]order, error) {
+func readOrders(req *Request, sets *valuesets.Sets) ([]order, error) {
 	var bundle struct {
 		ResourceType string `json:"resourceType"`
 		Entry        []struct {
@@ -112,19 +120,14 @@ func readOrders(req *Request) ([]order, error) {
 			continue
 		}
 		words := []string{r.Code.Text}
-		var codes []string
+		var codings []valuesets.Coding
 		for _, c := range r.Code.Coding {
 			words = append(words, c.Display)
-			codes = append(codes, c.System+"|"+c.Code)
+			codings = append(codings, valuesets.Coding{System: c.System, Code: c.Code, Display: c.Display})
 		}
 		text := strings.ToLower(strings.Join(words, " "))
 		o := order{ref: ref, text: strings.TrimSpace(strings.Join(words, " "))}
-		for _, p := range procedureWords {
-			if slices.ContainsFunc(codes, func(c string) bool { return slices.Contains(p.codes, c) }) || containsWord(text, p.words) {
-				o.kind = p.kind
-				break
-			}
-		}
+		o.kind = procedureKind(sets, codings, r.Code.Text)
 		if o.kind == "" {
 			continue
 		}
@@ -158,34 +161,6 @@ func readOrders(req *Request) ([]order, error) {
 		out = append(out, o)
 	}
 	return out, nil
-}
-
-// containsWord reports whether text holds any of words; short Latin
-// abbreviations (tka, pvp) must stand alone.
-func containsWord(text string, words []string) bool {
-	for _, w := range words {
-		if len(w) <= 4 && isASCII(w) {
-			for _, f := range strings.FieldsFunc(text, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') }) {
-				if f == w {
-					return true
-				}
-			}
-			continue
-		}
-		if strings.Contains(text, w) {
-			return true
-		}
-	}
-	return false
-}
-
-func isASCII(s string) bool {
-	for _, r := range s {
-		if r > 127 {
-			return false
-		}
-	}
-	return true
 }
 
 func b2f(b bool) float64 {

@@ -60,14 +60,11 @@ func axialPainService() *service {
 }
 
 var (
-	vteWords         = []string{"deep vein thrombosis", "deep venous thrombosis", "pulmonary embol", "venous thromboembolism", "dvt", "深静脉血栓", "肺栓塞", "静脉血栓栓塞"}
-	malignancyWords  = []string{"cancer", "malignan", "carcinoma", "lymphoma", "leukaemia", "leukemia", "癌", "恶性", "淋巴瘤", "白血病"}
-	varicoseWords    = []string{"varicose", "静脉曲张"}
-	copdWords        = []string{"copd", "chronic obstructive", "慢阻肺", "慢性阻塞性肺"}
-	ibdWords         = []string{"crohn", "ulcerative colitis", "inflammatory bowel", "克罗恩", "溃疡性结肠炎", "炎症性肠病"}
-	hypertensionWord = []string{"hypertension", "高血压"}
-	bleedingWords    = []string{"haemophilia", "hemophilia", "bleeding disorder", "von willebrand", "coagulopathy", "liver disease", "cirrhosis", "血友病", "出血性疾病", "凝血功能障碍", "肝病", "肝硬化"}
-	smokerWords      = []string{"smoker", "tobacco", "吸烟"}
+	varicoseWords = []string{"varicose", "静脉曲张"}
+	copdWords     = []string{"copd", "chronic obstructive", "慢阻肺", "慢性阻塞性肺"}
+	ibdWords      = []string{"crohn", "ulcerative colitis", "inflammatory bowel", "克罗恩", "溃疡性结肠炎", "炎症性肠病"}
+	bleedingWords = []string{"haemophilia", "hemophilia", "bleeding disorder", "von willebrand", "coagulopathy", "liver disease", "cirrhosis", "血友病", "出血性疾病", "凝血功能障碍", "肝病", "肝硬化"}
+	smokerWords   = []string{"smoker", "tobacco", "吸烟"}
 )
 
 func vteCards(_ context.Context, c *call) ([]Card, error) {
@@ -79,7 +76,7 @@ func vteCards(_ context.Context, c *call) ([]Card, error) {
 		joint := map[string]string{HipArthroplasty: "hip", KneeArthroplasty: "knee"}[o.kind]
 		jointZH := map[string]string{HipArthroplasty: "髋", KneeArthroplasty: "膝"}[o.kind]
 		p := c.patient
-		priorVTE := p.HasCondition(vteWords...)
+		priorVTE := p.Has("vte-history")
 		bleeding := p.HasCondition(bleedingWords...) || p.OnClass(patient.Antiplatelet)
 
 		// Caprini from what the record holds.
@@ -91,7 +88,7 @@ func vteCards(_ context.Context, c *call) ([]Card, error) {
 				}
 			}
 			add("history-of-vte", priorVTE)
-			add("malignancy", p.HasCondition(malignancyWords...))
+			add("malignancy", p.Has("cancer"))
 			add("varicose-veins", p.HasCondition(varicoseWords...))
 			add("abnormal-pulmonary-function", p.HasCondition(copdWords...))
 			add("inflammatory-bowel-disease", p.HasCondition(ibdWords...))
@@ -123,7 +120,7 @@ func vteCards(_ context.Context, c *call) ([]Card, error) {
 		}
 		setCat(row, "joint", joint)
 		setBool(row, "bilateral", o.bilateral)
-		setBool(row, "hypertension", p.HasCondition(hypertensionWord...))
+		setBool(row, "hypertension", p.Has("hypertension"))
 		setBool(row, "prior_vte", priorVTE)
 		fromInputs(row, p.Inputs, o.inputs, "bmi_kg_m2", "surgery_hours", "d_dimer_mg_l_feu", "hours_to_ambulation")
 		if card, ok := c.predictorCard("vte", "vte-arthroplasty", row, "zhang-2015-vte-risk-factors", "xu-2019-dvt-risk", "wang-2023-ml-vs-caprini"); ok {

@@ -173,7 +173,7 @@ func (h *Hooks) View(ctx context.Context, bundle json.RawMessage, base, lang str
 		pt.ID = "unknown"
 	}
 	v := &PatientView{Cards: []ServiceCard{}}
-	rd := patient.Reader{Now: h.cfg.Now()}
+	rd := patient.Reader{Now: h.cfg.Now(), Sets: h.cfg.ValueSets}
 	if err := rd.Add("/bundle", bundle); err != nil {
 		return nil, err
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 
 	"github.com/orthocds/orthocds"
+	"github.com/orthocds/orthocds/valuesets"
 )
 
 // Code systems.
@@ -32,20 +33,6 @@ const (
 	// no standard code for.
 	InputSystem = "https://orthocds.org/fhir/CodeSystem/predictor-input"
 )
-
-// LOINC codes read.
-const (
-	loincWeight = "29463-7" // Body weight
-	loincHeight = "8302-2"  // Body height
-)
-
-// tScoreSites are the LOINC DXA T-score codes read, by site.
-var tScoreSites = map[string]string{
-	"38267-1":  "lumbar spine",
-	"38263-0":  "femur",
-	"38264-8":  "hip",
-	"104938-6": "spine",
-}
 
 // Record is what the services know about a patient.
 type Record struct {
@@ -63,6 +50,32 @@ type Record struct {
 	// Inputs are predictor inputs recorded as Observations coded in
 	// InputSystem, by input name.
 	Inputs map[string]float64 `json:"inputs,omitempty"`
+	// Labs are the laboratory and body measurements read by value set
+	// (obs-bmi, obs-egfr, obs-calcium in mg/dL, obs-vitamind in ng/mL,
+	// obs-ddimer in mg/L FEU): the latest of each.
+	Labs map[string]float64 `json:"labs,omitempty"`
+	// Facts are the value sets the record's conditions and drugs fell in,
+	// and how: by a code, or by words as the last resort.
+	Facts map[string]Fact `json:"facts,omitempty"`
+	// Uninterpreted are the codes of conditions, drugs and observations
+	// that no value set knows: shown, never silently dropped.
+	Uninterpreted []Code `json:"uninterpreted,omitempty"`
+}
+
+// Fact is a value set a record fell in.
+type Fact struct {
+	By     string `json:"by"` // code or text
+	Active bool   `json:"active"`
+	// Code is the system|code that reached it, for a code match.
+	Code string `json:"code,omitempty"`
+}
+
+// Code is a coding the reader saw.
+type Code struct {
+	Resource string `json:"resource"` // Condition, Medication, Observation
+	System   string `json:"system"`
+	Code     string `json:"code"`
+	Display  string `json:"display,omitempty"`
 }
 
 // TScore is one DXA T-score.
@@ -107,53 +120,83 @@ const (
 	Antiplatelet   = "antiplatelet"
 )
 
-// drugClasses match drug names, English and Chinese, by class.
-var drugClasses = []struct {
-	class string
-	names []string
-}{
-	{Denosumab, []string{"denosumab", "prolia", "地舒单抗", "狄诺塞麦"}},
-	{Bisphosphonate, []string{"alendron", "risedron", "zoledron", "ibandron", "阿仑膦酸", "利塞膦酸", "唑来膦酸", "伊班膦酸"}},
-	{Anabolic, []string{"teriparatide", "abaloparatide", "romosozumab", "特立帕肽", "阿巴洛肽", "罗莫佐单抗"}},
-	{SERM, []string{"raloxifene", "bazedoxifene", "雷洛昔芬", "巴多昔芬"}},
-	{Glucocorticoid, []string{"prednison", "prednisolon", "methylprednisolon", "dexamethason", "hydrocortison", "泼尼松", "泼尼松龙", "甲泼尼龙", "地塞米松", "氢化可的松"}},
-	{Anticoagulant, []string{"enoxaparin", "heparin", "rivaroxaban", "apixaban", "dabigatran", "warfarin", "fondaparinux", "依诺肝素", "肝素", "利伐沙班", "阿哌沙班", "达比加群", "华法林", "磺达肝癸钠"}},
-	{Antiplatelet, []string{"aspirin", "clopidogrel", "阿司匹林", "氯吡格雷"}},
-}
-
-// DrugClass returns the class of a drug name, or "".
+// DrugClass returns the class of a drug name by the medication value sets'
+// words, or "".
 func DrugClass(name string) string {
-	n := strings.ToLower(name)
-	for _, c := range drugClasses {
-		for _, k := range c.names {
-			if strings.Contains(n, k) {
-				return c.class
-			}
-		}
+	sets, err := valuesets.Shipped()
+	if err != nil {
+		return ""
+	}
+	for _, m := range sets.Match(valuesets.Medication, nil, name) {
+		return m.Set.Class
 	}
 	return ""
-}
-
-// fractureSites match fracture text, English and Chinese, by site.
-var fractureSites = []struct {
-	site  string
-	words []string
-}{
-	{"hip", []string{"hip", "femoral neck", "intertrochanteric", "proximal femur", "髋", "股骨颈", "股骨转子", "股骨近端"}},
-	{"vertebra", []string{"vertebra", "spine", "spinal", "compression fracture", "椎体", "脊柱", "压缩骨折"}},
-	{"forearm", []string{"wrist", "radius", "forearm", "colles", "桡骨", "腕", "前臂"}},
-	{"humerus", []string{"humerus", "肱骨"}},
-	{"pelvis", []string{"pelvis", "pelvic", "骨盆"}},
 }
 
 var fragilityWords = []string{"fragility", "osteoporotic", "low-trauma", "low trauma", "insufficiency", "脆性", "骨质疏松性", "低能量"}
 
 // Reader collects resources into a Record. Now fixes "today" for ages and
-// recency.
+// recency; Sets are the value sets that codes are read by (nil: the shipped
+// ones).
 type Reader struct {
-	Now time.Time
-	rec Record
+	Now  time.Time
+	Sets *valuesets.Sets
+	rec  Record
 }
+
+func (r *Reader) sets() *valuesets.Sets {
+	if r.Sets == nil {
+		s, err := valuesets.Shipped()
+		if err != nil {
+			panic(err) // embedded data, tested
+		}
+		r.Sets = s
+	}
+	return r.Sets
+}
+
+// note records the value sets a resource fell in and the codes none knew.
+func (r *Reader) note(resource, kind string, codings []valuesets.Coding, matches []valuesets.Match, active bool) {
+	if r.rec.Facts == nil {
+		r.rec.Facts = map[string]Fact{}
+	}
+	for _, m := range matches {
+		f := Fact{By: m.By, Active: active}
+		if m.Code != nil {
+			f.Code = valuesets.SystemURI(m.Code.System) + "|" + m.Code.Code
+		}
+		old, seen := r.rec.Facts[m.Set.ID]
+		switch {
+		case !seen, old.By == valuesets.ByText && f.By == valuesets.ByCode:
+			f.Active = f.Active || old.Active
+			r.rec.Facts[m.Set.ID] = f
+		default:
+			old.Active = old.Active || active
+			r.rec.Facts[m.Set.ID] = old
+		}
+	}
+	for _, c := range codings {
+		if c.System == "" || c.Code == "" || c.System == InputSystem || len(r.sets().Code(kind, c)) > 0 {
+			continue
+		}
+		code := Code{Resource: resource, System: c.System, Code: c.Code, Display: c.Display}
+		if !slices.Contains(r.rec.Uninterpreted, code) {
+			r.rec.Uninterpreted = append(r.rec.Uninterpreted, code)
+		}
+	}
+}
+
+// Has reports whether the record holds a fact (a value set id): a current
+// condition or drug, or, for history facts (fractures, prior VTE, falls),
+// any record of it.
+func (rec Record) Has(fact string) bool {
+	f, ok := rec.Facts[fact]
+	return ok && (f.Active || historyFacts[fact] || strings.HasPrefix(fact, "fracture-"))
+}
+
+// historyFacts count whatever their clinical status: a resolved DVT is a
+// prior VTE.
+var historyFacts = map[string]bool{"vte-history": true, "falls": true}
 
 // Record returns what was read.
 func (r *Reader) Record() Record { return r.rec }
@@ -279,8 +322,33 @@ func codes(cc *fhir.CodeableConcept) (list []string, text string) {
 	return list, strings.Join(words, "; ")
 }
 
-func hasCode(list []string, system, code string) bool {
-	return slices.Contains(list, system+"|"+code)
+// codingsOf returns a CodeableConcept's codings for value-set matching.
+func codingsOf(cc *fhir.CodeableConcept) []valuesets.Coding {
+	if cc == nil {
+		return nil
+	}
+	var out []valuesets.Coding
+	for _, c := range cc.Coding {
+		var v valuesets.Coding
+		if c.System != nil {
+			v.System = *c.System
+		}
+		if c.Code != nil {
+			v.Code = *c.Code
+		}
+		if c.Display != nil {
+			v.Display = *c.Display
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func ccText(cc *fhir.CodeableConcept) string {
+	if cc == nil || cc.Text == nil {
+		return ""
+	}
+	return *cc.Text
 }
 
 func (r *Reader) observation(at string, raw json.RawMessage) error {
@@ -292,7 +360,8 @@ func (r *Reader) observation(at string, raw json.RawMessage) error {
 	case "entered-in-error", "cancelled":
 		return nil
 	}
-	list, text := codes(&o.Code)
+	_, text := codes(&o.Code)
+	codings := codingsOf(&o.Code)
 	var date time.Time
 	if o.EffectiveDateTime != nil {
 		date, _ = parseDate(*o.EffectiveDateTime)
@@ -325,65 +394,90 @@ func (r *Reader) observation(at string, raw json.RawMessage) error {
 		}
 		return v, true, nil
 	}
-	switch {
-	case hasCode(list, LOINC, loincWeight):
-		v, ok, err := value(20, 300, map[string]float64{"kg": 1, "[lb_av]": 0.45359237, "g": 0.001})
-		if err != nil {
-			return err
-		}
-		if ok {
-			r.rec.WeightKg = &v
-		}
-	case hasCode(list, LOINC, loincHeight):
-		v, ok, err := value(50, 250, map[string]float64{"cm": 1, "m": 100, "[in_i]": 2.54})
-		if err != nil {
-			return err
-		}
-		if ok {
-			r.rec.HeightCm = &v
-		}
-	default:
-		site := ""
-		for code, s := range tScoreSites {
-			if hasCode(list, LOINC, code) {
-				site = s
+	// By code first; the T-score alone is also recognised by its words.
+	var matches []valuesets.Match
+	for _, c := range codings {
+		matches = append(matches, r.sets().Code(valuesets.Observation, c)...)
+	}
+	if len(matches) == 0 {
+		for _, m := range r.sets().Match(valuesets.Observation, codings, text) {
+			if m.Set.ID == "obs-tscore" {
+				matches = append(matches, m)
 			}
 		}
-		if site == "" && strings.Contains(strings.ToLower(text), "t-score") {
-			site = text
+	}
+	r.note("Observation", valuesets.Observation, codings, matches, true)
+	for _, m := range matches {
+		spec, ok := measures[m.Set.ID]
+		if !ok {
+			continue
 		}
-		if site != "" {
-			v, ok, err := value(-10, 10, nil)
+		v, ok, err := value(spec.lo, spec.hi, spec.units)
+		if err != nil || !ok {
+			return err
+		}
+		switch m.Set.ID {
+		case "obs-weight":
+			r.rec.WeightKg = &v
+		case "obs-height":
+			r.rec.HeightCm = &v
+		case "obs-tscore":
+			site := text
+			if m.Code != nil {
+				site = m.Code.Site
+			}
+			r.rec.TScores = append(r.rec.TScores, TScore{Site: site, Value: v, Date: date})
+		default:
+			if r.rec.Labs == nil {
+				r.rec.Labs = map[string]float64{}
+			}
+			r.rec.Labs[m.Set.ID] = v
+		}
+		return nil
+	}
+	for _, c := range o.Code.Coding {
+		if c.System != nil && *c.System == InputSystem && c.Code != nil {
+			v, ok, err := value(-1e6, 1e6, nil)
+			if err == nil && !ok && o.ValueBoolean != nil {
+				v, ok = b2f(*o.ValueBoolean), true
+			}
+			if err == nil && !ok && o.ValueInteger != nil {
+				v, ok = float64(*o.ValueInteger), true
+			}
 			if err != nil {
 				return err
 			}
 			if ok {
-				r.rec.TScores = append(r.rec.TScores, TScore{Site: site, Value: v, Date: date})
-			}
-			return nil
-		}
-		for _, c := range o.Code.Coding {
-			if c.System != nil && *c.System == InputSystem && c.Code != nil {
-				v, ok, err := value(-1e6, 1e6, nil)
-				if err == nil && !ok && o.ValueBoolean != nil {
-					v, ok = b2f(*o.ValueBoolean), true
+				if r.rec.Inputs == nil {
+					r.rec.Inputs = map[string]float64{}
 				}
-				if err == nil && !ok && o.ValueInteger != nil {
-					v, ok = float64(*o.ValueInteger), true
-				}
-				if err != nil {
-					return err
-				}
-				if ok {
-					if r.rec.Inputs == nil {
-						r.rec.Inputs = map[string]float64{}
-					}
-					r.rec.Inputs[*c.Code] = v
-				}
+				r.rec.Inputs[*c.Code] = v
 			}
 		}
 	}
 	return nil
+}
+
+// measure is how an observation value set's values are read: the range a
+// human body allows and the units accepted, as factors to the unit stored.
+type measure struct {
+	lo, hi float64
+	units  map[string]float64 // nil: no unit is checked
+}
+
+// measures are the observation value sets read. Unit factors are exact
+// conversions (pounds, inches) or the molar masses of calcium (40.08 g/mol:
+// 1 mmol/L = 4.008 mg/dL) and 25-hydroxyvitamin D (400.6 g/mol: 1 nmol/L =
+// 0.4006 ng/mL); D-dimer is read in FEU only (1 ug/mL = 1 mg/L).
+var measures = map[string]measure{
+	"obs-weight":   {20, 300, map[string]float64{"kg": 1, "[lb_av]": 0.45359237, "g": 0.001}},
+	"obs-height":   {50, 250, map[string]float64{"cm": 1, "m": 100, "[in_i]": 2.54}},
+	"obs-tscore":   {-10, 10, nil},
+	"obs-bmi":      {10, 80, map[string]float64{"kg/m2": 1, "kg/m^2": 1}},
+	"obs-egfr":     {0, 200, map[string]float64{"mL/min/{1.73_m2}": 1, "mL/min/1.73m2": 1, "mL/min": 1}},
+	"obs-calcium":  {2, 20, map[string]float64{"mg/dL": 1, "mmol/L": 4.008}},
+	"obs-vitamind": {1, 250, map[string]float64{"ng/mL": 1, "nmol/L": 0.4006}},
+	"obs-ddimer":   {0, 100, map[string]float64{"mg/L{FEU}": 1, "mg/L": 1, "ug/mL{FEU}": 1, "ug/mL": 1, "ng/mL{FEU}": 0.001, "ng/mL": 0.001}},
 }
 
 func b2f(b bool) float64 {
@@ -426,21 +520,42 @@ func (r *Reader) condition(at string, raw json.RawMessage) error {
 			return strings.HasSuffix(s, "|active") || strings.HasSuffix(s, "|recurrence") || strings.HasSuffix(s, "|relapse")
 		})
 	}
-	low := strings.ToLower(text)
-	if strings.Contains(low, "fracture") || strings.Contains(low, "骨折") {
-		f := Fracture{Site: "other", Onset: onset, Text: text}
-		for _, s := range fractureSites {
-			if containsAny(low, s.words) {
-				f.Site = s.site
-				break
-			}
-		}
-		f.Fragility = containsAny(low, fragilityWords)
+	codings := codingsOf(c.Code)
+	matches := r.sets().Match(valuesets.Condition, codings, ccText(c.Code))
+	r.note("Condition", valuesets.Condition, codings, matches, active)
+	if f, ok := r.fracture(matches, text, onset); ok {
 		r.rec.Fractures = append(r.rec.Fractures, f)
 		return nil
 	}
 	r.rec.Conditions = append(r.rec.Conditions, Condition{Text: text, Codes: list, Active: active, Onset: onset})
 	return nil
+}
+
+// fracture reads a condition as a fracture: by a fracture value set (its
+// site; fragility when the code says osteoporotic), or, as the last
+// resort, by the word fracture or 骨折 in its text.
+func (r *Reader) fracture(matches []valuesets.Match, text string, onset time.Time) (Fracture, bool) {
+	f := Fracture{Site: "other", Onset: onset, Text: text}
+	found := false
+	for _, m := range matches {
+		if m.Set.Site != "" && (f.Site == "other" || m.By == valuesets.ByCode) {
+			f.Site, found = m.Set.Site, true
+		}
+		if m.Set.Fragility {
+			f.Fragility, found = true, true
+		}
+	}
+	low := strings.ToLower(text)
+	if !found && !strings.Contains(low, "fracture") && !strings.Contains(low, "骨折") {
+		return f, false
+	}
+	if containsAny(low, fragilityWords) {
+		f.Fragility = true
+	}
+	if f.Text == "" {
+		f.Text = "fracture (coded)"
+	}
+	return f, true
 }
 
 func containsAny(s string, words []string) bool {
@@ -464,11 +579,21 @@ func (r *Reader) medication(at string, raw json.RawMessage) error {
 		return orthocds.Invalid(at, "is not a valid medication resource: %v", short(err))
 	}
 	_, name := codes(m.MedicationCodeableConcept)
-	class := DrugClass(name)
-	if class == "" {
+	codings := codingsOf(m.MedicationCodeableConcept)
+	matches := r.sets().Match(valuesets.Medication, codings, ccText(m.MedicationCodeableConcept))
+	med := Medication{Name: name, Status: m.Status}
+	r.note("Medication", valuesets.Medication, codings, matches, med.activeStatus())
+	for _, x := range matches {
+		if med.Class == "" || x.By == valuesets.ByCode {
+			med.Class = x.Set.Class
+		}
+	}
+	if med.Class == "" {
 		return nil
 	}
-	med := Medication{Class: class, Name: name, Status: m.Status}
+	if med.Name == "" {
+		med.Name = med.Class + " (coded)"
+	}
 	for _, d := range []*string{m.AuthoredOn, m.EffectiveDateTime} {
 		if d != nil {
 			t, err := parseDate(*d)
@@ -504,7 +629,9 @@ func (rec Record) BMI() *float64 {
 }
 
 // Active reports whether a drug order counts as current.
-func (m Medication) Active() bool {
+func (m Medication) Active() bool { return m.activeStatus() }
+
+func (m Medication) activeStatus() bool {
 	return m.Status == "active" || m.Status == "on-hold" || m.Status == "intended"
 }
 

@@ -50,12 +50,60 @@ func TestRead(t *testing.T) {
 		TScores: []TScore{{Site: "lumbar spine", Value: -2.6}},
 		Fractures: []Fracture{{Site: "hip", Fragility: true, Onset: time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC), Text: "股骨颈脆性骨折"},
 			{Site: "other", Text: "Traumatic fracture of tibia"}},
-		Medications: []Medication{{Class: Bisphosphonate, Name: "唑来膦酸注射液", Status: "active"}}}
+		Medications: []Medication{{Class: Bisphosphonate, Name: "唑来膦酸注射液", Status: "active"}},
+		// Text-only resources reach their facts by words, and say so.
+		Facts: map[string]Fact{
+			"drug-bisphosphonate":   {By: "text", Active: true},
+			"fracture-hip":          {By: "text", Active: true},
+			"fracture-osteoporotic": {By: "text", Active: true},
+			"obs-tscore":            {By: "code", Active: true, Code: "http://loinc.org|38267-1"},
+			"obs-weight":            {By: "code", Active: true, Code: "http://loinc.org|29463-7"},
+		}}
 	if diff := cmp.Diff(want, rec); diff != "" {
 		t.Errorf("record (-want +got):\n%s", diff)
 	}
 	b, _ := json.Marshal(rec)
 	if strings.Contains(string(b), "Should not be read") {
 		t.Error("the patient's name reached the record")
+	}
+}
+
+// The patient of issue 17, coded as Synthea and US Core code it and with
+// every display text removed: SNOMED CT 443165006 (pathological fracture
+// due to osteoporosis), LOINC 38265-5 (DXA T-score) -2.9, weight 48.5 kg.
+// The fracture is read as a fragility fracture and the T-score as one;
+// a code no value set knows is listed, not dropped.
+func TestCodesAlone(t *testing.T) {
+	r := Reader{Now: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
+	bundle := `{"resourceType":"Bundle","entry":[
+	 {"resource":{"resourceType":"Patient","gender":"female","birthDate":"1951-06-01"}},
+	 {"resource":{"resourceType":"Condition","code":{"coding":[{"system":"http://snomed.info/sct","code":"64859006"}]}}},
+	 {"resource":{"resourceType":"Condition","code":{"coding":[{"system":"http://snomed.info/sct","code":"443165006"}]},"onsetDateTime":"2026-03-10"}},
+	 {"resource":{"resourceType":"Condition","code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006"}]}}},
+	 {"resource":{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"38265-5"}]},"valueQuantity":{"value":-2.9,"unit":"{T-score}"}}},
+	 {"resource":{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"29463-7"}]},"valueQuantity":{"value":48.5,"code":"kg"}}},
+	 {"resource":{"resourceType":"MedicationRequest","status":"active","medicationCodeableConcept":{"coding":[{"system":"http://www.whocc.no/atc","code":"H02AB07"}]}}}
+	]}`
+	if err := r.Add("/b", json.RawMessage(bundle)); err != nil {
+		t.Fatal(err)
+	}
+	rec := r.Record()
+	if len(rec.Fractures) != 1 || !rec.Fractures[0].Fragility {
+		t.Errorf("fractures %+v, want one fragility fracture", rec.Fractures)
+	}
+	if low := rec.LowestTScore(); low == nil || low.Value != -2.9 {
+		t.Errorf("T-scores %+v, want -2.9", rec.TScores)
+	}
+	if rec.WeightKg == nil || *rec.WeightKg != 48.5 || !rec.OnClass(Glucocorticoid) {
+		t.Errorf("weight %v, glucocorticoid %v", rec.WeightKg, rec.OnClass(Glucocorticoid))
+	}
+	for _, f := range []string{"osteoporosis", "fracture-osteoporotic", "obs-tscore", "drug-glucocorticoid"} {
+		if rec.Facts[f].By != "code" {
+			t.Errorf("fact %s: %+v, want it by code", f, rec.Facts[f])
+		}
+	}
+	want := []Code{{Resource: "Condition", System: "http://snomed.info/sct", Code: "44054006"}}
+	if diff := cmp.Diff(want, rec.Uninterpreted); diff != "" {
+		t.Errorf("uninterpreted codes (-want +got):\n%s", diff)
 	}
 }
