@@ -394,17 +394,14 @@ func (r *Reader) observation(at string, raw json.RawMessage) error {
 		}
 		return v, true, nil
 	}
-	// By code first; the T-score alone is also recognised by its words.
+	// By code first; words only when no code reached a value set (the
+	// unit check still guards the value).
 	var matches []valuesets.Match
 	for _, c := range codings {
 		matches = append(matches, r.sets().Code(valuesets.Observation, c)...)
 	}
 	if len(matches) == 0 {
-		for _, m := range r.sets().Match(valuesets.Observation, codings, text) {
-			if m.Set.ID == "obs-tscore" {
-				matches = append(matches, m)
-			}
-		}
+		matches = r.sets().Match(valuesets.Observation, codings, text)
 	}
 	r.note("Observation", valuesets.Observation, codings, matches, true)
 	for _, m := range matches {
@@ -527,9 +524,16 @@ func (r *Reader) condition(at string, raw json.RawMessage) error {
 		r.rec.Fractures = append(r.rec.Fractures, f)
 		return nil
 	}
+	if text == "" && len(matches) > 0 {
+		text = titled(matches[0].Set) // a condition sent as codes alone
+	}
 	r.rec.Conditions = append(r.rec.Conditions, Condition{Text: text, Codes: list, Active: active, Onset: onset})
 	return nil
 }
+
+// titled names a value set in both languages, for a resource that came
+// with codes and no text.
+func titled(vs *valuesets.ValueSet) string { return vs.Title.ZH + " / " + vs.Title.EN }
 
 // fracture reads a condition as a fracture: by a fracture value set (its
 // site; fragility when the code says osteoporotic), or, as the last
@@ -553,7 +557,11 @@ func (r *Reader) fracture(matches []valuesets.Match, text string, onset time.Tim
 		f.Fragility = true
 	}
 	if f.Text == "" {
-		f.Text = "fracture (coded)"
+		for _, m := range matches {
+			if f.Text == "" || m.Set.Site != "" {
+				f.Text = titled(m.Set)
+			}
+		}
 	}
 	return f, true
 }
@@ -583,16 +591,18 @@ func (r *Reader) medication(at string, raw json.RawMessage) error {
 	matches := r.sets().Match(valuesets.Medication, codings, ccText(m.MedicationCodeableConcept))
 	med := Medication{Name: name, Status: m.Status}
 	r.note("Medication", valuesets.Medication, codings, matches, med.activeStatus())
+	var set *valuesets.ValueSet
 	for _, x := range matches {
-		if med.Class == "" || x.By == valuesets.ByCode {
-			med.Class = x.Set.Class
+		if set == nil || x.By == valuesets.ByCode {
+			set = x.Set
 		}
 	}
-	if med.Class == "" {
+	if set == nil {
 		return nil
 	}
+	med.Class = set.Class
 	if med.Name == "" {
-		med.Name = med.Class + " (coded)"
+		med.Name = titled(set)
 	}
 	for _, d := range []*string{m.AuthoredOn, m.EffectiveDateTime} {
 		if d != nil {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -21,7 +22,9 @@ import (
 	"github.com/orthocds/orthocds/answer"
 	"github.com/orthocds/orthocds/auth"
 	"github.com/orthocds/orthocds/cdshooks"
+	"github.com/orthocds/orthocds/cdshooks/population"
 	"github.com/orthocds/orthocds/internal/browsertest"
+	"github.com/orthocds/orthocds/patient"
 	"github.com/orthocds/orthocds/predictors"
 	"github.com/orthocds/orthocds/predictors/shipped"
 	"github.com/orthocds/orthocds/web"
@@ -283,5 +286,69 @@ func TestQuestionPage(t *testing.T) {
 	}
 	if !strings.Contains(strings.ToLower(got["sources"]), "denosumab") || got["label"] == "" || !strings.Contains(got["disclaimer"], "does not replace") {
 		t.Errorf("question page: %v", got)
+	}
+}
+
+// The sidebar in the EHR's frame, 360 px wide, on a patient whose EHR
+// sends codes alone (a Chinese hospital's ICD-10 with ATC drug codes, from
+// the SYNTHETIC coded population): the cards come from the codes, the
+// codes no value set knows are counted and listed, and nothing overflows
+// the frame, in English and in Chinese. Screenshots are test artefacts.
+func TestSidebarNarrowCodedPatient(t *testing.T) {
+	ts, _ := sidebarServer(t)
+	now := time.Now()
+	var chosen population.Patient
+	var unknown int
+	for _, p := range population.Generate(17, 240, now) {
+		r := patient.Reader{Now: now}
+		if p.Style != population.CNICD10 || p.Expect.Category == "" || r.Add("/b", p.CodesOnly) != nil {
+			continue
+		}
+		if n := len(r.Record().Uninterpreted); n > 0 {
+			chosen, unknown = p, n
+			break
+		}
+	}
+	if unknown == 0 {
+		t.Fatal("no Chinese-coded patient with an unknown code in the population")
+	}
+	ehr := &mockEHR{t: t, patient: cdshooks.SyntheticPatient{ID: chosen.ID, Bundle: chosen.CodesOnly}}
+	es := httptest.NewServer(ehr)
+	defer es.Close()
+	ctx := browsertest.Context(t, 3*time.Minute)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(360, 900),
+		chromedp.Navigate(ts.URL+"/sidebar/launch.html?iss="+url.QueryEscape(es.URL)+"&launch=launch-123"),
+		chromedp.WaitVisible("article.card")); err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []string{"en", "zh"} {
+		if lang == "zh" {
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("lang")), chromedp.WaitVisible(`//dt[contains(., '未能识别的编码')]`)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`({
+			width: document.documentElement.scrollWidth,
+			cards: Array.from(document.querySelectorAll('article.card h3')).map(h => h.textContent).join(' | '),
+			unknown: (document.querySelector('#uninterpreted summary') || {}).textContent,
+			listed: document.querySelectorAll('#uninterpreted li').length,
+		})`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := got["width"].(float64); w > 362 {
+			t.Errorf("%s: the page is %v px wide in a 360 px frame", lang, w)
+		}
+		if got["unknown"] != fmt.Sprint(unknown) || got["listed"].(float64) != float64(unknown) {
+			t.Errorf("%s: %v codes not interpreted shown (%v listed), want %d", lang, got["unknown"], got["listed"], unknown)
+		}
+		if !strings.Contains(got["cards"].(string), "T") {
+			t.Errorf("%s: no T-score card from the codes: %v", lang, got["cards"])
+		}
+		shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s", browsertest.Artefact(t, "sidebar-360px-coded-"+lang+".png", shot))
 	}
 }

@@ -11,14 +11,16 @@ const T = {
         ehr: "Launched from the EHR", age: "Age", sex: "Sex", weight: "Weight", height: "Height", tscores: "T-scores",
         fractures: "Fractures", meds: "Drugs", conditions: "Conditions", none: "none recorded", accept: "Accept",
         override: "Override", reason: "Reason…", thanks: "Recorded. Thank you.", fragility: "fragility", source: "Source",
-        years: "years", noCards: "No guidance for this patient.", keyLabel: "API key (clinician; when the server requires one)" },
+        years: "years", noCards: "No guidance for this patient.", keyLabel: "API key (clinician; when the server requires one)",
+        uninterpreted: "Codes not interpreted", codesNote: "No value set knows these codes; the cards do not use them." },
   zh: { patient: "患者", cards: "决策支持", askPatient: "就该患者提问", askBtn: "提问", sources: "来源",
         askNote: "问题会连同患者的结构化数据（年龄、性别、体重、T值、骨折）发送，不含任何身份信息。",
         other: "English", working: "处理中…", demo: "独立演示：合成患者（为测试而虚构，并非真实人物）。",
         ehr: "由电子病历启动", age: "年龄", sex: "性别", weight: "体重", height: "身高", tscores: "T值",
         fractures: "骨折", meds: "药物", conditions: "疾病", none: "无记录", accept: "采纳", override: "不采纳",
         reason: "原因…", thanks: "已记录，谢谢。", fragility: "脆性", source: "来源", years: "岁", noCards: "该患者暂无建议。",
-        keyLabel: "API 密钥（临床医生；服务器要求时填写）" },
+        keyLabel: "API 密钥（临床医生；服务器要求时填写）",
+        uninterpreted: "未能识别的编码", codesNote: "值集中没有这些编码，决策卡片未使用它们。" },
 };
 let lang = navigator.language && navigator.language.startsWith("zh") ? "zh" : "en";
 let bundle = null, view = null, launched = false;
@@ -75,7 +77,20 @@ function drawPatient(p) {
   row("tscores", (p.t_scores || []).map((t) => t.value + " (" + t.site + ")").join("; ") || T[lang].none);
   row("fractures", (p.fractures || []).map((f) => f.text + (f.fragility ? " · " + T[lang].fragility : "")).join("; ") || T[lang].none);
   row("meds", (p.medications || []).map((m) => m.name + " (" + m.status + ")").join("; ") || T[lang].none);
-  row("conditions", (p.conditions || []).filter((c) => c.active).map((c) => c.text).join("; ") || T[lang].none);
+  row("conditions", (p.conditions || []).filter((c) => c.active && c.text).map((c) => c.text).join("; ") || T[lang].none);
+  // Codes no value set knows are shown, never silently dropped.
+  const un = p.uninterpreted || [];
+  if (un.length) {
+    const d = el("details");
+    d.id = "uninterpreted";
+    d.append(el("summary", String(un.length)), el("p", T[lang].codesNote, "grade"));
+    const ul = el("ul");
+    for (const c of un) ul.append(el("li", c.resource + ": " + c.system + " | " + c.code + (c.display ? " (" + c.display + ")" : "")));
+    d.append(ul);
+    const dd = el("dd");
+    dd.append(d);
+    dl.append(el("dt", T[lang].uninterpreted), dd);
+  }
   $("patient").hidden = false;
 }
 
