@@ -675,3 +675,73 @@ func TestCodedPatientOfIssue17(t *testing.T) {
 		}
 	}
 }
+
+// TestPredictorInputsSayWhereTheyCameFrom checks issue 17's second point:
+// inputs an EHR records are read from its coded data, and the card says
+// for each input whether a code, words, the order or the cohort default
+// gave it.
+func TestPredictorInputsSayWhereTheyCameFrom(t *testing.T) {
+	h := hooks(t, nil)
+	const hypertensionCoded = `{"resource":{"resourceType":"Condition","clinicalStatus":{"coding":[{"code":"active"}]},"code":{"coding":[{"system":"http://snomed.info/sct","code":"38341003"}]}}}`
+	const hypertensionWords = `{"resource":{"resourceType":"Condition","clinicalStatus":{"coding":[{"code":"active"}]},"code":{"text":"Essential hypertension"}}}`
+	const ddimer = `{"resource":{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"48065-7"}]},"valueQuantity":{"value":850,"code":"ng/mL{FEU}"}}}`
+	for _, tc := range []struct {
+		name         string
+		conditions   string
+		observations string
+		want, absent []string
+	}{
+		{"coded", hypertensionCoded, ddimer,
+			[]string{"- Hypertension: the record, SNOMED CT 38341003", "the record, D-dimer result",
+				"- Previous DVT or PE: not in the record: taken as no", "- Joint replaced: the order", "- Duration of surgery: the order",
+				"- Body-mass index", "weight and height in the record"},
+			[]string{"D-dimer (mg/L FEU): not recorded"}},
+		{"words", hypertensionWords, "",
+			[]string{"- Hypertension: words in the record (no code matched)", "not recorded: the development cohort's default (imputed)"},
+			[]string{"SNOMED CT 38341003", "D-dimer result"}},
+		{"absent", "", "",
+			[]string{"- Hypertension: not in the record: taken as no"},
+			[]string{"words in the record"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := `{"hook":"order-select","hookInstance":"i17b","context":{"patientId":"p","userId":"Practitioner/1","selections":["ServiceRequest/tha"],
+			 "draftOrders":{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"ServiceRequest","id":"tha","status":"draft","intent":"order",
+			   "extension":[{"url":"https://orthocds.org/fhir/StructureDefinition/predictor-input","id":"surgery_hours","valueDecimal":2}],
+			   "code":{"coding":[{"system":"http://snomed.info/sct","code":"52734007"}]}}}]}},"prefetch":{
+			 "patient":{"resourceType":"Patient","id":"p","gender":"female","birthDate":"1950-02-01"},
+			 "conditions":{"resourceType":"Bundle","type":"searchset","entry":[` + tc.conditions + `]},
+			 "observations":{"resourceType":"Bundle","type":"searchset","entry":[
+			  {"resource":{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"29463-7"}]},"valueQuantity":{"value":70,"code":"kg"}}},
+			  {"resource":{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"8302-2"}]},"valueQuantity":{"value":160,"code":"cm"}}}` +
+				map[bool]string{true: "," + tc.observations}[tc.observations != ""] + `]},
+			 "medications":null}}`
+			r, err := cdshooks.DecodeRequest(strings.NewReader(req))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := h.Call(context.Background(), cdshooks.VTEID, r, cdshooks.Invocation{Base: base, Lang: "en"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var card *cdshooks.Card
+			for i, c := range resp.Cards {
+				if strings.Contains(c.Detail, "Where the inputs came from") {
+					card = &resp.Cards[i]
+				}
+			}
+			if card == nil {
+				t.Fatalf("no predictor card with its inputs' origins: %v", summaries(resp))
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(card.Detail, w) {
+					t.Errorf("card lacks %q:\n%s", w, card.Detail)
+				}
+			}
+			for _, w := range tc.absent {
+				if strings.Contains(card.Detail, w) {
+					t.Errorf("card has %q:\n%s", w, card.Detail)
+				}
+			}
+		})
+	}
+}

@@ -2,7 +2,6 @@ package cdshooks
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -114,16 +113,15 @@ func vteCards(_ context.Context, c *call) ([]Card, error) {
 		}
 
 		// The DVT/PE predictor.
-		row := baseRow(p)
-		if bmi := p.BMI(); bmi != nil {
-			setNum(row, "bmi_kg_m2", bmi)
-		}
-		setCat(row, "joint", joint)
-		setBool(row, "bilateral", o.bilateral)
-		setBool(row, "hypertension", p.Has("hypertension"))
-		setBool(row, "prior_vte", priorVTE)
-		fromInputs(row, p.Inputs, o.inputs, "bmi_kg_m2", "surgery_hours", "d_dimer_mg_l_feu", "hours_to_ambulation")
-		if card, ok := c.predictorCard("vte", "vte-arthroplasty", row, "zhang-2015-vte-risk-factors", "xu-2019-dvt-risk", "wang-2023-ml-vs-caprini"); ok {
+		in := newInputs(p)
+		in.bmi(c.h.cfg.ValueSets)
+		in.lab("d_dimer_mg_l_feu", "obs-ddimer", c.h.cfg.ValueSets)
+		in.cat("joint", joint, fromOrder)
+		in.flag("bilateral", o.bilateral, fromOrder)
+		in.fact("hypertension", "hypertension")
+		in.fact("prior_vte", "vte-history")
+		in.recorded(o.inputs, "bmi_kg_m2", "surgery_hours", "d_dimer_mg_l_feu", "hours_to_ambulation")
+		if card, ok := c.predictorCard("vte", "vte-arthroplasty", in, "zhang-2015-vte-risk-factors", "xu-2019-dvt-risk", "wang-2023-ml-vs-caprini"); ok {
 			cards = append(cards, card)
 		}
 
@@ -189,15 +187,15 @@ func cementCards(_ context.Context, c *call) ([]Card, error) {
 			continue
 		}
 		p := c.patient
-		row := baseRow(p)
-		setCat(row, "procedure", map[string]string{Vertebroplasty: "pvp", Kyphoplasty: "pkp"}[o.kind])
+		in := newInputs(p)
+		in.cat("procedure", map[string]string{Vertebroplasty: "pvp", Kyphoplasty: "pkp"}[o.kind], fromOrder)
 		var vertebral []patient.Fracture
 		for _, f := range p.Fractures {
 			if f.Site == "vertebra" {
 				vertebral = append(vertebral, f)
 			}
 		}
-		setBool(row, "multiple_fractures", len(vertebral) > 1)
+		in.flag("multiple_fractures", len(vertebral) > 1, fromProblemList)
 		if len(vertebral) > 0 && !vertebral[0].Onset.IsZero() {
 			latest := vertebral[0].Onset
 			for _, f := range vertebral {
@@ -206,11 +204,11 @@ func cementCards(_ context.Context, c *call) ([]Card, error) {
 				}
 			}
 			days := math.Max(0, math.Floor(c.now.Sub(latest).Hours()/24))
-			setNum(row, "days_to_surgery", &days)
+			in.num("days_to_surgery", &days, fromProblemList)
 		}
-		fromInputs(row, p.Inputs, o.inputs, "bmd_g_cm2", "genant_grade", "cement_volume_ml", "days_to_surgery",
+		in.recorded(o.inputs, "bmd_g_cm2", "genant_grade", "cement_volume_ml", "days_to_surgery",
 			"intravertebral_cleft", "basivertebral_foramen", "cortical_defect", "low_viscosity_cement", "multiple_fractures")
-		if card, ok := c.predictorCard("ovcf", "cement-leakage", row, "li-2021-leakage-predictors", "zhang-2020-leakage-by-type", "cirse-2017-leakage-technique"); ok {
+		if card, ok := c.predictorCard("ovcf", "cement-leakage", in, "li-2021-leakage-predictors", "zhang-2020-leakage-by-type", "cirse-2017-leakage-technique"); ok {
 			cards = append(cards, card)
 		}
 		if !slices.ContainsFunc(antiOsteoporosis, p.OnClass) {
@@ -233,79 +231,25 @@ func axialPainCards(_ context.Context, c *call) ([]Card, error) {
 			continue
 		}
 		p := c.patient
-		row := baseRow(p)
-		setCat(row, "approach", map[string]string{CervicalPosterior: "posterior-laminoplasty", CervicalAnterior: "anterior"}[o.kind])
-		setBool(row, "smoker", p.HasCondition(smokerWords...))
-		fromInputs(row, p.Inputs, o.inputs, "preop_neck_pain_nrs", "mjoa", "c2_c7_cobb_deg", "hads_depression", "t1_slope_deg",
+		in := newInputs(p)
+		in.cat("approach", map[string]string{CervicalPosterior: "posterior-laminoplasty", CervicalAnterior: "anterior"}[o.kind], fromOrder)
+		in.words("smoker", smokerWords...)
+		in.recorded(o.inputs, "preop_neck_pain_nrs", "mjoa", "c2_c7_cobb_deg", "hads_depression", "t1_slope_deg",
 			"c2_involved", "c7_spinous_sacrificed", "central_canal_stenosis", "smoker")
-		if card, ok := c.predictorCard("dcm", "dcm-axial-pain", row, "kimura-2018-predictors", "cho-2010-c7-spinous-process", "cheung-2019-collar-axial-pain"); ok {
+		if card, ok := c.predictorCard("dcm", "dcm-axial-pain", in, "kimura-2018-predictors", "cho-2010-c7-spinous-process", "cheung-2019-collar-axial-pain"); ok {
 			cards = append(cards, card)
 		}
 	}
 	return cards, nil
 }
 
-// baseRow starts a predictor row with the inputs every predictor takes.
-func baseRow(p patient.Record) predictors.Row {
-	row := predictors.Row{}
-	setNum(row, "age_years", p.AgeYears)
-	setCat(row, "sex", p.Sex)
-	return row
-}
-
-func setNum(row predictors.Row, name string, v *float64) {
-	if v != nil {
-		row[name], _ = json.Marshal(*v)
-	}
-}
-
-func setCat(row predictors.Row, name, v string) {
-	if v != "" {
-		row[name], _ = json.Marshal(v)
-	}
-}
-
-func setBool(row predictors.Row, name string, v bool) {
-	row[name], _ = json.Marshal(v)
-}
-
-// boolInputs are the predictor inputs that are yes/no, by name.
-var boolInputs = func() map[string]bool {
-	m := map[string]bool{}
-	for _, d := range predictors.Definitions {
-		for _, f := range d.Schema {
-			if f.Type == predictors.Bool {
-				m[f.Name] = true
-			}
-		}
-	}
-	return m
-}()
-
-// fromInputs copies predictor inputs recorded on the patient, then those
-// on the order (which win), for the names given.
-func fromInputs(row predictors.Row, recorded, onOrder map[string]float64, names ...string) {
-	for _, src := range []map[string]float64{recorded, onOrder} {
-		for _, n := range names {
-			v, ok := src[n]
-			if !ok {
-				continue
-			}
-			if boolInputs[n] {
-				setBool(row, n, v != 0)
-			} else {
-				setNum(row, n, &v)
-			}
-		}
-	}
-}
-
 // predictorCard scores one row and shows the probability, its
 // explanation, the model's synthetic-data warning and a link to the
 // model card. When a required input is missing, the card says which
 // instead of guessing it.
-func (c *call) predictorCard(topic, id string, row predictors.Row, entries ...string) (Card, bool) {
+func (c *call) predictorCard(topic, id string, in *inputs, entries ...string) (Card, bool) {
 	def, _ := predictors.Get(id)
+	row := in.row
 	title := def.Title.EN
 	if c.lang == "zh" {
 		title = def.Title.ZH
@@ -368,18 +312,17 @@ func (c *call) predictorCard(topic, id string, row predictors.Row, entries ...st
 	if pr.RiskBand == "higher" {
 		indicator = Warning
 	}
-	detail := c.tr(fmt.Sprintf("Estimated probability %.0f%% (%s than the development cohort's %.0f%%). Largest contributions:\n\n",
-		pr.Probability*100, pr.RiskBand, pr.BaseRate*100),
+	compared := map[string]string{"higher": "higher than", "lower": "lower than", "average": "close to"}[pr.RiskBand]
+	detail := c.tr(fmt.Sprintf("Estimated probability %.0f%% (%s the development cohort's %.0f%%). Largest contributions:\n\n",
+		pr.Probability*100, compared, pr.BaseRate*100),
 		fmt.Sprintf("估计概率%.0f%%（相对开发队列%.0f%%为%s）。主要影响因素：\n\n", pr.Probability*100, pr.BaseRate*100,
 			map[string]string{"higher": "较高", "lower": "较低", "average": "相近"}[pr.RiskBand])) + strings.Join(lines, "\n")
-	if len(pr.Imputed) > 0 {
-		detail += "\n\n" + c.tr("Optional inputs not recorded were set to the cohort default: ", "未记录的可选输入按队列默认值计：") + strings.Join(pr.Imputed, ", ")
-	}
+	detail += "\n\n" + c.provenance(def, in, pr.Imputed)
 	if res.Warning != nil {
 		detail += "\n\n**" + c.tr(res.Warning.EN, res.Warning.ZH) + "**"
 	}
 	card := c.card(topic, indicator,
-		clip(c.tr(fmt.Sprintf("%s: %.0f%% (%s than average)", title, pr.Probability*100, pr.RiskBand),
+		clip(c.tr(fmt.Sprintf("%s: %.0f%% (%s average)", title, pr.Probability*100, compared),
 			fmt.Sprintf("%s：%.0f%%（%s）", title, pr.Probability*100, map[string]string{"higher": "高于平均", "lower": "低于平均", "average": "接近平均"}[pr.RiskBand]))),
 		detail, entries...)
 	card.Links = append(card.Links, modelCard)

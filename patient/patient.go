@@ -384,7 +384,16 @@ func (r *Reader) observation(at string, raw json.RawMessage) error {
 			}
 			f, ok := units[unit]
 			if !ok {
-				return 0, false, orthocds.Invalid(at+"/valueQuantity/unit", "unit %q is not one of the units read", unit)
+				// A unit we cannot convert from leaves the value unread,
+				// shown with the codes not interpreted; the rest of the
+				// record still counts.
+				for _, c := range codings {
+					code := Code{Resource: "Observation", System: c.System, Code: c.Code, Display: "unit " + unit + " not read"}
+					if !slices.Contains(r.rec.Uninterpreted, code) {
+						r.rec.Uninterpreted = append(r.rec.Uninterpreted, code)
+					}
+				}
+				return 0, false, nil
 			}
 			v *= f
 		}
@@ -512,9 +521,10 @@ func (r *Reader) condition(at string, raw json.RawMessage) error {
 	}
 	active := true
 	if c.ClinicalStatus != nil {
-		cs, _ := codes(c.ClinicalStatus)
-		active = slices.ContainsFunc(cs, func(s string) bool {
-			return strings.HasSuffix(s, "|active") || strings.HasSuffix(s, "|recurrence") || strings.HasSuffix(s, "|relapse")
+		// By its code, whatever system the EHR put beside it (some send
+		// none).
+		active = slices.ContainsFunc(c.ClinicalStatus.Coding, func(cd fhir.Coding) bool {
+			return cd.Code != nil && slices.Contains([]string{"active", "recurrence", "relapse"}, *cd.Code)
 		})
 	}
 	codings := codingsOf(c.Code)

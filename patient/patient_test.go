@@ -82,7 +82,9 @@ func TestCodesAlone(t *testing.T) {
 	 {"resource":{"resourceType":"Condition","code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006"}]}}},
 	 {"resource":{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"38265-5"}]},"valueQuantity":{"value":-2.9,"unit":"{T-score}"}}},
 	 {"resource":{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"29463-7"}]},"valueQuantity":{"value":48.5,"code":"kg"}}},
-	 {"resource":{"resourceType":"MedicationRequest","status":"active","medicationCodeableConcept":{"coding":[{"system":"http://www.whocc.no/atc","code":"H02AB07"}]}}}
+	 {"resource":{"resourceType":"MedicationRequest","status":"active","medicationCodeableConcept":{"coding":[{"system":"http://www.whocc.no/atc","code":"H02AB07"}]}}},
+	 {"resource":{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"48066-5"}]},"valueQuantity":{"value":300,"code":"ng/mL{DDU}"}}},
+	 {"resource":{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"48065-7"}]},"valueQuantity":{"value":2,"code":"[stone_av]"}}}
 	]}`
 	if err := r.Add("/b", json.RawMessage(bundle)); err != nil {
 		t.Fatal(err)
@@ -102,7 +104,15 @@ func TestCodesAlone(t *testing.T) {
 			t.Errorf("fact %s: %+v, want it by code", f, rec.Facts[f])
 		}
 	}
-	want := []Code{{Resource: "Condition", System: "http://snomed.info/sct", Code: "44054006"}}
+	// A D-dimer in DDU is not the FEU the predictor takes: its code is
+	// shown, not read; a unit we cannot convert from leaves the value
+	// unread and says so, without failing the record.
+	if _, ok := rec.Labs["obs-ddimer"]; ok {
+		t.Errorf("labs %v: a DDU or unconvertible D-dimer was read", rec.Labs)
+	}
+	want := []Code{{Resource: "Condition", System: "http://snomed.info/sct", Code: "44054006"},
+		{Resource: "Observation", System: "http://loinc.org", Code: "48066-5"},
+		{Resource: "Observation", System: "http://loinc.org", Code: "48065-7", Display: "unit [stone_av] not read"}}
 	if diff := cmp.Diff(want, rec.Uninterpreted); diff != "" {
 		t.Errorf("uninterpreted codes (-want +got):\n%s", diff)
 	}

@@ -74,6 +74,19 @@ func SystemURI(short string) string {
 	return ""
 }
 
+// names are the systems' names as people write them.
+var names = map[string]string{"snomed": "SNOMED CT", "loinc": "LOINC", "rxnorm": "RxNorm", "atc": "ATC",
+	"icd10": "ICD-10", "icd10pcs": "ICD-10-PCS", "icd9cm": "ICD-9-CM", "cpt": "CPT"}
+
+// SystemName names the system a URI belongs to ("SNOMED CT"), or returns
+// the URI when it is none of the known systems.
+func SystemName(uri string) string {
+	if n, ok := names[family(uri)]; ok {
+		return n
+	}
+	return uri
+}
+
 // family returns the short name of the system a URI belongs to, or "".
 func family(uri string) string {
 	for short, uris := range systems {

@@ -43,8 +43,8 @@ const (
 
 // Facts are the value sets (package valuesets) scored per patient.
 var Facts = []string{"osteoporosis", "fracture-osteoporotic", "fracture-hip", "fracture-vertebra", "fracture-forearm",
-	"vte-history", "hypertension", "cancer", "ckd", "falls",
-	"drug-bisphosphonate", "drug-denosumab", "drug-glucocorticoid", "drug-anticoagulant", "drug-antiplatelet",
+	"fracture-humerus", "fracture-pelvis", "vte-history", "hypertension", "cancer", "ckd", "falls",
+	"drug-bisphosphonate", "drug-denosumab", "drug-anabolic", "drug-serm", "drug-glucocorticoid", "drug-anticoagulant", "drug-antiplatelet",
 	"obs-tscore", "obs-weight", "obs-egfr"}
 
 // code is one coding a style uses for a fact.
@@ -76,6 +76,8 @@ var codes = map[string]map[string][]code{
 		"fracture-hip":          {{icd10c, "S72.001A", "Fracture of unspecified part of neck of right femur, initial encounter for closed fracture"}},
 		"fracture-vertebra":     {{icd10c, "S32.010A", "Wedge compression fracture of first lumbar vertebra, initial encounter for closed fracture"}},
 		"fracture-forearm":      {{icd10c, "S52.501A", "Unspecified fracture of the lower end of right radius, initial encounter for closed fracture"}},
+		"fracture-humerus":      {{icd10c, "S42.201A", "Unspecified fracture of upper end of right humerus, initial encounter for closed fracture"}},
+		"fracture-pelvis":       {{icd10c, "S32.501A", "Unspecified fracture of right pubis, initial encounter for closed fracture"}},
 		"vte-history":           {{icd10c, "Z86.718", "Personal history of other venous thrombosis and embolism"}, {icd10c, "I26.99", "Other pulmonary embolism without acute cor pulmonale"}},
 		"hypertension":          {{icd10c, "I10", "Essential (primary) hypertension"}},
 		"cancer":                {{icd10c, "C90.00", "Multiple myeloma not having achieved remission"}},
@@ -95,6 +97,8 @@ var codes = map[string]map[string][]code{
 		"fracture-hip":          {{CNICD10System, "S72.0", "股骨颈骨折"}},
 		"fracture-vertebra":     {{CNICD10System, "S32.0", "腰椎骨折"}, {CNICD10System, "S22.0", "胸椎骨折"}},
 		"fracture-forearm":      {{CNICD10System, "S52.5", "桡骨下端骨折"}},
+		"fracture-humerus":      {{CNICD10System, "S42.2", "肱骨上端骨折"}},
+		"fracture-pelvis":       {{CNICD10System, "S32.5", "耻骨骨折"}},
 		"vte-history":           {{CNICD10System, "I80.2", "下肢深静脉血栓形成"}, {CNICD10System, "I26.9", "肺栓塞"}},
 		"hypertension":          {{CNICD10System, "I10", "原发性高血压"}},
 		"cancer":                {{CNICD10System, "C90.0", "多发性骨髓瘤"}},
@@ -102,6 +106,8 @@ var codes = map[string]map[string][]code{
 		"falls":                 {{CNICD10System, "W19", "跌倒"}},
 		"drug-bisphosphonate":   {{atc, "M05BA04", "阿仑膦酸钠片"}, {atc, "M05BA08", "唑来膦酸注射液"}},
 		"drug-denosumab":        {{atc, "M05BX04", "地舒单抗注射液"}},
+		"drug-anabolic":         {{atc, "H05AA02", "特立帕肽注射液"}},
+		"drug-serm":             {{atc, "G03XC01", "盐酸雷洛昔芬片"}},
 		"drug-glucocorticoid":   {{atc, "H02AB07", "泼尼松片"}},
 		"drug-anticoagulant":    {{atc, "B01AF01", "利伐沙班片"}, {atc, "B01AB05", "依诺肝素钠注射液"}},
 		"drug-antiplatelet":     {{atc, "B01AC06", "阿司匹林肠溶片"}},
@@ -120,6 +126,8 @@ var codes = map[string]map[string][]code{
 		"ckd":                   {{snomed, "709044004", "Chronic kidney disease (disorder)"}},
 		"drug-bisphosphonate":   {{atc, "M05BA07", "Risedronic acid"}},
 		"drug-denosumab":        {{atc, "M05BX04", "Denosumab"}},
+		"drug-anabolic":         {{atc, "H05AA02", "Teriparatide"}},
+		"drug-serm":             {{atc, "G03XC01", "Raloxifene"}},
 		"drug-glucocorticoid":   {{atc, "H02AB06", "Prednisolone"}},
 		"drug-anticoagulant":    {{atc, "B01AB05", "Enoxaparin"}},
 		"drug-antiplatelet":     {{atc, "B01AC04", "Clopidogrel"}},
@@ -221,7 +229,7 @@ func generate(rng *rand.Rand, id, style string, now time.Time) Patient {
 	}
 	var fragility, fragilityRecent, spine int
 	for _, fact := range []string{"osteoporosis", "fracture-osteoporotic", "fracture-hip", "fracture-vertebra", "fracture-forearm",
-		"vte-history", "hypertension", "cancer", "ckd", "falls"} {
+		"fracture-humerus", "fracture-pelvis", "vte-history", "hypertension", "cancer", "ckd", "falls"} {
 		if rng.Float64() >= 0.3 {
 			continue
 		}
@@ -252,7 +260,7 @@ func generate(rng *rand.Rand, id, style string, now time.Time) Patient {
 		}
 		entries = append(entries, r)
 	}
-	for _, fact := range []string{"drug-bisphosphonate", "drug-denosumab", "drug-glucocorticoid", "drug-anticoagulant", "drug-antiplatelet"} {
+	for _, fact := range []string{"drug-bisphosphonate", "drug-denosumab", "drug-anabolic", "drug-serm", "drug-glucocorticoid", "drug-anticoagulant", "drug-antiplatelet"} {
 		if rng.Float64() >= 0.25 {
 			continue
 		}
