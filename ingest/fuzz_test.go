@@ -1,11 +1,12 @@
 package ingest
 
 import (
+	"context"
 	"os"
 	"testing"
 )
 
-// FuzzParse: any bytes as a Markdown, HTML, PDF or text file are parsed
+// FuzzParse: any bytes as a Markdown, HTML, PDF, Word or text file are parsed
 // or refused, never a panic.
 func FuzzParse(f *testing.F) {
 	for _, name := range []string{"protocol.md", "ward.html", "protocol.pdf", "corrupt.pdf", "note.txt"} {
@@ -16,12 +17,13 @@ func FuzzParse(f *testing.F) {
 		f.Add(name, b)
 	}
 	f.Add("x.html", []byte("<html><body><h1>a<h2>b<script>c</script>"))
+	f.Add("x.docx", protocol.docx(f))
 	f.Fuzz(func(t *testing.T, name string, b []byte) {
-		secs, err := Parse(name, b)
+		p, err := Parse(context.Background(), name, b, Options{})
 		if err != nil {
 			return
 		}
-		for _, s := range secs {
+		for _, s := range p.Sections {
 			_ = split(s.Text, ChunkRunes)
 		}
 	})

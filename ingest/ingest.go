@@ -4,9 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -35,6 +35,9 @@ type HashFinder interface {
 type Ingester struct {
 	put  Putter
 	find HashFinder
+	// OCR reads PDF pages that have no text layer; nil reports them as
+	// skipped.
+	OCR OCR
 }
 
 // New returns an Ingester.
@@ -48,10 +51,13 @@ const (
 
 // Result says what happened to one file.
 type Result struct {
-	Path   string
-	DocID  string
-	Status string
-	Chunks int
+	Path     string
+	DocID    string
+	Status   string
+	Chunks   int
+	Pages    int   // a PDF's pages
+	OCRPages []int // pages read by OCR
+	Skipped  []int // pages with no text layer, not read (no OCR installed)
 }
 
 // File ingests one file. The document is written in one transaction: a
@@ -75,19 +81,24 @@ func (in *Ingester) File(ctx context.Context, path string) (Result, error) {
 	}
 	sum := sha256.Sum256(data)
 	hash := hex.EncodeToString(sum[:])
-	res.DocID = "doc-" + hash[:16]
+	res.DocID = DocID(abs)
 	if id, ok, err := in.find.FindByHash(ctx, hash); err != nil {
 		return res, err
 	} else if ok {
 		res.DocID, res.Status = id, Unchanged
 		return res, nil
 	}
-	secs, err := Parse(abs, data)
+	parsed, err := Parse(ctx, abs, data, Options{OCR: in.OCR})
 	if err != nil {
 		return res, err
 	}
-	doc := Build(res.DocID, abs, hash, secs)
-	if len(doc.Chunks) == 0 {
+	res.Pages, res.OCRPages, res.Skipped = parsed.Pages, parsed.OCRPages, parsed.Skipped
+	doc := Build(res.DocID, abs, hash, parsed.Sections)
+	switch {
+	case len(doc.Chunks) == 0 && len(parsed.Skipped) > 0:
+		return res, orthocds.Invalid("path", "%s: no text found; %s no text layer and no OCR is installed to read them "+
+			"(Debian: apt-get install tesseract-ocr tesseract-ocr-chi-sim)", filepath.Base(path), pageList(parsed.Skipped))
+	case len(doc.Chunks) == 0:
 		return res, orthocds.Invalid("path", "%s: no text found", filepath.Base(path))
 	}
 	if err := in.put.Put(ctx, []rag.Document{doc}); err != nil {
@@ -97,29 +108,83 @@ func (in *Ingester) File(ctx context.Context, path string) (Result, error) {
 	return res, nil
 }
 
+// pageList writes "page 3 has" or "pages 1, 2 have".
+func pageList(pages []int) string {
+	if len(pages) == 1 {
+		return "page " + strconv.Itoa(pages[0]) + " has"
+	}
+	s := make([]string, len(pages))
+	for i, p := range pages {
+		s[i] = strconv.Itoa(p)
+	}
+	return "pages " + strings.Join(s, ", ") + " have"
+}
+
+// DocID names the document of the file at path: the same file keeps its ID
+// when edited, so the new version replaces exactly its own chunks.
+func DocID(path string) string {
+	sum := sha256.Sum256([]byte(path))
+	return "doc-" + hex.EncodeToString(sum[:8])
+}
+
 // Build makes the document of a parsed file: chunks of about ChunkRunes
 // characters that never cross a section, each with its heading path, page
-// and detected language.
+// and detected language. A table is one chunk when it fits, else pieces of
+// whole rows each led by the header. A chunk's ID is its document's and a
+// digest of its place and text, so an unchanged passage keeps its ID when
+// the rest of the file changes.
 func Build(id, path, hash string, secs []Section) rag.Document {
 	title := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	doc := rag.Document{ID: id, Kind: rag.KindDocument, Title: title, Source: path, Hash: hash}
+	seen := map[string]int{}
 	for _, s := range secs {
-		for _, piece := range split(s.Text, ChunkRunes) {
+		pieces := split(s.Text, ChunkRunes)
+		if len(s.Rows) > 0 {
+			pieces = splitTable(s.Rows, ChunkRunes)
+		}
+		for _, piece := range pieces {
 			heading := s.Heading
 			ctitle := title
 			if len(heading) > 0 {
 				ctitle = heading[len(heading)-1]
 			}
 			n := len(doc.Chunks)
+			sum := sha256.Sum256([]byte(strings.Join(heading, "\x00") + "\x00" + strconv.Itoa(s.Page) + "\x00" + piece))
+			cid := id + "#" + hex.EncodeToString(sum[:6])
+			if seen[cid]++; seen[cid] > 1 {
+				cid += "-" + strconv.Itoa(seen[cid])
+			}
 			doc.Chunks = append(doc.Chunks, rag.Chunk{
-				ID: fmt.Sprintf("%s#%d", id, n), DocID: id, Ord: n, Kind: rag.KindDocument,
+				ID: cid, DocID: id, Ord: n, Kind: rag.KindDocument,
 				Langs: []string{analysis.DetectLang(piece)}, Title: ctitle, HeadingPath: heading,
 				Page: s.Page, Text: piece, SourceKey: "LOCAL",
-				Citation: rag.Citation{Guideline: title, Section: strings.Join(heading, " > "), Path: filepath.Base(path)},
+				Citation: rag.Citation{Guideline: title, Section: strings.Join(heading, " > "), Path: filepath.Base(path), OCR: s.OCR},
 			})
 		}
 	}
 	return doc
+}
+
+// splitTable cuts a table into pieces of whole rows of at most max runes
+// (a longer row is a piece of its own), each starting with the header.
+func splitTable(rows [][]string, max int) []string {
+	header := strings.Join(rows[0], " | ")
+	if len(rows) == 1 {
+		return []string{header}
+	}
+	var out []string
+	cur := header
+	n := 0
+	for _, r := range rows[1:] {
+		line := strings.Join(r, " | ")
+		if n > 0 && utf8.RuneCountInString(cur)+1+utf8.RuneCountInString(line) > max {
+			out = append(out, cur)
+			cur, n = header, 0
+		}
+		cur += "\n" + line
+		n++
+	}
+	return append(out, cur)
 }
 
 // split cuts text into pieces of at most max runes at paragraph breaks,

@@ -23,11 +23,11 @@ func mustParse(t *testing.T, name string) []Section {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secs, err := Parse(name, b)
+	p, err := Parse(context.Background(), name, b, Options{})
 	if err != nil {
 		t.Fatalf("Parse(%s): %v", name, err)
 	}
-	return secs
+	return p.Sections
 }
 
 func TestParse(t *testing.T) {
@@ -68,7 +68,7 @@ func TestParseErrors(t *testing.T) {
 		"truncated.pdf": mustRead(t, "protocol.pdf")[:200],
 		"image.png":     {0x89, 'P', 'N', 'G'},
 	} {
-		_, err := Parse(name, data)
+		_, err := Parse(context.Background(), name, data, Options{})
 		if orthocds.ErrorCode(err) != orthocds.EINVALID {
 			t.Errorf("Parse(%s) = %v, want an invalid-input error", name, err)
 		}

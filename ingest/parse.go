@@ -1,16 +1,22 @@
-// Package ingest turns hospitals' own documents (Markdown, HTML, PDF, plain
-// text) into rag documents: parsed into sections that keep their heading
-// path and, for PDF, their page; cut into chunks at paragraph and sentence
-// boundaries; language detected per chunk; identified by content hash so
-// that ingesting the same file again changes nothing.
+// Package ingest turns hospitals' own documents (PDF, Word, Markdown, HTML,
+// plain text) into rag documents: parsed into sections that keep their
+// heading path and, for PDF, their page, tables kept whole with their
+// header; text that does not read as text refused; pages without a text
+// layer read by OCR when it is installed, reported when not; cut into
+// chunks at paragraph and sentence boundaries; language detected per
+// chunk; identified by path, with chunk IDs from their content, so that
+// ingesting the same file again changes nothing and an edited file
+// replaces its own chunks.
 package ingest
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
-	"github.com/dslipak/pdf"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/text"
@@ -20,30 +26,75 @@ import (
 	"github.com/orthocds/orthocds"
 )
 
-// Section is a run of text under one heading path (and on one PDF page).
+// Section is a run of text under one heading path (and on one PDF page),
+// or one table.
 type Section struct {
 	Heading []string
 	Page    int
 	Text    string
+	// Rows are a table's cells, its header first; Text then writes them a
+	// row a line.
+	Rows [][]string `json:",omitempty"`
+	// OCR marks text read from the image of a page.
+	OCR bool `json:",omitempty"`
 }
 
 // Formats are the file extensions ingest reads.
 var Formats = map[string]string{".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html",
-	".pdf": "pdf", ".txt": "text", ".text": "text"}
+	".pdf": "pdf", ".docx": "docx", ".txt": "text", ".text": "text"}
 
-// Parse reads a document by its file name's extension.
-func Parse(name string, data []byte) ([]Section, error) {
+// Options control parsing.
+type Options struct {
+	// OCR reads pages that have no text layer; nil skips them (they are
+	// reported in Parsed.Skipped).
+	OCR OCR
+}
+
+// Parsed is a parsed file.
+type Parsed struct {
+	Sections []Section
+	Pages    int   // a PDF's page count
+	OCRPages []int // pages read by OCR
+	Skipped  []int // pages with no text layer that were not read
+}
+
+// Parse reads a document by its file name's extension. Text that does not
+// read as text is refused with an error naming the file and page.
+func Parse(ctx context.Context, name string, data []byte, o Options) (Parsed, error) {
+	base := filepath.Base(name)
+	var p Parsed
+	var err error
 	switch Formats[strings.ToLower(filepath.Ext(name))] {
 	case "markdown":
-		return parseMarkdown(data), nil
+		p.Sections = parseMarkdown(data)
 	case "html":
-		return parseHTML(data)
+		p.Sections, err = parseHTML(data)
 	case "pdf":
-		return parsePDF(data)
+		return parsePDF(ctx, base, data, o)
+	case "docx":
+		p.Sections, err = parseDOCX(data)
 	case "text":
-		return []Section{{Text: string(data)}}, nil
+		p.Sections = []Section{{Text: string(data)}}
+	default:
+		return p, orthocds.Invalid("path", "%s: unsupported file type; use .pdf, .docx, .md, .html or .txt", base)
 	}
-	return nil, orthocds.Invalid("path", "%s: unsupported file type; use .md, .html, .pdf or .txt", filepath.Base(name))
+	if err != nil {
+		return p, named(base, err)
+	}
+	var all strings.Builder
+	for _, s := range p.Sections {
+		all.WriteString(s.Text)
+		all.WriteString("\n")
+	}
+	return p, checkText(base, 0, all.String())
+}
+
+// named puts the file's name in front of an invalid-input message.
+func named(base string, err error) error {
+	if orthocds.ErrorCode(err) != orthocds.EINVALID {
+		return err
+	}
+	return orthocds.Invalid("path", "%s: %s", base, orthocds.ErrorMessage(err))
 }
 
 // sectioner collects text under a heading path.
@@ -191,33 +242,93 @@ func nodeText(n *html.Node) string {
 	return strings.Join(strings.Fields(b.String()), " ")
 }
 
-// parsePDF extracts each page's text. The PDF library panics on some
-// corrupt files; that is turned into a clear error.
-func parsePDF(data []byte) (secs []Section, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			secs, err = nil, orthocds.Invalid("path", "not a readable PDF (%v)", r)
-		}
-	}()
-	r, err := pdf.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		return nil, orthocds.Invalid("path", "not a readable PDF: %v", err)
+// parsePDF reads a PDF through PDFium: each page's characters become
+// lines, the lines headings, paragraphs and tables. A page whose text does
+// not read as text refuses the whole file; a page with no text layer is
+// read by OCR, or reported as skipped.
+func parsePDF(ctx context.Context, base string, data []byte, o Options) (Parsed, error) {
+	var p Parsed
+	if len(data) == 0 {
+		return p, orthocds.Invalid("path", "%s: not a readable PDF (empty file)", base)
 	}
-	for i := 1; i <= r.NumPage(); i++ {
-		p := r.Page(i)
-		if p.V.IsNull() {
+	d, err := openPDF(data)
+	if err != nil {
+		return p, named(base, err)
+	}
+	defer d.Close()
+	p.Pages = d.pages
+	var lines []line
+	var ocr []Section
+	for i := range d.pages {
+		if err := ctx.Err(); err != nil {
+			return p, err
+		}
+		chars, err := d.chars(i)
+		if err != nil {
+			return p, named(base, err)
+		}
+		pl := pageLines(i+1, chars)
+		if len(pl) == 0 {
+			s, err := ocrPage(ctx, d, i, o.OCR)
+			switch {
+			case err != nil:
+				return p, err
+			case s == nil:
+				p.Skipped = append(p.Skipped, i+1)
+				continue
+			}
+			if err := checkText(base, i+1, s.Text); err != nil {
+				return p, err
+			}
+			p.OCRPages = append(p.OCRPages, i+1)
+			ocr = append(ocr, *s)
 			continue
 		}
-		t, err := p.GetPlainText(nil)
-		if err != nil {
-			return nil, orthocds.Invalid("path", "page %d is not readable: %v", i, err)
+		var text strings.Builder
+		for _, l := range pl {
+			text.WriteString(l.text())
+			text.WriteString("\n")
 		}
-		if t = strings.TrimSpace(t); t != "" {
-			secs = append(secs, Section{Page: i, Text: t})
+		if err := checkText(base, i+1, text.String()); err != nil {
+			return p, err
 		}
+		lines = append(lines, pl...)
 	}
-	if len(secs) == 0 {
-		return nil, orthocds.Invalid("path", "the PDF has no extractable text (a scanned PDF needs OCR first)")
+	p.Sections = sections(layout(lines))
+	// OCR'd pages go in page order among the others.
+	for _, s := range ocr {
+		at := len(p.Sections)
+		for k, x := range p.Sections {
+			if x.Page > s.Page {
+				at = k
+				break
+			}
+		}
+		p.Sections = slices.Insert(p.Sections, at, s)
 	}
-	return secs, nil
+	return p, nil
+}
+
+// ocrDPI is the resolution pages are rendered at for OCR.
+const ocrDPI = 300
+
+// ocrPage reads page i by OCR, or returns nil when there is no OCR or the
+// page holds no text.
+func ocrPage(ctx context.Context, d *pdfDoc, i int, ocr OCR) (*Section, error) {
+	if ocr == nil {
+		return nil, nil
+	}
+	img, done, err := d.render(i, ocrDPI)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	text, err := ocr.Read(ctx, img)
+	if err != nil {
+		return nil, fmt.Errorf("OCR of page %d: %w", i+1, err)
+	}
+	if strings.TrimSpace(text) == "" {
+		return nil, nil
+	}
+	return &Section{Page: i + 1, Text: text, OCR: true}, nil
 }

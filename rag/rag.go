@@ -30,6 +30,9 @@ type Citation struct {
 	Strength  string `json:"strength,omitempty"` // strength as the source states it
 	GradeNote string `json:"grade_note,omitempty"`
 	Path      string `json:"path,omitempty"` // file name, for ingested documents
+	// OCR marks a passage of a hospital document read by OCR from the
+	// image of its page: quote it with that caveat.
+	OCR bool `json:"ocr,omitempty"`
 }
 
 // Document is one unit of ingestion: a guideline entry or a hospital file.

@@ -24,7 +24,7 @@ func runIngest(ctx context.Context, cfg Config, args []string, stdout, stderr io
 		return err
 	}
 	if fs.NArg() == 0 {
-		return errors.New("ingest: give files or directories (Markdown, HTML, PDF, text)")
+		return errors.New("ingest: give files or directories (PDF, Word .docx, Markdown, HTML, text)")
 	}
 	files, err := ingest.Walk(fs.Args())
 	if err != nil {
@@ -36,6 +36,11 @@ func runIngest(ctx context.Context, cfg Config, args []string, stdout, stderr io
 	}
 	defer a.Close()
 	in := ingest.New(a.indexer, a.store)
+	if ocr, err := ingest.Tesseract(); err == nil {
+		in.OCR = ocr
+	} else {
+		fmt.Fprintf(stderr, "ingest: PDF pages without a text layer will be skipped and reported: %v\n", err)
+	}
 	var bar *progressbar.ProgressBar
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		bar = progressbar.NewOptions(len(files), progressbar.OptionSetWriter(stderr),
@@ -61,6 +66,12 @@ func runIngest(ctx context.Context, cfg Config, args []string, stdout, stderr io
 		default:
 			added++
 			line = fmt.Sprintf("[%d/%d] %s: added %s, %d chunks", i+1, len(files), f, res.DocID, res.Chunks)
+			if len(res.OCRPages) > 0 {
+				line += fmt.Sprintf("; pages read by OCR: %v", res.OCRPages)
+			}
+			if len(res.Skipped) > 0 {
+				line += fmt.Sprintf("; pages skipped (no text layer, no OCR): %v", res.Skipped)
+			}
 		}
 		if bar != nil {
 			bar.Describe(filepath.Base(f))
