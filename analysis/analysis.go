@@ -30,7 +30,13 @@ type Analyzer struct {
 	longest  int               // terms in the longest name
 	// ancestors[id] are id's broader concepts, transitively.
 	ancestors map[string][]string
+	// localWords are the terms of the names of the concept "local" (本院,
+	// our protocol), which ask for the hospital's own documents.
+	localWords map[string]bool
 }
+
+// LocalConcept is the concept of a question that names the hospital.
+const LocalConcept = "local"
 
 // New loads the embedded simplified-Chinese dictionary (about 2 s) and the
 // shipped vocabulary (analysis/data).
@@ -87,7 +93,34 @@ func NewWith(v *Vocabulary) (*Analyzer, error) {
 			}
 		}
 	}
+	a.localWords = map[string]bool{ConceptTerm(LocalConcept): true}
+	if c, ok := v.Concept(LocalConcept); ok {
+		for _, name := range c.Names() {
+			for _, t := range a.Terms(name) {
+				if !strings.HasPrefix(t, "§") {
+					a.localWords[t] = true
+				}
+			}
+		}
+	}
 	return a, nil
+}
+
+// LocalTerms reports whether a question's terms name the hospital ("本院",
+// "our protocol": the concept "local"), and returns the terms without the
+// words that did, so that a search of the hospital's documents matches on
+// what the question is about rather than on "本院".
+func (a *Analyzer) LocalTerms(terms []string) (bool, []string) {
+	if !slices.Contains(terms, ConceptTerm(LocalConcept)) {
+		return false, terms
+	}
+	rest := make([]string, 0, len(terms))
+	for _, t := range terms {
+		if !a.localWords[t] {
+			rest = append(rest, t)
+		}
+	}
+	return true, rest
 }
 
 // Vocabulary is the concept table the Analyzer maps text to.

@@ -107,6 +107,10 @@ type Request struct {
 	K        int        `json:"k,omitempty"`
 	Filter   rag.Filter `json:"filter"`
 	Patient  *Patient   `json:"patient,omitempty"`
+	// LocalFirst ranks the hospital's own documents ahead of the
+	// guidelines (the sidebar sets it when a card quotes one); a question
+	// naming the hospital ("本院", "our protocol") does so by itself.
+	LocalFirst bool `json:"local_first,omitempty"`
 }
 
 // Patient is structured, de-identified patient data. It has no field for
@@ -127,18 +131,26 @@ type Item struct {
 	Text      string   `json:"text"`
 	Reasoning string   `json:"reasoning,omitempty"`
 	Citations []string `json:"citations"`
+	// Hospital marks a statement resting on the hospital's own documents
+	// rather than a published guideline.
+	Hospital bool `json:"hospital,omitempty"`
 }
 
 // Source is a retrieved entry shown with the answer.
 type Source struct {
-	N          int          `json:"n"`
-	ID         string       `json:"id"`
-	Kind       string       `json:"kind"`
-	Title      string       `json:"title"`
-	Quote      string       `json:"quote"`
-	Citation   rag.Citation `json:"citation"`
-	Superseded bool         `json:"superseded,omitempty"`
-	Score      float64      `json:"score"`
+	N        int          `json:"n"`
+	ID       string       `json:"id"`
+	Kind     string       `json:"kind"`
+	Title    string       `json:"title"`
+	Quote    string       `json:"quote"`
+	Citation rag.Citation `json:"citation"`
+	// Page is the page of a hospital PDF the passage is on.
+	Page int `json:"page,omitempty"`
+	// Hospital marks the hospital's own document, not a published
+	// guideline.
+	Hospital   bool    `json:"hospital,omitempty"`
+	Superseded bool    `json:"superseded,omitempty"`
+	Score      float64 `json:"score"`
 }
 
 // Answer is the structured answer.
@@ -155,10 +167,13 @@ type Answer struct {
 	DroppedCitations []string        `json:"dropped_citations,omitempty"`
 	DroppedItems     int             `json:"dropped_items,omitempty"`
 	AbstainReason    string          `json:"abstain_reason,omitempty"`
-	Model            string          `json:"model,omitempty"`
-	LLMError         string          `json:"llm_error,omitempty"`
-	Lang             string          `json:"lang"`
-	Disclaimer       string          `json:"disclaimer"`
+	// HospitalNote says which statements come from the hospital's own
+	// documents, when any does.
+	HospitalNote string `json:"hospital_note,omitempty"`
+	Model        string `json:"model,omitempty"`
+	LLMError     string `json:"llm_error,omitempty"`
+	Lang         string `json:"lang"`
+	Disclaimer   string `json:"disclaimer"`
 }
 
 // Event is one server-sent event of a streamed answer.
@@ -201,7 +216,7 @@ func (s *Service) Ask(ctx context.Context, r Request, emit func(Event) error) (*
 	if err != nil {
 		return nil, err
 	}
-	hits, err := s.search.Search(ctx, []rag.Query{{Text: r.Question, K: r.K, Filter: r.Filter}})
+	hits, err := s.search.Search(ctx, []rag.Query{{Text: r.Question, K: r.K, Filter: r.Filter, LocalFirst: r.LocalFirst}})
 	if err != nil {
 		return nil, err
 	}
@@ -237,6 +252,7 @@ func (s *Service) Ask(ctx context.Context, r Request, emit func(Event) error) (*
 			s.extractive(a, lang, msg)
 		}
 	}
+	markHospital(a)
 	// An answer the audit trail cannot record is not given.
 	if err := s.record(ctx, r, a); err != nil {
 		return nil, err
@@ -343,9 +359,45 @@ func sources(hits []rag.Hit, lang string) []Source {
 	out := make([]Source, len(hits))
 	for i, h := range hits {
 		out[i] = Source{N: i + 1, ID: h.DocID, Kind: h.Kind, Title: h.Title, Quote: quote(h.Chunk, lang),
-			Citation: h.Citation, Superseded: h.Superseded, Score: h.Score}
+			Citation: h.Citation, Page: h.Page, Hospital: h.Kind == rag.KindDocument, Superseded: h.Superseded, Score: h.Score}
 	}
 	return out
+}
+
+// markHospital marks the statements that cite the hospital's own
+// documents and says so in the answer's language.
+func markHospital(a *Answer) {
+	hospital := map[string]bool{}
+	for _, src := range a.Sources {
+		if src.Hospital {
+			hospital[src.ID] = true
+		}
+	}
+	if len(hospital) == 0 {
+		return
+	}
+	found := false
+	mark := func(it *Item) {
+		for _, c := range it.Citations {
+			if hospital[c] {
+				it.Hospital, found = true, true
+			}
+		}
+	}
+	mark(&a.Summary)
+	for _, items := range [][]Item{a.Diagnoses, a.Tests, a.Treatments, a.Quotes} {
+		for i := range items {
+			mark(&items[i])
+		}
+	}
+	if !found {
+		return
+	}
+	a.HospitalNote = "Statements marked \"hospital document\" come from this hospital's own documents (named with their page), " +
+		"not from a published guideline: check them against the document's current version."
+	if a.Lang == "zh" {
+		a.HospitalNote = "标注“本院文件”的内容来自本院自有文件（注明文件和页码），并非已发表的指南；请核对该文件的现行版本。"
+	}
 }
 
 // quote picks the part of a bilingual guideline chunk in lang; other

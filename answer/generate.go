@@ -41,6 +41,14 @@ func (s *Service) prompt(a *Answer, r Request) string {
 	fmt.Fprintf(&b, "Answer language: %s\n\nSources:\n", lang)
 	for _, src := range a.Sources {
 		c := src.Citation
+		if src.Hospital {
+			fmt.Fprintf(&b, "<source label=\"S%d\" id=%q>\n%s\nFrom: this hospital's own document %q", src.N, src.ID, unfence(src.Quote), unfence(c.Path))
+			if src.Page > 0 {
+				fmt.Fprintf(&b, ", page %d", src.Page)
+			}
+			b.WriteString(", not a published guideline; a statement resting on it must say that it is the hospital's own rule.\n</source>\n")
+			continue
+		}
 		fmt.Fprintf(&b, "<source label=\"S%d\" id=%q>\n%s\nFrom: %s, %s (%d), %s.", src.N, src.ID, unfence(src.Quote),
 			unfence(c.Body), unfence(c.Guideline), c.Year, unfence(c.Section))
 		if c.Evidence != "" || c.Strength != "" {

@@ -528,9 +528,15 @@ func (c *call) localDocuments(ctx context.Context, cards []Card) error {
 		}
 		cards[i].Detail = fmt.Sprintf("**%s**: %s\n\n> %s\n\n", c.tr("Your hospital's documents", "本院文件"), where,
 			strings.ReplaceAll(excerpt(h.Text, 280), "\n", " ")) + cards[i].Detail
+		cards[i].Extension = map[string]any{HospitalPassageExtension: map[string]any{
+			"document": h.Citation.Path, "page": h.Page, "chunk": h.ID}}
 	}
 	return nil
 }
+
+// HospitalPassageExtension names the card extension that carries the
+// hospital document a card quotes.
+const HospitalPassageExtension = "org.orthocds.hospital-passage"
 
 // LocalDocumentsTTL is how long a topic's hospital document is cached.
 const LocalDocumentsTTL = time.Minute

@@ -525,7 +525,11 @@ func TestLocalDocumentsOnCards(t *testing.T) {
 	for _, c := range with.Cards {
 		has := strings.Contains(c.Detail, "Ward 7 protocol")
 		if strings.Contains(c.Summary, "Denosumab stopped") {
-			found = has
+			ext, _ := c.Extension[cdshooks.HospitalPassageExtension].(map[string]any)
+			found = has && ext["document"] == "denosumab-protocol.md"
+			if !found {
+				t.Errorf("the denosumab card's extension %v does not name the protocol", c.Extension)
+			}
 		} else if has {
 			t.Errorf("the denosumab protocol is attached to %q", c.Summary)
 		}

@@ -59,6 +59,10 @@ type Card struct {
 	SelectionBehavior string       `json:"selectionBehavior,omitempty"`
 	OverrideReasons   []Coding     `json:"overrideReasons,omitempty"`
 	Links             []Link       `json:"links,omitempty"`
+	// Extension carries, under "org.orthocds.hospital-passage", the
+	// hospital document a card quotes (file, page, chunk), so that the
+	// sidebar can put the hospital's documents first when asked about it.
+	Extension map[string]any `json:"extension,omitempty"`
 
 	// topic is what the card is about, independent of the patient (the
 	// title and section of the first guideline entry it cites): the query

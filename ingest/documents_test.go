@@ -1,17 +1,16 @@
 package ingest
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
-	"html"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/orthocds/orthocds"
 	"github.com/orthocds/orthocds/internal/browsertest"
+	"github.com/orthocds/orthocds/internal/doctest"
 	"github.com/orthocds/orthocds/rag"
 )
 
@@ -31,96 +31,6 @@ import (
 // and the .docx is written as Word writes one (Chinese Word's style IDs).
 // The hospital protocol is SYNTHETIC: invented for the tests, not
 // clinical guidance.
-
-// testDoc is a document to render: sections of a heading, paragraphs and
-// an optional table.
-type testDoc struct {
-	title    string
-	sections []testSection
-}
-
-type testSection struct {
-	heading   string
-	paras     []string
-	rows      [][]string
-	pageBreak bool
-}
-
-var protocol = testDoc{
-	title: "本院关节置换术后静脉血栓预防规范（SYNTHETIC 测试文件）",
-	sections: []testSection{
-		{heading: "适用范围", paras: []string{
-			"本规范为测试编写的合成文件，不是临床指南。适用于本院骨科择期全髋关节置换术和全膝关节置换术的成年患者，术前由主管医生完成出血风险评估并记录在病历中。",
-		}},
-		{heading: "药物预防", paras: []string{
-			"本院全膝关节置换术后口服利伐沙班每日一次，自术后第一天开始，连续服用十二天；全髋关节置换术后连续服用三十二天。",
-			"肾功能不全或正在使用抗血小板药物的患者，由血栓预防小组会诊后决定药物和疗程。",
-		}, rows: [][]string{
-			{"手术", "药物", "疗程"},
-			{"全膝关节置换", "利伐沙班", "12天"},
-			{"全髋关节置换", "利伐沙班", "32天"},
-		}},
-		{heading: "Mechanical prophylaxis", pageBreak: true, paras: []string{
-			"Intermittent pneumatic compression starts in the recovery room and continues until the patient walks unaided on the ward.",
-			"Patients with a high bleeding risk receive compression alone until the ward pharmacist confirms that the drug may begin.",
-		}},
-		{heading: "出院随访", paras: []string{
-			"出院前由护士讲解服药方法，术后第六周在关节外科门诊复查下肢静脉超声。",
-		}},
-	},
-}
-
-func (d testDoc) html() string {
-	var b strings.Builder
-	b.WriteString(`<!doctype html><html lang="zh"><head><meta charset="utf-8"><style>
-body{font-family:"Noto Sans CJK SC","Noto Sans",sans-serif;font-size:11pt;margin:2cm}
-h1{font-size:20pt} h2{font-size:15pt} table{border-collapse:collapse;margin:1em 0} td,th{border:1px solid #333;padding:4px 10px;text-align:left;font-weight:normal}
-</style></head><body>`)
-	fmt.Fprintf(&b, "<h1>%s</h1>\n", html.EscapeString(d.title))
-	for _, s := range d.sections {
-		style := ""
-		if s.pageBreak {
-			style = ` style="break-before:page"`
-		}
-		fmt.Fprintf(&b, "<h2%s>%s</h2>\n", style, html.EscapeString(s.heading))
-		for _, p := range s.paras {
-			fmt.Fprintf(&b, "<p>%s</p>\n", html.EscapeString(p))
-		}
-		if len(s.rows) > 0 {
-			b.WriteString("<table>")
-			for i, r := range s.rows {
-				b.WriteString("<tr>")
-				for _, c := range r {
-					tag := "td"
-					if i == 0 {
-						tag = "th"
-					}
-					fmt.Fprintf(&b, "<%s>%s</%s>", tag, html.EscapeString(c), tag)
-				}
-				b.WriteString("</tr>")
-			}
-			b.WriteString("</table>\n")
-		}
-	}
-	b.WriteString("</body></html>")
-	return b.String()
-}
-
-// text is the document's text in reading order.
-func (d testDoc) text() string {
-	var b strings.Builder
-	b.WriteString(d.title)
-	for _, s := range d.sections {
-		b.WriteString(s.heading)
-		for _, p := range s.paras {
-			b.WriteString(p)
-		}
-		for _, r := range s.rows {
-			b.WriteString(strings.Join(r, ""))
-		}
-	}
-	return b.String()
-}
 
 // sectionsText is parsed sections' text in reading order, each heading
 // once.
@@ -171,27 +81,9 @@ func cer(want, got string) float64 {
 	return float64(prev[len(b)]) / float64(len(a))
 }
 
-// printPDF has Chromium print a page to PDF.
-func printPDF(t *testing.T, ctx context.Context, body string) []byte {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, body)
-	}))
-	defer srv.Close()
-	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL)); err != nil {
-		t.Fatal(err)
-	}
-	pdf, err := chromedp.Run(ctx, chromedp.PrintToPDF(chromedp.PDFPaper(chromedp.PaperA4)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pdf
-}
-
 func TestChromiumPDF(t *testing.T) {
 	ctx := browsertest.Context(t, 2*time.Minute)
-	pdf := printPDF(t, ctx, protocol.html())
+	pdf := doctest.PrintPDF(t, ctx, doctest.Protocol.HTML())
 	browsertest.Artefact(t, "hospital-protocol.pdf", pdf)
 	p, err := Parse(context.Background(), "protocol.pdf", pdf, Options{})
 	if err != nil {
@@ -200,7 +92,7 @@ func TestChromiumPDF(t *testing.T) {
 	if p.Pages != 2 || len(p.Skipped) != 0 {
 		t.Errorf("pages %d, skipped %v; want 2 pages, none skipped", p.Pages, p.Skipped)
 	}
-	if e := cer(protocol.text(), sectionsText(p.Sections)); e >= 0.01 {
+	if e := cer(doctest.Protocol.Text(), sectionsText(p.Sections)); e >= 0.01 {
 		t.Errorf("character error rate %.4f, want under 0.01:\n%s", e, sectionsText(p.Sections))
 	} else {
 		t.Logf("character error rate %.4f", e)
@@ -216,11 +108,11 @@ func TestChromiumPDF(t *testing.T) {
 			mech = &p.Sections[i]
 		}
 	}
-	if table == nil || !cmp.Equal(table.Rows, protocol.sections[1].rows) ||
-		!cmp.Equal(table.Heading, []string{protocol.title, "药物预防"}) || table.Page != 1 {
-		t.Errorf("table section %+v, want the rows %v under %q on page 1", table, protocol.sections[1].rows, "药物预防")
+	if table == nil || !cmp.Equal(table.Rows, doctest.Protocol.Sections[1].Rows) ||
+		!cmp.Equal(table.Heading, []string{doctest.Protocol.Title, "药物预防"}) || table.Page != 1 {
+		t.Errorf("table section %+v, want the rows %v under %q on page 1", table, doctest.Protocol.Sections[1].Rows, "药物预防")
 	}
-	if mech == nil || mech.Page != 2 || !cmp.Equal(mech.Heading, []string{protocol.title, "Mechanical prophylaxis"}) ||
+	if mech == nil || mech.Page != 2 || !cmp.Equal(mech.Heading, []string{doctest.Protocol.Title, "Mechanical prophylaxis"}) ||
 		!strings.HasPrefix(mech.Text, "Intermittent pneumatic compression starts in the recovery room and continues until the patient walks unaided on the ward.") {
 		t.Errorf("English section %+v, want page 2 under Mechanical prophylaxis, sentences whole", mech)
 	}
@@ -231,7 +123,7 @@ func TestChromiumPDF(t *testing.T) {
 // naming the file and page, and the index is unchanged.
 func TestMojibakeRefused(t *testing.T) {
 	ctx := browsertest.Context(t, 2*time.Minute)
-	pdf := printPDF(t, ctx, protocol.html())
+	pdf := doctest.PrintPDF(t, ctx, doctest.Protocol.HTML())
 	re := regexp.MustCompile(`/ToUnicode \d+ 0 R`)
 	if !re.Match(pdf) {
 		t.Fatal("Chromium's PDF has no /ToUnicode to remove")
@@ -260,10 +152,10 @@ func TestMojibakeRefused(t *testing.T) {
 // pages are reported as skipped and nothing is indexed.
 func TestScannedPDF(t *testing.T) {
 	ctx := browsertest.Context(t, 3*time.Minute)
-	short := testDoc{title: protocol.title, sections: protocol.sections[1:2]}
+	short := doctest.Doc{Title: doctest.Protocol.Title, Sections: doctest.Protocol.Sections[1:2]}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, strings.Replace(short.html(), "font-size:11pt", "font-size:16pt", 1))
+		fmt.Fprint(w, strings.Replace(short.HTML(), "font-size:11pt", "font-size:16pt", 1))
 	}))
 	defer srv.Close()
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1000, 1200, chromedp.EmulateScale(2)), chromedp.Navigate(srv.URL)); err != nil {
@@ -273,7 +165,7 @@ func TestScannedPDF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pdf := printPDF(t, ctx, `<!doctype html><html><body style="margin:0"><img style="width:100%" src="data:image/png;base64,`+
+	pdf := doctest.PrintPDF(t, ctx, `<!doctype html><html><body style="margin:0"><img style="width:100%" src="data:image/png;base64,`+
 		base64.StdEncoding.EncodeToString(shot)+`"></body></html>`)
 	browsertest.Artefact(t, "scanned-protocol.pdf", pdf)
 
@@ -312,7 +204,7 @@ func TestScannedPDF(t *testing.T) {
 		}
 		text.WriteString(c.Text)
 	}
-	e := cer(short.text(), text.String())
+	e := cer(short.Text(), text.String())
 	t.Logf("OCR character error rate %.3f", e)
 	if e > 0.2 || !strings.Contains(strings.ReplaceAll(text.String(), " ", ""), "利伐沙班") {
 		t.Errorf("OCR text (CER %.3f) does not match the page:\n%s", e, text.String())
@@ -330,89 +222,13 @@ func (r *recorder) Put(ctx context.Context, docs []rag.Document) error {
 	return r.Putter.Put(ctx, docs)
 }
 
-// docx writes doc as Chinese Word writes a .docx: heading styles with the
-// IDs "1" and "2" named "heading 1" and "heading 2", runs split inside
-// words, a tracked deletion, a bulleted list and a table.
-func (d testDoc) docx(t testing.TB) []byte {
-	t.Helper()
-	var body strings.Builder
-	para := func(style string, runs ...string) {
-		body.WriteString("<w:p>")
-		if style != "" {
-			fmt.Fprintf(&body, `<w:pPr><w:pStyle w:val="%s"/></w:pPr>`, style)
-		}
-		for _, r := range runs {
-			fmt.Fprintf(&body, `<w:r><w:t xml:space="preserve">%s</w:t></w:r>`, html.EscapeString(r))
-		}
-		body.WriteString("</w:p>")
-	}
-	para("1", d.title)
-	for _, s := range d.sections {
-		para("2", s.heading)
-		for _, p := range s.paras {
-			r := []rune(p)
-			half := len(r) / 2
-			body.WriteString("<w:p>")
-			fmt.Fprintf(&body, `<w:r><w:t>%s</w:t></w:r><w:del w:id="1" w:author="x"><w:r><w:delText>DELETED</w:delText></w:r></w:del><w:r><w:t>%s</w:t></w:r>`,
-				html.EscapeString(string(r[:half])), html.EscapeString(string(r[half:])))
-			body.WriteString("</w:p>")
-		}
-		if len(s.rows) > 0 {
-			body.WriteString("<w:tbl>")
-			for _, row := range s.rows {
-				body.WriteString("<w:tr>")
-				for _, c := range row {
-					fmt.Fprintf(&body, `<w:tc><w:p><w:r><w:t>%s</w:t></w:r></w:p></w:tc>`, html.EscapeString(c))
-				}
-				body.WriteString("</w:tr>")
-			}
-			body.WriteString("</w:tbl>")
-		}
-	}
-	for _, item := range docxList {
-		fmt.Fprintf(&body, `<w:p><w:pPr><w:numPr><w:ilvl w:val="0"/><w:numId w:val="1"/></w:numPr></w:pPr><w:r><w:t>%s</w:t></w:r></w:p>`, item)
-	}
-	const ns = `xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"`
-	files := map[string]string{
-		"[Content_Types].xml": `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">` +
-			`<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>` +
-			`<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>` +
-			`<Override PartName="/word/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"/></Types>`,
-		"_rels/.rels": `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">` +
-			`<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>`,
-		"word/_rels/document.xml.rels": `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">` +
-			`<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>`,
-		"word/styles.xml": `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:styles ` + ns + `>` +
-			`<w:style w:type="paragraph" w:default="1" w:styleId="a"><w:name w:val="Normal"/></w:style>` +
-			`<w:style w:type="paragraph" w:styleId="1"><w:name w:val="heading 1"/><w:pPr><w:outlineLvl w:val="0"/></w:pPr></w:style>` +
-			`<w:style w:type="paragraph" w:styleId="2"><w:name w:val="heading 2"/><w:pPr><w:outlineLvl w:val="1"/></w:pPr></w:style></w:styles>`,
-		"word/document.xml": `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document ` + ns + `><w:body>` + body.String() +
-			`<w:sectPr/></w:body></w:document>`,
-	}
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, name := range []string{"[Content_Types].xml", "_rels/.rels", "word/_rels/document.xml.rels", "word/styles.xml", "word/document.xml"} {
-		w, err := zw.Create(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write([]byte(files[name]))
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-var docxList = []string{"术前停用抗血小板药物须经主管医生同意。", "术后每日评估下肢肿胀和疼痛。"}
-
 func TestDOCX(t *testing.T) {
-	data := protocol.docx(t)
+	data := doctest.Protocol.DOCX(t)
 	p, err := Parse(context.Background(), "规范.docx", data, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := protocol.text() + strings.Join(docxList, "")
+	want := doctest.Protocol.Text() + strings.Join(doctest.DOCXList, "")
 	got := sectionsText(p.Sections)
 	if e := cer(want, got); e >= 0.01 || strings.Contains(got, "DELETED") {
 		t.Errorf("character error rate %.4f (want under 0.01), deleted text kept %v:\n%s", e, strings.Contains(got, "DELETED"), got)
@@ -422,14 +238,14 @@ func TestDOCX(t *testing.T) {
 		if len(s.Rows) > 0 {
 			table = &p.Sections[i]
 		}
-		if strings.Contains(s.Text, docxList[0]) {
+		if strings.Contains(s.Text, doctest.DOCXList[0]) {
 			list = &p.Sections[i]
 		}
 	}
-	if table == nil || !cmp.Equal(table.Rows, protocol.sections[1].rows) || !cmp.Equal(table.Heading, []string{protocol.title, "药物预防"}) {
-		t.Errorf("table %+v, want rows %v under 药物预防", table, protocol.sections[1].rows)
+	if table == nil || !cmp.Equal(table.Rows, doctest.Protocol.Sections[1].Rows) || !cmp.Equal(table.Heading, []string{doctest.Protocol.Title, "药物预防"}) {
+		t.Errorf("table %+v, want rows %v under 药物预防", table, doctest.Protocol.Sections[1].Rows)
 	}
-	if list == nil || !strings.Contains(list.Text, "- "+docxList[0]+"\n- "+docxList[1]) {
+	if list == nil || !strings.Contains(list.Text, "- "+doctest.DOCXList[0]+"\n- "+doctest.DOCXList[1]) {
 		t.Errorf("list section %+v, want the two items a line each", list)
 	}
 	// A zip that is not a Word file, and a Word file of garbage text.
@@ -437,5 +253,60 @@ func TestDOCX(t *testing.T) {
 		if _, err := Parse(context.Background(), name, b, Options{}); orthocds.ErrorCode(err) != orthocds.EINVALID || !strings.Contains(orthocds.ErrorMessage(err), name) {
 			t.Errorf("%s: %v, want an invalid-input error naming the file", name, err)
 		}
+	}
+}
+
+// TestStableChunks: re-ingesting an unchanged file changes nothing; an
+// edited file keeps its document ID and the IDs of its unchanged passages,
+// replaces exactly its own chunks, and leaves the other documents alone.
+func TestStableChunks(t *testing.T) {
+	in, st, _ := newIngester(t)
+	rec := &recorder{Putter: in.put}
+	in = New(rec, st)
+	ctx := context.Background()
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.docx"), filepath.Join(dir, "b.md")
+	os.WriteFile(a, doctest.Protocol.DOCX(t), 0o644)
+	os.WriteFile(b, []byte("# Ward note (synthetic)\n\nDenosumab clinic runs on Tuesdays.\n"), 0o644)
+	for _, f := range []string{a, b} {
+		if _, err := in.File(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := func(d rag.Document) []string {
+		var out []string
+		for _, c := range d.Chunks {
+			out = append(out, c.ID)
+		}
+		return out
+	}
+	first, before := rec.docs[0], ids(rec.docs[0])
+	stats, _ := st.Stats(ctx)
+	if r, err := in.File(ctx, a); err != nil || r.Status != Unchanged {
+		t.Fatalf("re-ingest: %+v %v", r, err)
+	}
+	edited := doctest.Protocol
+	edited.Sections = slices.Clone(edited.Sections)
+	edited.Sections[3].Paras = []string{"出院前由药师讲解服药方法，术后第八周复查下肢静脉超声。"}
+	os.WriteFile(a, edited.DOCX(t), 0o644)
+	r, err := in.File(ctx, a)
+	if err != nil || r.Status != Added || r.DocID != first.ID {
+		t.Fatalf("edited file: %+v %v; want added as %s", r, err, first.ID)
+	}
+	after := ids(rec.docs[len(rec.docs)-1])
+	var kept, changed int
+	for _, id := range after {
+		if slices.Contains(before, id) {
+			kept++
+		} else {
+			changed++
+		}
+	}
+	if changed != 1 || kept != len(before)-1 {
+		t.Errorf("after editing one paragraph: %d chunk IDs kept, %d new (of %d before); want all but one kept", kept, changed, len(before))
+	}
+	now, _ := st.Stats(ctx)
+	if now.Documents != stats.Documents || now.Chunks != stats.Chunks {
+		t.Errorf("store %+v after the edit, %+v before; the edit must replace its own chunks only", now, stats)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"testing"
+
+	"github.com/orthocds/orthocds/internal/doctest"
 )
 
 // FuzzParse: any bytes as a Markdown, HTML, PDF, Word or text file are parsed
@@ -17,7 +19,7 @@ func FuzzParse(f *testing.F) {
 		f.Add(name, b)
 	}
 	f.Add("x.html", []byte("<html><body><h1>a<h2>b<script>c</script>"))
-	f.Add("x.docx", protocol.docx(f))
+	f.Add("x.docx", doctest.Protocol.DOCX(f))
 	f.Fuzz(func(t *testing.T, name string, b []byte) {
 		p, err := Parse(context.Background(), name, b, Options{})
 		if err != nil {

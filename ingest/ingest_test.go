@@ -100,7 +100,7 @@ func TestSplit(t *testing.T) {
 	}
 }
 
-func newIngester(t *testing.T) (*Ingester, rag.Store, *rag.Retriever) {
+func newIngester(t testing.TB) (*Ingester, rag.Store, *rag.Retriever) {
 	t.Helper()
 	a, err := analysis.Shared()
 	if err != nil {

@@ -3,6 +3,7 @@ package rag
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -26,6 +27,16 @@ type Query struct {
 	Text   string `json:"text"`
 	K      int    `json:"k,omitempty"`
 	Filter Filter `json:"filter"`
+	// LocalFirst puts the hospital's own documents that match ahead of the
+	// guidelines, as a question naming the hospital ("本院", "our
+	// protocol") does by itself.
+	LocalFirst bool `json:"local_first,omitempty"`
+}
+
+// LocalAnalyzer is an Analyzer that tells a question naming the hospital
+// and returns its terms without the words that name it.
+type LocalAnalyzer interface {
+	LocalTerms(terms []string) (local bool, rest []string)
 }
 
 // Hit is one fused result.
@@ -136,19 +147,69 @@ func (r *Retriever) searchPlain(ctx context.Context, qs []Query) ([][]Hit, error
 	if qa, ok := r.analyzer.(QueryAnalyzer); ok {
 		terms = qa.QueryTerms
 	}
+	// A question for the hospital's documents adds, in the same batch, a
+	// search of those documents alone on what it asks about.
+	local := map[int]int{} // query -> index of its local search
 	for i, q := range qs {
-		sqs[i] = StoreQuery{Vector: vecs[i], Terms: terms(q.Text),
-			K: max(q.K*3, minPool), Filter: q.Filter}
+		t := terms(q.Text)
+		sqs[i] = StoreQuery{Vector: vecs[i], Terms: t, K: max(q.K*3, minPool), Filter: q.Filter}
+		wants, rest := q.LocalFirst, t
+		if la, ok := r.analyzer.(LocalAnalyzer); ok {
+			var named bool
+			named, rest = la.LocalTerms(t)
+			wants = wants || named
+		}
+		if f, ok := documentsOnly(q.Filter); wants && ok {
+			local[i] = len(sqs)
+			sqs = append(sqs, StoreQuery{Vector: vecs[i], Terms: rest, K: max(q.K*3, minPool), Filter: f})
+		}
 	}
 	cands, err := r.store.Search(ctx, sqs)
 	if err != nil {
 		return nil, fmt.Errorf("search %d queries: %w", len(qs), err)
 	}
 	out := make([][]Hit, len(qs))
-	for i, c := range cands {
-		out[i] = Fuse(c, qs[i].K, r.denseWeight)
+	for i, q := range qs {
+		out[i] = Fuse(cands[i], q.K, r.denseWeight)
+		if j, ok := local[i]; ok {
+			out[i] = localFirst(Fuse(cands[j], q.K, r.denseWeight), out[i], q.K)
+		}
 	}
 	return out, nil
+}
+
+// documentsOnly narrows f to the hospital's documents, or reports that f
+// excludes them.
+func documentsOnly(f Filter) (Filter, bool) {
+	if len(f.Kinds) > 0 && !slices.Contains(f.Kinds, KindDocument) {
+		return f, false
+	}
+	f.Kinds = []string{KindDocument}
+	return f, true
+}
+
+// localFirst puts the hospital's documents that share a term with the
+// question (beyond the words naming the hospital) ahead of the other hits,
+// taking at most half of the k places, then the rest in their order.
+func localFirst(local, hits []Hit, k int) []Hit {
+	var out []Hit
+	seen := map[string]bool{}
+	for _, h := range local {
+		if h.LexicalRank == 0 || len(out) >= max(1, k/2) {
+			continue
+		}
+		out = append(out, h)
+		seen[h.ID] = true
+	}
+	for _, h := range hits {
+		if len(out) >= k {
+			break
+		}
+		if !seen[h.ID] {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // Fuse merges a query's dense and lexical rankings by weighted reciprocal

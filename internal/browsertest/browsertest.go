@@ -15,7 +15,7 @@ import (
 )
 
 // Context returns a browser tab's context, closed when the test ends.
-func Context(t *testing.T, timeout time.Duration) context.Context {
+func Context(t testing.TB, timeout time.Duration) context.Context {
 	t.Helper()
 	exe := ""
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {

@@ -5,12 +5,12 @@ const T = {
   en: { navSidebar: "Sidebar demo", navDrill: "Case drills", tagline: "Guideline-cited decision support for osteoporosis and orthopaedics", ask: "Ask a clinical question",
         askBtn: "Ask", searchBtn: "Search only", sources: "Sources", working: "Working…", other: "中文",
         diagnoses: "Possible diagnoses", tests: "Tests to add", treatments: "Treatment options", quotes: "Recommendations",
-        calculations: "Calculations", evidence: "evidence", strength: "strength", superseded: "superseded",
+        calculations: "Calculations", evidence: "evidence", strength: "strength", superseded: "superseded", hospital: "Hospital document", page: "page",
         disclaimer: "OrthoCDS supports, and does not replace, clinical judgement." },
   zh: { navSidebar: "侧边栏演示", navDrill: "病例演练", tagline: "基于指南、标注出处的骨质疏松与骨科临床决策支持", ask: "输入临床问题", askBtn: "提问", searchBtn: "仅检索",
         sources: "来源", working: "处理中…", other: "English", diagnoses: "可能的诊断", tests: "建议补充的检查",
         treatments: "治疗选择", quotes: "推荐条目", calculations: "计算结果", evidence: "证据", strength: "强度",
-        superseded: "已被取代", disclaimer: "本系统用于辅助而非取代临床判断。" },
+        superseded: "已被取代", hospital: "本院文件", page: "第{n}页", disclaimer: "本系统用于辅助而非取代临床判断。" },
 };
 let lang = navigator.language && navigator.language.startsWith("zh") ? "zh" : "en";
 const $ = (id) => document.getElementById(id);
@@ -34,6 +34,12 @@ function citeSpan(ids) {
   return el("span", ids && ids.length ? "[" + ids.join("; ") + "]" : "", "cite");
 }
 
+// hospitalLabel names a hospital document's passage: its file and page.
+function hospitalLabel(s, c) {
+  const page = s.page ? (lang === "zh" ? "，" + T[lang].page.replace("{n}", s.page) : ", " + T[lang].page + " " + s.page) : "";
+  return "[" + T[lang].hospital + ": " + (c.path || s.title) + page + (c.ocr ? ", OCR" : "") + "]";
+}
+
 function showSources(sources) {
   const list = $("source-list");
   list.replaceChildren();
@@ -44,6 +50,7 @@ function showSources(sources) {
     const c = s.citation || {};
     const ref = [c.body, c.guideline, c.year, c.section].filter(Boolean).join(", ");
     li.append(el("span", "[" + s.id + "] " + ref, "grade"));
+    if (s.hospital) li.prepend(el("span", hospitalLabel(s, c) + " ", "hospital"));
     if (c.evidence || c.strength) {
       li.append(el("span", ` · ${T[lang].evidence} ${c.evidence || "-"}, ${T[lang].strength} ${c.strength || "-"}`, "grade"));
     } else if (c.grade_note) {
@@ -60,6 +67,8 @@ function showAnswer(a) {
   if (a.llm_error) $("status").textContent = ""; // the label carries it
 
   $("label").textContent = a.label + (a.llm_error ? " (" + a.llm_error + ")" : "");
+  $("hospital-note").textContent = a.hospital_note || "";
+  $("hospital-note").hidden = !a.hospital_note;
   const sum = $("summary");
   sum.replaceChildren(el("span", a.mode === "retrieval-only" ? "" : a.summary.text), citeSpan(a.mode === "retrieval-only" ? [] : a.summary.citations));
   const parts = $("parts");
@@ -71,6 +80,7 @@ function showAnswer(a) {
     const ul = el("ul");
     for (const it of items) {
       const li = el("li", it.text);
+      if (it.hospital) li.prepend(el("span", "[" + T[lang].hospital + "] ", "hospital"));
       if (it.reasoning) li.append(el("div", it.reasoning, "grade"));
       li.append(citeSpan(it.citations));
       ul.append(li);
@@ -116,7 +126,8 @@ async function search(question) {
   if (!resp.ok) { $("status").textContent = await problem(resp); return; }
   const body = await resp.json();
   $("answer").hidden = true;
-  showSources(body.results[0].hits.map((h) => ({ id: h.doc_id, title: h.title, quote: h.text, citation: h.citation, superseded: h.superseded })));
+  showSources(body.results[0].hits.map((h) => ({ id: h.doc_id, title: h.title, quote: h.text, citation: h.citation, superseded: h.superseded,
+    page: h.page, hospital: h.kind === "document" })));
   $("status").textContent = "";
 }
 

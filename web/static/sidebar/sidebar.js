@@ -5,7 +5,7 @@
 // bundled SYNTHETIC patient.
 "use strict";
 const T = {
-  en: { patient: "Patient", cards: "Decision support", askPatient: "Ask about this patient", askBtn: "Ask", sources: "Sources",
+  en: { patient: "Patient", cards: "Decision support", askPatient: "Ask about this patient", askBtn: "Ask", sources: "Sources", hospital: "Hospital document",
         askNote: "The question is sent with the patient's structured data (age, sex, weight, T-score, fractures) and no identifiers.",
         other: "中文", working: "Working…", demo: "Standalone demo: SYNTHETIC patient, invented for testing; not a real person.",
         ehr: "Launched from the EHR", age: "Age", sex: "Sex", weight: "Weight", height: "Height", tscores: "T-scores",
@@ -13,7 +13,7 @@ const T = {
         override: "Override", reason: "Reason…", thanks: "Recorded. Thank you.", fragility: "fragility", source: "Source",
         years: "years", noCards: "No guidance for this patient.", keyLabel: "API key (clinician; when the server requires one)",
         uninterpreted: "Codes not interpreted", codesNote: "No value set knows these codes; the cards do not use them." },
-  zh: { patient: "患者", cards: "决策支持", askPatient: "就该患者提问", askBtn: "提问", sources: "来源",
+  zh: { patient: "患者", cards: "决策支持", askPatient: "就该患者提问", askBtn: "提问", sources: "来源", hospital: "本院文件",
         askNote: "问题会连同患者的结构化数据（年龄、性别、体重、T值、骨折）发送，不含任何身份信息。",
         other: "English", working: "处理中…", demo: "独立演示：合成患者（为测试而虚构，并非真实人物）。",
         ehr: "由电子病历启动", age: "年龄", sex: "性别", weight: "体重", height: "身高", tscores: "T值",
@@ -162,7 +162,8 @@ async function ask(question) {
   $("answer-sources").replaceChildren();
   status(T[lang].working);
   const resp = await fetch("/v1/ask", { method: "POST", headers: withKey({ "Content-Type": "application/json", Accept: "text/event-stream" }),
-    body: JSON.stringify({ question, patient: view.ask }) });
+    // A card quoting the hospital's own document puts those documents first.
+    body: JSON.stringify({ question, patient: view.ask, local_first: view.cards.some((c) => c.extension && c.extension["org.orthocds.hospital-passage"]) }) });
   if (!resp.ok) { status(await problem(resp)); return; }
   await readEvents(resp, (type, data) => {
     if (type === "token") $("stream").textContent += data;
@@ -175,6 +176,8 @@ async function ask(question) {
 function drawAnswer(a) {
   $("stream").hidden = true;
   $("answer-label").textContent = a.label + (a.llm_error ? " (" + a.llm_error + ")" : "");
+  $("answer-hospital").textContent = a.hospital_note || "";
+  $("answer-hospital").hidden = !a.hospital_note;
   const cite = (ids) => el("span", ids && ids.length ? " [" + ids.join("; ") + "]" : "", "cite");
   const sum = $("answer-summary");
   sum.replaceChildren(el("span", a.mode === "retrieval-only" ? "" : a.summary.text), cite(a.mode === "retrieval-only" ? [] : a.summary.citations));
@@ -182,7 +185,12 @@ function drawAnswer(a) {
   parts.replaceChildren();
   for (const key of ["diagnoses", "tests", "treatments", "quotes"]) {
     const ul = el("ul");
-    for (const it of a[key] || []) { const li = el("li", it.text); li.append(cite(it.citations)); ul.append(li); }
+    for (const it of a[key] || []) {
+      const li = el("li", it.text);
+      if (it.hospital) li.prepend(el("span", "[" + T[lang].hospital + "] ", "hospital"));
+      li.append(cite(it.citations));
+      ul.append(li);
+    }
     if (ul.children.length) parts.append(ul);
   }
   for (const c of a.calculations || []) parts.append(el("p", c.summary[lang], "grade"));
@@ -192,6 +200,10 @@ function drawAnswer(a) {
     const li = el("li");
     li.className = "answer-source";
     const c = s.citation || {};
+    if (s.hospital) {
+      const page = s.page ? (lang === "zh" ? "，第" + s.page + "页" : ", page " + s.page) : "";
+      li.append(el("span", "[" + T[lang].hospital + ": " + (c.path || s.title) + page + (c.ocr ? ", OCR" : "") + "] ", "hospital"));
+    }
     li.append(el("strong", s.title), el("br"), el("span", s.quote), el("br"),
       el("span", "[" + s.id + "] " + [c.body, c.guideline, c.year, c.section].filter(Boolean).join(", "), "grade"));
     list.append(li);
