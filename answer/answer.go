@@ -18,6 +18,7 @@ import (
 	"github.com/orthocds/orthocds"
 	"github.com/orthocds/orthocds/analysis"
 	"github.com/orthocds/orthocds/deid"
+	"github.com/orthocds/orthocds/llm"
 	"github.com/orthocds/orthocds/predictors/scores"
 	"github.com/orthocds/orthocds/rag"
 )
@@ -79,6 +80,8 @@ type Config struct {
 	// StrongCosine is the dense similarity at which the best hit counts as
 	// evidence even when the question names no domain concept.
 	StrongCosine float64
+	// ReplyTokens bounds the model's reply (num_predict); 0 is 1024.
+	ReplyTokens int
 }
 
 // DefaultConfig holds thresholds measured on the built-in embedder: in-scope
@@ -172,8 +175,14 @@ type Answer struct {
 	HospitalNote string `json:"hospital_note,omitempty"`
 	Model        string `json:"model,omitempty"`
 	LLMError     string `json:"llm_error,omitempty"`
-	Lang         string `json:"lang"`
-	Disclaimer   string `json:"disclaimer"`
+	// LLMFailure is why a model's reply was not used: unreachable,
+	// dropped, length, truncated or bad-reply (package llm).
+	LLMFailure string `json:"llm_failure,omitempty"`
+	// SourcesOmitted counts the lowest-ranked sources left out of the
+	// model's prompt so that it fits the model's context.
+	SourcesOmitted int    `json:"sources_omitted,omitempty"`
+	Lang           string `json:"lang"`
+	Disclaimer     string `json:"disclaimer"`
 }
 
 // Event is one server-sent event of a streamed answer.
@@ -235,7 +244,7 @@ func (s *Service) Ask(ctx context.Context, r Request, emit func(Event) error) (*
 	case len(relevant) == 0:
 		s.abstain(a, lang)
 	case s.llm == nil:
-		s.extractive(a, lang, "")
+		s.extractive(a, lang, nil)
 	default:
 		err := status(ctx, s.llm)
 		if err == nil {
@@ -246,10 +255,10 @@ func (s *Service) Ask(ctx context.Context, r Request, emit func(Event) error) (*
 				return nil, ctx.Err()
 			}
 			msg := orthocds.ErrorMessage(err)
-			if err := emit(Event{Type: "error", Data: map[string]string{"message": msg}}); err != nil {
+			if err := emit(Event{Type: "error", Data: map[string]string{"message": msg, "kind": llm.KindOf(err)}}); err != nil {
 				return nil, err
 			}
-			s.extractive(a, lang, msg)
+			s.extractive(a, lang, err)
 		}
 	}
 	markHospital(a)
@@ -321,15 +330,31 @@ func (s *Service) abstain(a *Answer, lang string) {
 }
 
 // extractive fills a retrieval-only answer: the best matching entries,
-// quoted in the question's language, each with its source.
-func (s *Service) extractive(a *Answer, lang, llmErr string) {
+// quoted in the question's language, each with its source. The label says
+// why: no language model configured or reachable ("no language model was
+// used"), or a model that answered with a reply that could not be used
+// (cut at its length limit, the connection dropped, the prompt cut, not
+// the JSON asked for or citing nothing retrieved), which is not the same.
+func (s *Service) extractive(a *Answer, lang string, llmErr error) {
 	a.Mode = ModeRetrievalOnly
-	a.LLMError = llmErr
-	a.Label = "Retrieval-only answer: no language model was used. These are the best-matching guideline recommendations, quoted with their sources."
-	if lang == "zh" {
-		a.Label = "仅检索结果：未使用语言模型。以下为最匹配的指南推荐原文及其出处。"
+	kind := llm.KindOf(llmErr)
+	if llmErr != nil {
+		a.LLMError, a.LLMFailure = orthocds.ErrorMessage(llmErr), kind
+	}
+	switch {
+	case llmErr == nil || kind == llm.Unreachable || kind == "":
+		a.Label = "Retrieval-only answer: no language model was used. These are the best-matching guideline recommendations, quoted with their sources."
+		if lang == "zh" {
+			a.Label = "仅检索结果：未使用语言模型。以下为最匹配的指南推荐原文及其出处。"
+		}
+	default:
+		a.Label = "Retrieval-only answer: the language model's reply could not be used. These are the best-matching guideline recommendations, quoted with their sources."
+		if lang == "zh" {
+			a.Label = "仅检索结果：语言模型的回复无法使用。以下为最匹配的指南推荐原文及其出处。"
+		}
 	}
 	a.Summary = Item{Text: a.Label, Citations: []string{}}
+	a.Quotes = nil
 	for _, src := range a.Sources {
 		a.Quotes = append(a.Quotes, Item{Text: src.Quote, Citations: []string{src.ID}})
 	}

@@ -310,3 +310,57 @@ func TestQuotesStayOnTopic(t *testing.T) {
 		}
 	}
 }
+
+// TestSourcesDroppedToFit: with a model whose context is smaller than the
+// prompt of every retrieved source, the lowest-ranked sources are left
+// out of the prompt, never the system prompt or the question, and the
+// answer says how many.
+func TestSourcesDroppedToFit(t *testing.T) {
+	srv := ollamareplay.New([]string{"small"}, func(string, []ollamareplay.Message) ollamareplay.Script {
+		return ollamareplay.Script{Chunks: []string{`{"summary":{"text":"Stop denosumab only with a follow-on drug.","citations":["S1"]},"diagnoses":[],"tests":[],"treatments":[],"abstain":false,"abstain_reason":""}`}}
+	})
+	defer srv.Close()
+	srv.ContextLength = 3072
+	model, err := llm.New(llm.Config{Provider: llm.ProviderOllama, BaseURL: srv.URL, Model: "small"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const question = "Can I stop denosumab after five years?"
+	ret, an := corpus(t)
+	full, err := New(ret, an, nil, nil, DefaultConfig).Ask(context.Background(), Request{Question: question, K: 8}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(ret, an, model, nil, Config{StrongCosine: 0.45, ReplyTokens: 512}).Ask(context.Background(), Request{Question: question, K: 8}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 1 {
+		t.Fatalf("%d chat requests, want 1", len(reqs))
+	}
+	user := reqs[0].Messages[1].Content
+	sent := strings.Count(user, "<source label=")
+	if a.Mode != ModeLLM || a.SourcesOmitted == 0 || sent+a.SourcesOmitted != len(full.Sources) || len(a.Sources) != sent {
+		t.Fatalf("mode %s, %d sources sent, %d omitted, %d retrieved; want some left out and the count said", a.Mode, sent, a.SourcesOmitted, len(full.Sources))
+	}
+	// The best-ranked were kept, in order; the question and system prompt whole.
+	for i := range sent {
+		if !strings.Contains(user, fmt.Sprintf("<source label=\"S%d\" id=%q>", i+1, full.Sources[i].ID)) {
+			t.Errorf("source %d (%s) not sent", i+1, full.Sources[i].ID)
+		}
+	}
+	if !strings.Contains(user, "<question>\n"+question+"\n</question>") || reqs[0].Messages[0].Content != systemPrompt {
+		t.Errorf("the question or the system prompt was cut")
+	}
+	if !strings.Contains(a.Label, fmt.Sprintf("%d lower-ranked sources were left out", a.SourcesOmitted)) {
+		t.Errorf("label %q does not say how many sources were left out", a.Label)
+	}
+	// num_ctx and num_predict are set, the reply held to the schema.
+	if o := reqs[0].Options; o["num_predict"] != float64(512) || o["num_ctx"] == nil || o["num_ctx"].(float64) > 3072 {
+		t.Errorf("options %v, want num_predict 512 and num_ctx within the model's 3072", o)
+	}
+	if f, ok := reqs[0].Format.(map[string]any); !ok || f["type"] != "object" {
+		t.Errorf("format %v, want a JSON schema", reqs[0].Format)
+	}
+}

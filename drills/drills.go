@@ -457,6 +457,14 @@ Answer the student's question in the first person, briefly, in %s, using only th
 Do not add any symptom, finding, number, test result, diagnosis or history that the facts do not state.
 If the facts do not answer the question, say that you do not know.`
 
+// textCompleter is an LLM that can reply in free text.
+type textCompleter interface {
+	CompleteText(ctx context.Context, system, user string, maxTokens int) (string, error)
+}
+
+// patientTokens bounds the patient's reply.
+const patientTokens = 200
+
 var digits = regexp.MustCompile(`\d+(?:\.\d+)?`)
 
 // patientReply words the matched facts as the patient. Without an LLM, or
@@ -475,7 +483,14 @@ func (s *Service) patientReply(ctx context.Context, lang, question string, facts
 	user := "Facts:\n- " + strings.Join(parts, "\n- ") + "\n\nThe student asks: " + question
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.PatientTimeout)
 	defer cancel()
-	reply, err := s.cfg.Patient.Complete(ctx, strings.Replace(patientSystem, "%s", language, 1), user, nil)
+	system := strings.Replace(patientSystem, "%s", language, 1)
+	var reply string
+	var err error
+	if tc, ok := s.cfg.Patient.(textCompleter); ok {
+		reply, err = tc.CompleteText(ctx, system, user, patientTokens) // the patient speaks, not in JSON
+	} else {
+		reply, err = s.cfg.Patient.Complete(ctx, system, user, nil)
+	}
 	reply = strings.TrimSpace(reply)
 	if err != nil || !faithful(reply, scripted) {
 		return scripted

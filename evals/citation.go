@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/orthocds/orthocds/answer"
+	"github.com/orthocds/orthocds/llm"
 )
 
 const citeSystem = `You check citations in a medical answer. Decide whether the source supports the statement.
@@ -37,6 +38,19 @@ func (r *Runner) citations(ctx context.Context, suite Suite, t TaskSpec, w *reco
 		}
 		rec := Record{Task: t.ID, Model: c.Name, Item: it.ID, Lang: it.Lang, Citation: &CitationCounts{},
 			Millis: float64(time.Since(t0).Microseconds()) / 1000}
+		if a.LLMFailure != "" {
+			// The model's reply was not used; the quotes of the fallback
+			// are not the model's citations.
+			if a.LLMFailure == llm.Unreachable {
+				return llm.Fail(llm.Unreachable, "%s", a.LLMError)
+			}
+			rec.Failed, rec.FailKind = a.LLMError, a.LLMFailure
+			if err := w.add(rec); err != nil {
+				return err
+			}
+			prog.add(1)
+			return nil
+		}
 		quote := map[string]string{}
 		for _, s := range a.Sources {
 			quote[s.ID] = s.Title + ": " + s.Quote
@@ -52,7 +66,10 @@ func (r *Runner) citations(ctx context.Context, suite Suite, t TaskSpec, w *reco
 					rec.Citation.Citations++
 					ok, scorable, err := supports(ctx, r.Env.Judge, st.Text, quote[id])
 					if err != nil {
-						return err
+						if _, stop := modelFailure(err); stop {
+							return err
+						}
+						scorable = false // the judge's reply could not be used
 					}
 					if !scorable {
 						rec.Citation.Unscorable++
@@ -80,7 +97,10 @@ func supports(ctx context.Context, j Judge, statement, source string) (supported
 	for range judgeAttempts {
 		reply, err := j.Complete(ctx, citeSystem, user, nil)
 		if err != nil {
-			return false, false, err
+			if _, stop := modelFailure(err); stop {
+				return false, false, err
+			}
+			continue
 		}
 		var v struct {
 			Supported *bool `json:"supported"`

@@ -17,6 +17,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orthocds/orthocds"
+	"github.com/orthocds/orthocds/llm"
+	"github.com/orthocds/orthocds/llm/judge"
 	"github.com/orthocds/orthocds/rag"
 )
 
@@ -273,11 +276,19 @@ func (r *Runner) exam(ctx context.Context, suite Suite, t TaskSpec, w *recordWri
 			fmt.Fprintf(&b, "%s. %s\n", l, j.it.Options[l])
 		}
 		t0 := time.Now()
-		choice := ""
+		choice, failed, kind := "", "", ""
+		letters := j.it.Letters()
+		schema, _ := json.Marshal(map[string]any{"type": "object", "required": []string{"answer"},
+			"properties": map[string]any{"answer": map[string]any{"type": "string", "enum": letters}}})
 		for range judgeAttempts {
-			reply, err := j.c.LLM.Complete(ctx, examSystem, b.String(), nil)
+			reply, err := judge.Complete(ctx, j.c.LLM, examSystem, b.String(), schema, 128)
 			if err != nil {
-				return err
+				k, stop := modelFailure(err)
+				if stop {
+					return err
+				}
+				failed, kind = orthocds.ErrorMessage(err), k
+				continue
 			}
 			var v struct {
 				Answer string `json:"answer"`
@@ -288,9 +299,13 @@ func (r *Runner) exam(ctx context.Context, suite Suite, t TaskSpec, w *recordWri
 					break
 				}
 			}
+			failed, kind = "the reply named none of the options", llm.BadReply
 		}
 		rec := Record{Task: t.ID, Model: j.c.Name, Item: j.id, Lang: j.it.Lang, Topic: j.it.Topic, Mode: j.mode,
-			Choice: choice, Correct: choice == j.it.Answer, Millis: float64(time.Since(t0).Microseconds()) / 1000}
+			Choice: choice, Correct: choice != "" && choice == j.it.Answer, Millis: float64(time.Since(t0).Microseconds()) / 1000}
+		if choice == "" {
+			rec.Failed, rec.FailKind = failed, kind
+		}
 		if err := w.add(rec); err != nil {
 			return err
 		}
@@ -319,8 +334,17 @@ func ExamMetrics(recs []Record) map[string]float64 {
 		}
 	}
 	m := map[string]float64{}
+	failed := 0.0
+	for _, r := range recs {
+		if r.Failed != "" {
+			failed++
+		}
+	}
 	for mode, c := range n {
 		m["accuracy_"+mode] = right[mode] / c
+	}
+	if len(recs) > 0 {
+		m["failure_rate"] = failed / float64(len(recs))
 	}
 	if _, ok := m["accuracy_with_retrieval"]; ok {
 		if without, ok := m["accuracy_without_retrieval"]; ok {

@@ -101,7 +101,7 @@ func TestExamTaskWithScriptedModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]float64{"accuracy_with_retrieval": 1, "accuracy_without_retrieval": 0, "retrieval_gain": 1}
+	want := map[string]float64{"accuracy_with_retrieval": 1, "accuracy_without_retrieval": 0, "failure_rate": 0, "retrieval_gain": 1}
 	if diff := cmp.Diff(want, rep.Tasks[0].Metrics); diff != "" {
 		t.Errorf("exam metrics (-want +got):\n%s", diff)
 	}

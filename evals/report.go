@@ -42,6 +42,9 @@ type TaskReport struct {
 	ROC         []ROCPoint             `json:"roc,omitempty"`
 	// Histogram is the latency of the answering calls.
 	Histogram []HistBin `json:"latency_histogram,omitempty"`
+	// Failures count the items the model could not answer, by kind
+	// (length, dropped, truncated, bad-reply): failed, not wrong.
+	Failures map[string]int `json:"failures,omitempty"`
 }
 
 // ROCPoint is one point of a receiver operating characteristic curve.
@@ -188,6 +191,14 @@ func summariseTask(t TaskSpec, modelName string, mine []Record) TaskReport {
 		metrics = LatencyMetrics
 	}
 	tr := TaskReport{ID: t.ID, Type: t.Type, Model: modelName, N: len(mine), Metrics: metrics(mine), Groups: map[string]map[string]float64{}}
+	for _, r := range mine {
+		if r.FailKind != "" || r.Failed != "" {
+			if tr.Failures == nil {
+				tr.Failures = map[string]int{}
+			}
+			tr.Failures[cmp.Or(r.FailKind, "other")]++
+		}
+	}
 	groups := map[string][]Record{}
 	for _, r := range mine {
 		if r.Lang != "" {
@@ -421,6 +432,7 @@ judge: {{if .Meta.Judge}}{{.Meta.Judge}}{{else}}none (rubric and citation tasks 
 <h2>{{.ID}} <small>({{.Type}}{{if .Model}}, {{.Model}}{{end}}, {{.N}} items)</small></h2>
 {{if .LoadErrors}}<p>Records that could not be read (skipped):</p><ul>{{range .LoadErrors}}<li>{{.File}} line {{.Line}}: {{.Reason}}</li>{{end}}</ul>{{end}}
 {{if .Skipped}}<p>Skipped: {{.Skipped}}</p>{{else}}
+{{if .Failures}}<p class="failures">Items the model could not answer (failed, counted as not correct): {{range $k, $v := .Failures}}{{$k}} {{$v}}; {{end}}</p>{{end}}
 <div class="plot" role="img" aria-label="metrics of {{.ID}}">
 {{range bars .Metrics}}<div class="row"><span>{{.Label}} {{f3 .Value}}</span><svg viewBox="0 0 100 10" preserveAspectRatio="none"><rect class="bar" x="0" y="0" width="{{.Width}}" height="10" fill="#2b6cb0"></rect></svg></div>
 {{end}}</div>

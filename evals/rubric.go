@@ -8,7 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orthocds/orthocds"
 	"github.com/orthocds/orthocds/answer"
+	"github.com/orthocds/orthocds/llm"
 	"github.com/orthocds/orthocds/llm/judge"
 )
 
@@ -117,13 +119,28 @@ func (r *Runner) rubric(ctx context.Context, suite Suite, t TaskSpec, w *recordW
 			return err
 		}
 		ms := float64(time.Since(t0).Microseconds()) / 1000
-		met, why, err := judgeRubric(ctx, r.Env.Judge, q, responseText(a))
-		if err != nil {
-			return err
+		rec := Record{Task: t.ID, Model: c.Name, Item: q.ID, Lang: q.Lang, Rubric: true, Millis: ms}
+		if a.LLMFailure != "" {
+			// The model's reply was not used: scoring the retrieval-only
+			// fallback would credit the model with the quotes.
+			if a.LLMFailure == llm.Unreachable {
+				return llm.Fail(llm.Unreachable, "%s", a.LLMError)
+			}
+			rec.Failed, rec.FailKind, rec.Unscorable = a.LLMError, a.LLMFailure, "the model's reply could not be used: "+a.LLMError
+		} else {
+			met, why, err := judgeRubric(ctx, r.Env.Judge, q, responseText(a))
+			if err != nil {
+				k, stop := modelFailure(err)
+				if stop {
+					return err
+				}
+				why = "the judge failed: " + orthocds.ErrorMessage(err)
+				rec.FailKind = k
+			}
+			rec.Met, rec.Unscorable = met, why
 		}
-		rec := Record{Task: t.ID, Model: c.Name, Item: q.ID, Lang: q.Lang, Met: met, Unscorable: why, Rubric: true, Millis: ms}
-		if why == "" {
-			s := RubricScore(q, met)
+		if rec.Unscorable == "" {
+			s := RubricScore(q, rec.Met)
 			rec.Score = &s
 		}
 		if err := w.add(rec); err != nil {

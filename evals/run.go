@@ -23,6 +23,7 @@ import (
 
 	"github.com/orthocds/orthocds"
 	"github.com/orthocds/orthocds/answer"
+	"github.com/orthocds/orthocds/llm"
 	"github.com/orthocds/orthocds/predictors/model"
 	"github.com/orthocds/orthocds/rag"
 )
@@ -287,6 +288,19 @@ type Record struct {
 	// many queries it carried.
 	Start   float64 `json:"start,omitempty"`
 	Queries int     `json:"queries,omitempty"`
+	// Failed says why the model could not answer the item (after the
+	// suite's attempts), and FailKind which of llm's failure kinds it was:
+	// the item counts as failed, never as right, and the run goes on.
+	Failed   string `json:"failed,omitempty"`
+	FailKind string `json:"fail_kind,omitempty"`
+}
+
+// modelFailure sorts a model call's error: a cancelled run or a server
+// that is not there stops the run (it resumes where it stopped); any other
+// failure is the item's, recorded and passed over.
+func modelFailure(err error) (kind string, stop bool) {
+	kind = llm.KindOf(err)
+	return kind, kind == "" || kind == llm.Unreachable
 }
 
 // RecordStore keeps one run: its meta and its records. FileStore keeps

@@ -9,7 +9,6 @@ package llm
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -39,6 +38,10 @@ type Config struct {
 	APIKey   string // openai only; local servers usually ignore it
 	// HTTPClient, when set, is used for every request (timeouts, tests).
 	HTTPClient *http.Client
+	// ContextTokens is the context window to plan for: an OpenAI-compatible
+	// server reports none (DefaultContext when 0); for Ollama it caps the
+	// model's own length, which /api/show gives.
+	ContextTokens int
 }
 
 // Client generates text with one model.
@@ -53,6 +56,11 @@ type Client struct {
 	checkErr  error
 	digest    string
 	digestAt  time.Time
+	// window is the model's context length; tokenScale the ratio of the
+	// server's token counts to EstimateTokens seen so far.
+	window     int
+	tokenScale float64
+	learned    bool
 }
 
 // New returns a Client. It does not contact the server.
@@ -105,11 +113,11 @@ func (c *Client) Check(ctx context.Context) error {
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return orthocds.Unavailable(err, "the language model server is not reachable")
+		return failure(Unreachable, err, "the language model server is not reachable")
 	}
 	resp.Body.Close()
 	if resp.StatusCode >= 400 {
-		return orthocds.Errorf(orthocds.EUNAVAILABLE, "the language model server answered %s", resp.Status)
+		return failure(Unreachable, nil, "the language model server answered %s", resp.Status)
 	}
 	return nil
 }
@@ -165,73 +173,12 @@ func (c *Client) diagnose(err error) error {
 	}
 	var se api.StatusError
 	if errors.As(err, &se) && se.StatusCode == http.StatusNotFound {
-		return &orthocds.Error{Code: orthocds.EUNAVAILABLE, Err: err,
-			Message: fmt.Sprintf("ollama model %q is not pulled; run: ollama pull %s", c.cfg.Model, c.cfg.Model)}
+		return failure(Unreachable, err, "ollama model %q is not pulled; run: ollama pull %s", c.cfg.Model, c.cfg.Model)
 	}
 	if errors.Is(err, context.Canceled) {
 		return err
 	}
-	return orthocds.Unavailable(err, "the language model server is not reachable")
-}
-
-// Complete sends a system and a user message and returns the whole reply,
-// passing each streamed piece to onToken when it is not nil. A failure is
-// diagnosed: for Ollama, a model that is not pulled is named as such.
-func (c *Client) Complete(ctx context.Context, system, user string, onToken func(string) error) (string, error) {
-	if c.ollama != nil {
-		return c.completeOllama(ctx, system, user, onToken)
-	}
-	msgs := []llms.MessageContent{
-		llms.TextParts(llms.ChatMessageTypeSystem, system),
-		llms.TextParts(llms.ChatMessageTypeHuman, user),
-	}
-	opts := []llms.CallOption{llms.WithTemperature(0), llms.WithJSONMode()}
-	if onToken != nil {
-		opts = append(opts, llms.WithStreamingFunc(func(_ context.Context, chunk []byte) error {
-			return onToken(string(chunk))
-		}))
-	}
-	resp, err := c.model.GenerateContent(ctx, msgs, opts...)
-	if err != nil {
-		if ctx.Err() != nil {
-			return "", ctx.Err()
-		}
-		return "", orthocds.Unavailable(err, "the language model failed to answer")
-	}
-	if len(resp.Choices) == 0 {
-		return "", orthocds.Errorf(orthocds.EUNAVAILABLE, "the language model returned no answer")
-	}
-	return resp.Choices[0].Content, nil
-}
-
-func (c *Client) completeOllama(ctx context.Context, system, user string, onToken func(string) error) (string, error) {
-	stream := true
-	req := &api.ChatRequest{
-		Model:    c.cfg.Model,
-		Messages: []api.Message{{Role: "system", Content: system}, {Role: "user", Content: user}},
-		Stream:   &stream,
-		Format:   json.RawMessage(`"json"`),
-		Options:  map[string]any{"temperature": 0},
-	}
-	var b strings.Builder
-	done := false
-	err := c.ollama.Chat(ctx, req, func(r api.ChatResponse) error {
-		b.WriteString(r.Message.Content)
-		done = done || r.Done
-		if onToken != nil && r.Message.Content != "" {
-			return onToken(r.Message.Content)
-		}
-		return nil
-	})
-	switch {
-	case ctx.Err() != nil:
-		return "", ctx.Err()
-	case err != nil:
-		return "", c.diagnose(err)
-	case !done:
-		return "", orthocds.Errorf(orthocds.EUNAVAILABLE, "the connection to the language model dropped before the answer was complete")
-	}
-	return b.String(), nil
+	return failure(Unreachable, err, "the language model server is not reachable")
 }
 
 // availabilityTTL is how long a Check result is trusted by Available.

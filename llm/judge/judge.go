@@ -11,12 +11,29 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/orthocds/orthocds"
+	"github.com/orthocds/orthocds/llm"
 )
 
 // Model is the language model that judges; *llm.Client is one.
 type Model interface {
 	Name() string
 	Complete(ctx context.Context, system, user string, onToken func(string) error) (string, error)
+}
+
+// SchemaModel is a Model that can hold its reply to a JSON schema; the
+// judge then allows only the known item IDs.
+type SchemaModel interface {
+	CompleteSchema(ctx context.Context, system, user string, schema json.RawMessage, maxTokens int, onToken func(string) error) (string, error)
+}
+
+// Complete asks m for a reply held to schema when m can, else for JSON.
+func Complete(ctx context.Context, m Model, system, user string, schema json.RawMessage, maxTokens int) (string, error) {
+	if sm, ok := m.(SchemaModel); ok {
+		return sm.CompleteSchema(ctx, system, user, schema, maxTokens, nil)
+	}
+	return m.Complete(ctx, system, user, nil)
 }
 
 // Item is one rubric item as the judge reads it.
@@ -43,11 +60,21 @@ func Met(ctx context.Context, m Model, question, response string, items []Item) 
 		fmt.Fprintf(&b, "- id %q: %s\n", it.ID, it.Criterion)
 		known[it.ID] = true
 	}
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.ID
+	}
+	schema, _ := json.Marshal(map[string]any{"type": "object", "required": []string{"met"},
+		"properties": map[string]any{"met": map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": ids}}}})
 	last := ""
 	for range Attempts {
-		reply, err := m.Complete(ctx, system, b.String(), nil)
+		reply, err := Complete(ctx, m, system, b.String(), schema, 128+48*len(items))
 		if err != nil {
-			return nil, "", err
+			if k := llm.KindOf(err); k == "" || k == llm.Unreachable {
+				return nil, "", err // cancelled, or no server: the caller decides
+			}
+			last = "the judge's reply could not be used: " + orthocds.ErrorMessage(err)
+			continue
 		}
 		var v struct {
 			Met *[]string `json:"met"`

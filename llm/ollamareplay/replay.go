@@ -35,6 +35,9 @@ type Server struct {
 	requests []ChatRequest
 	// Cancelled receives a value when a hanging stream sees its client go.
 	Cancelled chan struct{}
+	// ContextLength is the models' context window /api/show reports
+	// (32768 unless set before the first request).
+	ContextLength int
 }
 
 // Message is a chat message as Ollama receives it.
@@ -45,16 +48,17 @@ type Message struct {
 
 // ChatRequest is the part of Ollama's chat request the server reads.
 type ChatRequest struct {
-	Model    string    `json:"model"`
-	Messages []Message `json:"messages"`
-	Stream   *bool     `json:"stream"`
-	Format   any       `json:"format"`
+	Model    string         `json:"model"`
+	Messages []Message      `json:"messages"`
+	Stream   *bool          `json:"stream"`
+	Format   any            `json:"format"`
+	Options  map[string]any `json:"options"`
 }
 
 // New starts a server that has the given models and answers chats with
 // script.
 func New(models []string, script func(model string, messages []Message) Script) *Server {
-	s := &Server{models: map[string]bool{}, script: script, Cancelled: make(chan struct{}, 16)}
+	s := &Server{models: map[string]bool{}, script: script, Cancelled: make(chan struct{}, 16), ContextLength: 32768}
 	for _, m := range models {
 		s.models[m] = true
 	}
@@ -135,7 +139,7 @@ func (s *Server) show(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	fmt.Fprint(w, `{"modelfile":"FROM replay","details":{"format":"gguf","family":"replay","parameter_size":"1M"}}`)
+	fmt.Fprintf(w, `{"modelfile":"FROM replay","details":{"format":"gguf","family":"replay","parameter_size":"1M"},"model_info":{"general.architecture":"replay","replay.context_length":%d}}`, s.ContextLength)
 }
 
 // embed returns deterministic 8-dimensional vectors derived from the text.
