@@ -188,14 +188,17 @@ func TestLLMStreamsAndChecksCitations(t *testing.T) {
 
 func TestLLMFailuresFallBackToRetrieval(t *testing.T) {
 	tests := []struct {
-		name    string
-		models  []string
-		script  ollamareplay.Script
-		wantErr string
+		name     string
+		models   []string
+		script   ollamareplay.Script
+		wantErr  string
+		wantKind string
 	}{
-		{"model not pulled", []string{"other"}, ollamareplay.Script{}, "ollama pull replay"},
-		{"connection dropped mid-stream", []string{"replay"}, ollamareplay.Script{Chunks: chunks(goodReply, 9)[:3], Drop: true}, "dropped"},
-		{"reply not JSON", []string{"replay"}, ollamareplay.Script{Chunks: []string{"I think ", "you should stop it."}}, "not the JSON"},
+		{"model not pulled", []string{"other"}, ollamareplay.Script{}, "ollama pull replay", llm.Unreachable},
+		{"connection dropped mid-stream", []string{"replay"}, ollamareplay.Script{Chunks: chunks(goodReply, 9)[:3], Drop: true}, "dropped", llm.Dropped},
+		{"reply not JSON", []string{"replay"}, ollamareplay.Script{Chunks: []string{"I think ", "you should stop it."}}, "not the JSON", llm.BadReply},
+		{"reply citing nothing retrieved", []string{"replay"}, ollamareplay.Script{Chunks: []string{`{"summary":{"text":"x","citations":["S99"]},"diagnoses":[],"tests":[],"treatments":[],"abstain":false,"abstain_reason":""}`}},
+			"cited none", llm.BadReply},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -209,8 +212,12 @@ func TestLLMFailuresFallBackToRetrieval(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if a.Mode != ModeRetrievalOnly || !strings.Contains(a.LLMError, tt.wantErr) {
-				t.Errorf("mode %q, llm error %q; want retrieval-only with %q", a.Mode, a.LLMError, tt.wantErr)
+			if a.Mode != ModeRetrievalOnly || !strings.Contains(a.LLMError, tt.wantErr) || a.LLMFailure != tt.wantKind {
+				t.Errorf("mode %q, llm error %q (%s); want retrieval-only with %q (%s)", a.Mode, a.LLMError, a.LLMFailure, tt.wantErr, tt.wantKind)
+			}
+			// Only a model that never answered means none was used.
+			if used := !strings.Contains(a.Label, "no language model was used"); used != (tt.wantKind != llm.Unreachable) {
+				t.Errorf("%s: label %q", tt.wantKind, a.Label)
 			}
 			if len(a.Quotes) == 0 {
 				t.Error("fallback answer has no quotes")

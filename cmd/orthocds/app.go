@@ -175,9 +175,9 @@ func newLLM(cfg Config) (*llm.Client, error) {
 	case "none", "":
 		return nil, nil
 	case llm.ProviderOllama:
-		return llm.New(llm.Config{Provider: llm.ProviderOllama, BaseURL: cfg.OllamaHost, Model: cfg.LLMModel})
+		return llm.New(llm.Config{Provider: llm.ProviderOllama, BaseURL: cfg.OllamaHost, Model: cfg.LLMModel, ContextTokens: cfg.LLMContext})
 	case llm.ProviderOpenAI:
-		return llm.New(llm.Config{Provider: llm.ProviderOpenAI, BaseURL: cfg.OpenAIURL, Model: cfg.LLMModel, APIKey: cfg.OpenAIKey})
+		return llm.New(llm.Config{Provider: llm.ProviderOpenAI, BaseURL: cfg.OpenAIURL, Model: cfg.LLMModel, APIKey: cfg.OpenAIKey, ContextTokens: cfg.LLMContext})
 	}
 	return nil, orthocds.Invalid("ORTHOCDS_LLM_PROVIDER", "%q is not ollama, openai or none", cfg.LLMProvider)
 }

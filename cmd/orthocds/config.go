@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -20,6 +21,10 @@ type Config struct {
 	OllamaHost  string // OLLAMA_HOST
 	OpenAIURL   string // ORTHOCDS_OPENAI_URL, e.g. http://127.0.0.1:8000/v1 for vLLM
 	OpenAIKey   string // ORTHOCDS_OPENAI_KEY
+	// LLMContext is the context window, in tokens, to plan prompts for
+	// (ORTHOCDS_LLM_CONTEXT): an OpenAI-compatible server reports none
+	// (4096 assumed); for Ollama it caps the model's own.
+	LLMContext int
 	// RewriteModel and RerankModel, when set, put a model of the configured
 	// provider into retrieval: rewriting questions into clinical wording,
 	// and reranking the candidates (ORTHOCDS_REWRITE_MODEL,
@@ -45,6 +50,7 @@ func defaultConfig(env func(string) string) Config {
 		OllamaHost:   ollamaURL(get("OLLAMA_HOST", "127.0.0.1:11434")),
 		OpenAIURL:    env("ORTHOCDS_OPENAI_URL"),
 		OpenAIKey:    env("ORTHOCDS_OPENAI_KEY"),
+		LLMContext:   atoiOr(env("ORTHOCDS_LLM_CONTEXT"), 0),
 		RewriteModel: env("ORTHOCDS_REWRITE_MODEL"),
 		RerankModel:  env("ORTHOCDS_RERANK_MODEL"),
 	}
@@ -87,4 +93,13 @@ func maskURL(s string) string {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
 	return u.String()
+}
+
+// atoiOr reads a positive integer, def when s is empty or not one.
+func atoiOr(s string, def int) int {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n <= 0 {
+		return def
+	}
+	return n
 }

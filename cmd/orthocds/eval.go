@@ -108,6 +108,12 @@ func runEval(ctx context.Context, cfg Config, args []string, stdout, stderr io.W
 		for _, k := range sortedKeys(t.Metrics) {
 			fmt.Fprintf(stdout, " %s %.3f", k, t.Metrics[k])
 		}
+		if len(t.Failures) > 0 {
+			fmt.Fprint(stdout, "; failed:")
+			for _, k := range sortedKeys(t.Failures) {
+				fmt.Fprintf(stdout, " %s %d", k, t.Failures[k])
+			}
+		}
 		fmt.Fprintln(stdout)
 	}
 	fmt.Fprintf(stdout, "report: %s, %s\n", filepath.Join(dir, "report.json"), filepath.Join(dir, "report.html"))
@@ -266,7 +272,7 @@ func evalCompare(args []string, stdout io.Writer) error {
 	return nil
 }
 
-func sortedKeys(m map[string]float64) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))
 }
 
@@ -277,7 +283,7 @@ func sortedKeys(m map[string]float64) []string {
 // is not.
 func languageModels(ctx context.Context, cfg Config, a *app, suite evals.Suite) ([]evals.Contestant, evals.Judge, error) {
 	connect := func(spec evals.ModelSpec) (*llm.Client, error) {
-		c := llm.Config{Provider: cmp.Or(spec.Provider, llm.ProviderOllama), BaseURL: spec.URL, Model: spec.Name, APIKey: cfg.OpenAIKey}
+		c := llm.Config{Provider: cmp.Or(spec.Provider, llm.ProviderOllama), BaseURL: spec.URL, Model: spec.Name, APIKey: cfg.OpenAIKey, ContextTokens: cfg.LLMContext}
 		if c.BaseURL == "" {
 			c.BaseURL = cfg.OllamaHost
 		}
