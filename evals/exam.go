@@ -280,7 +280,7 @@ func (r *Runner) exam(ctx context.Context, suite Suite, t TaskSpec, w *recordWri
 		letters := j.it.Letters()
 		schema, _ := json.Marshal(map[string]any{"type": "object", "required": []string{"answer"},
 			"properties": map[string]any{"answer": map[string]any{"type": "string", "enum": letters}}})
-		for range judgeAttempts {
+		for range suite.attempts() {
 			reply, err := judge.Complete(ctx, j.c.LLM, examSystem, b.String(), schema, 128)
 			if err != nil {
 				k, stop := modelFailure(err)

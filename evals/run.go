@@ -45,8 +45,11 @@ type Suite struct {
 	// configured model, or else the first of Models.
 	Judge *ModelSpec `yaml:"judge" json:"judge,omitempty"`
 	// Concurrency is how many items are evaluated at once (default 1).
-	Concurrency int        `yaml:"concurrency" json:"concurrency,omitempty"`
-	Tasks       []TaskSpec `yaml:"tasks" json:"tasks"`
+	Concurrency int `yaml:"concurrency" json:"concurrency,omitempty"`
+	// Attempts is how many calls a model gets for an exam item before the
+	// item is recorded as failed (default 3, at most 10).
+	Attempts int        `yaml:"attempts" json:"attempts,omitempty"`
+	Tasks    []TaskSpec `yaml:"tasks" json:"tasks"`
 }
 
 // ModelSpec names a language model on an Ollama or OpenAI-compatible
@@ -601,6 +604,13 @@ func (w *recordWriter) has(task, model, item string) bool {
 }
 
 // concurrency is how many items of t are evaluated at once.
+func (s Suite) attempts() int {
+	if s.Attempts > 0 {
+		return min(s.Attempts, 10)
+	}
+	return judgeAttempts
+}
+
 func (s Suite) concurrency(t TaskSpec) int {
 	if t.Concurrency > 0 {
 		return t.Concurrency

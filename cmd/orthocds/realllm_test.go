@@ -25,6 +25,7 @@ func TestEvalRunRealServer(t *testing.T) {
 	s.ChatModel(t, "tiny-b", ollamatest.ChatModel{ContextLength: 8192, Seed: 12})
 	suite := `name: real-server
 seed: 5
+attempts: 2
 models:
   - name: tiny-a
   - name: tiny-b
