@@ -154,7 +154,7 @@ func (in *inputs) recorded(onOrder map[string]float64, names ...string) {
 
 // provenance lists, for a card, where each input of the predictor came
 // from and which were set to the development cohort's default.
-func (c *call) provenance(def predictors.Definition, in *inputs, imputed []string) string {
+func (c *call) provenance(def predictors.Definition, in *inputs, imputed, missing []string) string {
 	var lines []string
 	for _, f := range def.Schema {
 		name := c.tr(f.Description.EN, f.Description.ZH)
@@ -162,6 +162,8 @@ func (c *call) provenance(def predictors.Definition, in *inputs, imputed []strin
 		switch {
 		case ok:
 			lines = append(lines, fmt.Sprintf("- %s: %s", name, c.tr(o.en, o.zh)))
+		case slices.Contains(missing, f.Name):
+			lines = append(lines, fmt.Sprintf("- %s: %s", name, c.tr("not recorded: left missing, taken where the imported model learned to send it", "未记录：保持缺失，按导入模型学到的方向处理")))
 		case slices.Contains(imputed, f.Name):
 			lines = append(lines, fmt.Sprintf("- %s: %s", name, c.tr("not recorded: the development cohort's default (imputed)", "未记录：按开发队列默认值（插补）")))
 		}

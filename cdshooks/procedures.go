@@ -297,6 +297,8 @@ func (c *call) predictorCard(topic, id string, in *inputs, entries ...string) (C
 		f := features[ct.Feature]
 		value := f1(ct.Value)
 		switch {
+		case ct.Missing:
+			value = c.tr("not recorded", "未记录")
 		case f.Type == predictors.Category && int(ct.Value) < len(f.Levels):
 			value = f.Levels[int(ct.Value)]
 		case f.Type == predictors.Bool && ct.Value == 1:
@@ -317,7 +319,7 @@ func (c *call) predictorCard(topic, id string, in *inputs, entries ...string) (C
 		pr.Probability*100, compared, pr.BaseRate*100),
 		fmt.Sprintf("估计概率%.0f%%（相对开发队列%.0f%%为%s）。主要影响因素：\n\n", pr.Probability*100, pr.BaseRate*100,
 			map[string]string{"higher": "较高", "lower": "较低", "average": "相近"}[pr.RiskBand])) + strings.Join(lines, "\n")
-	detail += "\n\n" + c.provenance(def, in, pr.Imputed)
+	detail += "\n\n" + c.provenance(def, in, pr.Imputed, pr.Missing)
 	if res.Warning != nil {
 		detail += "\n\n**" + c.tr(res.Warning.EN, res.Warning.ZH) + "**"
 	}

@@ -60,15 +60,24 @@ type measured struct {
 }
 
 // Encoded is a validated row: one value per feature in schema order (bools
-// 0/1, categories as level index), and the features that were imputed.
+// 0/1, categories as level index), the features that were imputed, and
+// those left missing (NaN) for a model that routes them itself.
 type Encoded struct {
 	X       []float64
 	Imputed []string
+	Missing []string
 }
 
-// Validate checks a row against the schema and encodes it. It reports
-// every bad field at once, each as a JSON pointer under prefix.
+// Validate checks a row against the schema and encodes it, an absent
+// optional input imputed with its default. It reports every bad field at
+// once, each as a JSON pointer under prefix.
 func (s Schema) Validate(row Row, prefix string) (Encoded, []orthocds.FieldError) {
+	return s.Encode(row, prefix, false)
+}
+
+// Encode is Validate; with keepMissing an absent optional input is left
+// missing (NaN), for a model that learned where to send it.
+func (s Schema) Encode(row Row, prefix string, keepMissing bool) (Encoded, []orthocds.FieldError) {
 	var bad []orthocds.FieldError
 	add := func(name, format string, args ...any) {
 		bad = append(bad, orthocds.FieldError{Field: prefix + "/" + name, Detail: fmt.Sprintf(format, args...)})
@@ -79,9 +88,13 @@ func (s Schema) Validate(row Row, prefix string) (Encoded, []orthocds.FieldError
 		known[f.Name] = true
 		raw, ok := row[f.Name]
 		if !ok || string(raw) == "null" {
-			if f.Required {
+			switch {
+			case f.Required:
 				add(f.Name, "is required")
-			} else {
+			case keepMissing:
+				enc.X[i] = math.NaN()
+				enc.Missing = append(enc.Missing, f.Name)
+			default:
 				enc.X[i] = f.Default
 				enc.Imputed = append(enc.Imputed, f.Name)
 			}

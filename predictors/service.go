@@ -80,6 +80,7 @@ type Contribution struct {
 	Value        float64 `json:"value"`
 	Contribution float64 `json:"contribution"` // log-odds; baseline_logit plus all contributions is logit
 	Imputed      bool    `json:"imputed,omitempty"`
+	Missing      bool    `json:"missing,omitempty"` // not recorded, left missing for the model
 }
 
 // Prediction is one scored row.
@@ -95,6 +96,9 @@ type Prediction struct {
 	Baseline      float64        `json:"baseline_logit"`
 	Contributions []Contribution `json:"contributions,omitempty"` // largest effect first; left out when explain is false
 	Imputed       []string       `json:"imputed,omitempty"`
+	// Missing are absent optional inputs left missing, sent where the
+	// imported model learned to send them.
+	Missing []string `json:"missing,omitempty"`
 }
 
 // Result is a batch of predictions from one model.
@@ -125,7 +129,7 @@ func (s *Service) Predict(id string, rows []Row, explain bool) (*Result, error) 
 	var bad []orthocds.FieldError
 	for i, r := range rows {
 		var errs []orthocds.FieldError
-		encs[i], errs = def.Schema.Validate(r, fmt.Sprintf("/rows/%d", i))
+		encs[i], errs = def.Schema.Encode(r, fmt.Sprintf("/rows/%d", i), keepsMissing(a))
 		bad = append(bad, errs...)
 	}
 	if len(bad) > 0 {
@@ -141,12 +145,19 @@ func (s *Service) Predict(id string, rows []Row, explain bool) (*Result, error) 
 	return res, nil
 }
 
+// keepsMissing reports whether a model routes missing inputs itself (an
+// imported XGBoost or LightGBM model): absent optional inputs then stay
+// missing, as where the model was trained, rather than imputed.
+func keepsMissing(a *model.Artefact) bool {
+	return a.Kind == model.KindGBT && a.GBT != nil && a.GBT.Missing
+}
+
 func score(a *model.Artefact, baseline float64, s Schema, e Encoded, explain bool) Prediction {
 	m := a.Scorer()
 	logit := m.Logit(e.X)
 	p := 1 / (1 + math.Exp(-logit))
 	pred := Prediction{Probability: p, BaseRate: a.BaseRate, Logit: logit, Baseline: baseline, Imputed: e.Imputed,
-		RiskBand: band(p, a.BaseRate)}
+		Missing: e.Missing, RiskBand: band(p, a.BaseRate)}
 	if !explain {
 		return pred
 	}
@@ -157,7 +168,11 @@ func score(a *model.Artefact, baseline float64, s Schema, e Encoded, explain boo
 	cs := m.Contributions(e.X)
 	pred.Contributions = make([]Contribution, len(cs))
 	for j, c := range cs {
-		pred.Contributions[j] = Contribution{Feature: s[j].Name, Value: e.X[j], Contribution: c, Imputed: imputed[s[j].Name]}
+		ct := Contribution{Feature: s[j].Name, Value: e.X[j], Contribution: c, Imputed: imputed[s[j].Name]}
+		if math.IsNaN(ct.Value) {
+			ct.Value, ct.Missing = 0, true // JSON has no NaN
+		}
+		pred.Contributions[j] = ct
 	}
 	sort.SliceStable(pred.Contributions, func(i, j int) bool {
 		return math.Abs(pred.Contributions[i].Contribution) > math.Abs(pred.Contributions[j].Contribution)

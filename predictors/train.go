@@ -25,6 +25,17 @@ const maxCSVErrors = 20
 // outcome column. Every cell is validated as an API row would be; a file
 // with bad cells is refused, listing them by line and column.
 func ReadCSV(def Definition, r io.Reader) (model.Data, string, error) {
+	return readCSV(def, r, false)
+}
+
+// ReadCSVMissing is ReadCSV with empty optional cells left missing (NaN),
+// for models that route missing inputs themselves (imported XGBoost and
+// LightGBM models).
+func ReadCSVMissing(def Definition, r io.Reader) (model.Data, string, error) {
+	return readCSV(def, r, true)
+}
+
+func readCSV(def Definition, r io.Reader, keepMissing bool) (model.Data, string, error) {
 	raw, err := io.ReadAll(r)
 	if err != nil {
 		return model.Data{}, "", err
@@ -74,7 +85,7 @@ func ReadCSV(def Definition, r io.Reader) (model.Data, string, error) {
 				row[name] = cellJSON(def.Schema, name, cell)
 			}
 		}
-		enc, errs := def.Schema.Validate(row, fmt.Sprintf("line %d", line))
+		enc, errs := def.Schema.Encode(row, fmt.Sprintf("line %d", line), keepMissing)
 		bad = append(bad, errs...)
 		if len(bad) >= maxCSVErrors {
 			break

@@ -49,7 +49,8 @@ commands:
   train --predictor ID --data FILE.csv
                             fit, cross-validate and write a content-hashed model
   synth --predictor ID      write a SYNTHETIC cohort as CSV (for trying train)
-  import-xgboost --predictor ID --model M.json --data FILE.csv
+  import-model --predictor ID --model M.json|M.ubj|M.txt --data FILE.csv [--expected P.txt]
+                            an XGBoost or LightGBM model (import-xgboost is the old name)
                             wrap a model trained in XGBoost, validated on FILE
   eval run [--suite NAME|FILE]
                             run an evaluation suite (starter, full or a YAML file);
@@ -96,7 +97,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdin io.R
 		return runTrain(rest, stdout, stderr)
 	case "synth":
 		return runSynth(rest, stdout, stderr)
-	case "import-xgboost":
+	case "import-xgboost", "import-model":
 		return runImport(rest, stdout, stderr)
 	case "bench":
 		return runBench(ctx, cfg, rest, stdout, stderr)

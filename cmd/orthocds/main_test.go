@@ -3,15 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +29,7 @@ import (
 	"github.com/orthocds/orthocds/guidelines"
 	"github.com/orthocds/orthocds/llm/ollamareplay"
 	"github.com/orthocds/orthocds/postgres/pgtest"
+	"github.com/orthocds/orthocds/predictors"
 )
 
 var testDBURL string
@@ -816,5 +821,79 @@ func TestCasesPlay(t *testing.T) {
 	var list bytes.Buffer
 	if err := run(context.Background(), []string{"cases", "list"}, mapEnv(nil), nil, &list, io.Discard); err != nil || strings.Count(list.String(), "\n") < 3 {
 		t.Errorf("cases list: %v\n%s", err, list.String())
+	}
+}
+
+// TestImportMissingValues: an XGBoost model trained with missing inputs
+// (UBJSON) is imported with XGBoost's own probabilities as the check,
+// served, and a request that leaves an optional input out gets XGBoost's
+// probability for that row, the input reported missing, not imputed.
+// Probabilities that disagree refuse the import, naming the rows.
+func TestImportMissingValues(t *testing.T) {
+	var want struct {
+		P []float64 `json:"missing_probabilities"`
+	}
+	b, _ := os.ReadFile("../../predictors/testdata/xgb-vte-expected.json")
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	lines := make([]string, len(want.P))
+	for i, p := range want.P {
+		lines[i] = strconv.FormatFloat(p, 'g', -1, 64)
+	}
+	good := filepath.Join(dir, "expected.txt")
+	os.WriteFile(good, []byte(strings.Join(lines, "\n")), 0o644)
+	lines[3] = "0.5"
+	bad := filepath.Join(dir, "wrong.txt")
+	os.WriteFile(bad, []byte(strings.Join(lines, "\n")), 0o644)
+	models := t.TempDir()
+	args := []string{"import-model", "--predictor", "vte-arthroplasty", "--model", "../../predictors/testdata/xgb-vte-missing.ubj",
+		"--data", "../../predictors/testdata/xgb-vte-valid.csv", "--out", models, "--version", "m1", "--synthetic", "--expected"}
+	var out bytes.Buffer
+	if err := run(context.Background(), append(args, good), mapEnv(nil), nil, &out, io.Discard); err != nil ||
+		!strings.Contains(out.String(), "every one of 500 rows scores as the library did") {
+		t.Fatalf("import: %v\n%s", err, out.String())
+	}
+	err := run(context.Background(), append(args, bad), mapEnv(nil), nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "CSV lines 5") {
+		t.Errorf("disagreeing probabilities: %v, want a refusal naming CSV line 5", err)
+	}
+	svc, err := loadPredictors(models)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first validation row that lacks D-dimer, as a request.
+	f, _ := os.Open("../../predictors/testdata/xgb-vte-valid.csv")
+	defer f.Close()
+	recs, _ := csv.NewReader(f).ReadAll()
+	header := recs[0]
+	for i, rec := range recs[1:] {
+		if rec[slices.Index(header, "d_dimer_mg_l_feu")] != "" {
+			continue
+		}
+		row := predictors.Row{}
+		for j, h := range header {
+			if h == "outcome" || rec[j] == "" {
+				continue
+			}
+			v := rec[j]
+			if _, err := strconv.ParseFloat(v, 64); err != nil && v != "true" && v != "false" {
+				v = strconv.Quote(v)
+			}
+			row[h] = json.RawMessage(v)
+		}
+		res, err := svc.Predict("vte-arthroplasty", []predictors.Row{row}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := res.Predictions[0]
+		if math.Abs(p.Probability-want.P[i]) > 1e-6 || !slices.Contains(p.Missing, "d_dimer_mg_l_feu") || slices.Contains(p.Imputed, "d_dimer_mg_l_feu") {
+			t.Errorf("row %d: %.6f (XGBoost %.6f), missing %v, imputed %v", i, p.Probability, want.P[i], p.Missing, p.Imputed)
+		}
+		if _, err := json.Marshal(res); err != nil {
+			t.Errorf("the result does not encode: %v", err)
+		}
+		break
 	}
 }

@@ -6,8 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/orthocds/orthocds"
@@ -160,14 +163,18 @@ func runSynth(args []string, stdout, stderr io.Writer) error {
 	return synth.WriteCSV(stdout, def, synth.Generate(def, spec, *n, *seed, 1))
 }
 
-// runImport wraps an XGBoost JSON model in a content-hashed artefact,
-// validated on the given CSV.
+// runImport wraps an XGBoost (JSON or UBJSON) or LightGBM (text) model in
+// a content-hashed artefact, validated on the given CSV (empty optional
+// cells left missing, as the model learned them). With --expected (the
+// library's own probabilities for the CSV's rows, one a line), every row
+// must match to 1e-6 and the rows that do not are named.
 func runImport(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("import-xgboost", flag.ContinueOnError)
+	fs := flag.NewFlagSet("import-model", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	id := fs.String("predictor", "", "predictor ID")
-	modelPath := fs.String("model", "", "XGBoost model saved as JSON (booster.save_model(\"model.json\")), inputs in schema order")
-	data := fs.String("data", "", "validation CSV: one column per input, plus outcome (0/1)")
+	modelPath := fs.String("model", "", "XGBoost model (booster.save_model(\"m.json\") or \"m.ubj\") or LightGBM text model (booster.save_model(\"m.txt\"))")
+	data := fs.String("data", "", "validation CSV: one column per input (empty when not recorded), plus outcome (0/1)")
+	expected := fs.String("expected", "", "optional: the library's probabilities for the CSV's rows, one a line; the import checks every row")
 	out := fs.String("out", "models", "directory for the model artefact and its report")
 	version := fs.String("version", time.Now().UTC().Format("2006.01.02"), "model version")
 	synthetic := fs.Bool("synthetic", false, "the validation data are synthetic")
@@ -176,27 +183,76 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 	}
 	def, ok := predictors.Get(*id)
 	if !ok {
-		return fmt.Errorf("import-xgboost: unknown predictor %q", *id)
+		return fmt.Errorf("import-model: unknown predictor %q", *id)
 	}
 	b, err := os.ReadFile(*modelPath)
 	if err != nil {
 		return err
 	}
-	e, err := model.ParseXGBoost(b, def.Schema.Names())
+	e, err := model.ParseModel(b, def.Schema.Names())
 	if err != nil {
 		return fmt.Errorf("%s: %w", *modelPath, err)
 	}
-	d, sum, err := readCSV(def, *data)
+	f, err := os.Open(*data)
 	if err != nil {
 		return err
 	}
+	d, sum, err := predictors.ReadCSVMissing(def, f)
+	f.Close()
+	if err != nil {
+		return userError(err)
+	}
+	if *expected != "" {
+		if err := checkExpected(e, d, *expected, stdout); err != nil {
+			return err
+		}
+	}
 	a, err := predictors.Import(def, e, d, predictors.TrainConfig{Version: *version, Date: time.Now().UTC().Format("2006-01-02"),
 		Seed: 1, DataSHA256: sum, Synthetic: *synthetic,
-		Description: fmt.Sprintf("XGBoost model %s, validated on %s", filepath.Base(*modelPath), filepath.Base(*data))})
+		Description: fmt.Sprintf("model %s, validated on %s", filepath.Base(*modelPath), filepath.Base(*data))})
 	if err != nil {
 		return userError(err)
 	}
 	return writeArtefact(stdout, *out, a)
+}
+
+// checkExpected compares the imported model with the library's own
+// probabilities, row by row, and refuses the import when any differs by
+// more than 1e-6, naming the rows.
+func checkExpected(e *model.Ensemble, d model.Data, path string, stdout io.Writer) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var want []float64
+	for i, l := range strings.Fields(string(b)) {
+		v, err := strconv.ParseFloat(l, 64)
+		if err != nil {
+			return userError(orthocds.Invalid("expected", "line %d: %q is not a probability", i+1, l))
+		}
+		want = append(want, v)
+	}
+	if len(want) != len(d.X) {
+		return userError(orthocds.Invalid("expected", "%d probabilities for %d rows", len(want), len(d.X)))
+	}
+	var bad []string
+	worst := 0.0
+	for i, x := range d.X {
+		diff := math.Abs(e.Predict(x) - want[i])
+		worst = max(worst, diff)
+		if diff > 1e-6 {
+			bad = append(bad, strconv.Itoa(i+2)) // CSV line
+		}
+	}
+	if len(bad) > 0 {
+		if len(bad) > 20 {
+			bad = append(bad[:20], "...")
+		}
+		return userError(orthocds.Invalid("expected", "%d rows are not scored as the library scored them (worst by %.3g): CSV lines %s",
+			len(bad), worst, strings.Join(bad, ", ")))
+	}
+	fmt.Fprintf(stdout, "every one of %d rows scores as the library did (worst difference %.2g)\n", len(d.X), worst)
+	return nil
 }
 
 func writeArtefact(stdout io.Writer, dir string, a *model.Artefact) error {

@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -17,6 +18,52 @@ type Node struct {
 	Right     int     `json:"right"`
 	Value     float64 `json:"value"`
 	Cover     float64 `json:"cover"`
+	// The rest is how imported models decide, exactly as their library:
+	// DefaultLeft is where a missing (NaN) input goes, as learned by
+	// XGBoost or LightGBM; Missing is LightGBM's missing type ("none": NaN
+	// counts as 0; "zero": 0 and NaN take the default direction; "nan": NaN
+	// does), empty for XGBoost (NaN takes the default direction).
+	DefaultLeft bool   `json:"default_left,omitempty"`
+	Missing     string `json:"missing,omitempty"`
+	// LE compares x <= Threshold (LightGBM) instead of x < Threshold.
+	LE bool `json:"le,omitempty"`
+	// Categorical splits test membership of a level index in Categories:
+	// XGBoost sends members right, LightGBM (SetLeft) left.
+	Categorical bool  `json:"categorical,omitempty"`
+	Categories  []int `json:"categories,omitempty"`
+	SetLeft     bool  `json:"set_left,omitempty"`
+}
+
+// goesLeft reports whether x takes the node's left branch, deciding as
+// the library that trained the model does.
+func (n *Node) goesLeft(x []float64) bool {
+	v := x[n.Feature]
+	if math.IsNaN(v) {
+		switch {
+		case n.Missing == "": // XGBoost: the learned default, numeric or categorical
+			return n.DefaultLeft
+		case n.Missing == "nan" && n.Categorical: // LightGBM: a missing category goes right
+			return false
+		case n.Missing == "nan":
+			return n.DefaultLeft
+		default: // LightGBM "none" and "zero": NaN counts as 0
+			v = 0
+		}
+	}
+	if n.Categorical {
+		if v < 0 { // not a level: XGBoost goes left, LightGBM right
+			return n.Missing == ""
+		}
+		_, in := slices.BinarySearch(n.Categories, int(v))
+		return in == n.SetLeft
+	}
+	if n.Missing == "zero" && math.Abs(v) <= 1e-35 {
+		return n.DefaultLeft
+	}
+	if n.LE {
+		return v <= n.Threshold
+	}
+	return v < n.Threshold
 }
 
 // Tree is a regression tree; node 0 is the root.
@@ -32,6 +79,10 @@ type Ensemble struct {
 	// Float32 compares inputs with thresholds in float32, as XGBoost does;
 	// set for imported XGBoost models.
 	Float32 bool `json:"float32,omitempty"`
+	// Missing means the trees route a missing input (NaN) themselves, by
+	// the default directions their library learned: an absent optional
+	// input is left missing rather than imputed. Set for imported models.
+	Missing bool `json:"missing,omitempty"`
 }
 
 // GBTConfig configures boosting.
@@ -74,7 +125,7 @@ func (e *Ensemble) Predict(x []float64) float64 { return sigmoid(e.Logit(x)) }
 func (t *Tree) leaf(x []float64) *Node {
 	n := &t.Nodes[0]
 	for n.Left >= 0 {
-		if x[n.Feature] < n.Threshold {
+		if n.goesLeft(x) {
 			n = &t.Nodes[n.Left]
 		} else {
 			n = &t.Nodes[n.Right]

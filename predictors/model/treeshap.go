@@ -73,7 +73,7 @@ func (t *Tree) recurse(j int, parent, buf []pathElem, pz, po float64, pi int, x,
 		return
 	}
 	hot, cold := n.Right, n.Left
-	if x[n.Feature] < n.Threshold {
+	if n.goesLeft(x) {
 		hot, cold = n.Left, n.Right
 	}
 	iz, io := 1.0, 1.0
