@@ -258,4 +258,3 @@ func ParseModel(b []byte, features []string) (*Ensemble, error) {
 	}
 	return ParseXGBoost(b, features)
 }
-
