@@ -131,6 +131,9 @@ func New(cfg Config) *Hooks {
 	}
 	h.services = []*service{osteoporosisService(), vteService("order-select"), vteService("order-sign"),
 		cementService(), axialPainService()}
+	if len(hospitalPredictors()) > 0 {
+		h.services = append(h.services, hospitalService())
+	}
 	return h
 }
 

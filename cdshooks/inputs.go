@@ -117,18 +117,18 @@ func (in *inputs) lab(name, set string, sets *valuesets.Sets) {
 	in.num(name, &v, fromLab(en, zh))
 }
 
-// boolInputs are the predictor inputs that are yes/no, by name.
-var boolInputs = func() map[string]bool {
-	m := map[string]bool{}
-	for _, d := range predictors.Definitions {
+// isBoolInput reports whether a predictor input is yes/no, in any
+// predictor, shipped or the hospital's own.
+func isBoolInput(name string) bool {
+	for _, d := range predictors.All() {
 		for _, f := range d.Schema {
-			if f.Type == predictors.Bool {
-				m[f.Name] = true
+			if f.Name == name && f.Type == predictors.Bool {
+				return true
 			}
 		}
 	}
-	return m
-}()
+	return false
+}
 
 // recorded copies predictor inputs recorded on the patient as OrthoCDS
 // input Observations, then those on the order (which win), for the names
@@ -143,10 +143,44 @@ func (in *inputs) recorded(onOrder map[string]float64, names ...string) {
 			if !ok {
 				continue
 			}
-			if boolInputs[n] {
+			if isBoolInput(n) {
 				in.flag(n, v != 0, src.o)
 			} else {
 				in.num(n, &v, src.o)
+			}
+		}
+	}
+}
+
+// only keeps the inputs named.
+func (in *inputs) only(names []string) {
+	for n := range in.row {
+		if !slices.Contains(names, n) {
+			delete(in.row, n)
+			delete(in.from, n)
+		}
+	}
+}
+
+// recordedFor is recorded for one predictor's schema: a category carried
+// as a number is its level's index.
+func (in *inputs) recordedFor(schema predictors.Schema, onOrder map[string]float64) {
+	for _, src := range []struct {
+		values map[string]float64
+		o      origin
+	}{{in.p.Inputs, fromObservation}, {onOrder, fromOrder}} {
+		for _, f := range schema {
+			v, ok := src.values[f.Name]
+			if !ok {
+				continue
+			}
+			switch {
+			case f.Type == predictors.Bool:
+				in.flag(f.Name, v != 0, src.o)
+			case f.Type == predictors.Category && v >= 0 && int(v) < len(f.Levels) && v == float64(int(v)):
+				in.cat(f.Name, f.Levels[int(v)], src.o)
+			default:
+				in.num(f.Name, &v, src.o)
 			}
 		}
 	}

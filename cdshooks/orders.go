@@ -29,6 +29,9 @@ type order struct {
 	// inputs are predictor inputs carried on the order (planned cement
 	// volume, planned surgery time...) as extensions coded by input name.
 	inputs map[string]float64
+	// codings are the order's codes, which may offer a hospital's own
+	// predictor.
+	codings []valuesets.Coding
 }
 
 // procedureSets are the procedure value sets (package valuesets) of the
@@ -126,10 +129,10 @@ func readOrders(req *Request, sets *valuesets.Sets) ([]order, error) {
 			codings = append(codings, valuesets.Coding{System: c.System, Code: c.Code, Display: c.Display})
 		}
 		text := strings.ToLower(strings.Join(words, " "))
-		o := order{ref: ref, text: strings.TrimSpace(strings.Join(words, " "))}
+		o := order{ref: ref, text: strings.TrimSpace(strings.Join(words, " ")), codings: codings}
 		o.kind = procedureKind(sets, codings, r.Code.Text)
-		if o.kind == "" {
-			continue
+		if o.kind == "" && len(codings) == 0 {
+			continue // neither a procedure we know nor coded for a hospital predictor
 		}
 		for _, b := range r.BodySite {
 			if t := strings.ToLower(b.Text); strings.Contains(t, "bilateral") || strings.Contains(t, "双侧") {

@@ -2,6 +2,7 @@ package cdshooks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -274,8 +275,18 @@ func (c *call) predictorCard(topic, id string, in *inputs, entries ...string) (C
 	}
 	res, err := c.h.cfg.Predictors.Predict(id, []predictors.Row{row}, true)
 	if err != nil {
+		var faults []string
+		var oe *orthocds.Error
+		if errors.As(err, &oe) {
+			for _, fe := range oe.FieldErrors {
+				faults = append(faults, strings.TrimPrefix(fe.Field, "/rows/0/")+" "+fe.Detail)
+			}
+		}
+		if len(faults) == 0 {
+			faults = []string{orthocds.ErrorMessage(err)}
+		}
 		card := c.card(topic, Info, clip(c.tr("Risk estimate ("+title+") not computed: an input is out of range", "风险评估（"+title+"）未计算：输入超出范围")),
-			c.tr("The inputs at fault: ", "有误的输入：")+orthocds.ErrorMessage(err), entries...)
+			c.tr("The inputs at fault: ", "有误的输入：")+strings.Join(faults, "; "), entries...)
 		card.Links = append(card.Links, modelCard)
 		return card, true
 	}

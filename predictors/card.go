@@ -27,6 +27,8 @@ type Card struct {
 	Cautions      []Text         `json:"cautions"`
 	Warning       *Text          `json:"warning,omitempty"`
 	Disclaimer    string         `json:"disclaimer"`
+	// Owner answers for a hospital's own predictor.
+	Owner string `json:"owner,omitempty"`
 }
 
 // Validation says how the model was validated and what it scored.
@@ -67,6 +69,17 @@ func (s *Service) Card(id string) (*Card, error) {
 			Method:  method(a),
 			Overall: a.Report.Overall, Subgroups: a.Report.Subgroups, Calibration: a.Report.Calibration,
 		},
+	}
+	if def.Hospital {
+		// A hospital's own predictor: its file states the intended use and
+		// who answers for it; its inputs' effects are the hospital's.
+		c.IntendedUse, c.Owner = def.IntendedUse, def.Owner
+		c.Cautions[0] = Text{EN: "A predictor defined by this hospital (" + def.Owner + "): its inputs and their sources are the hospital's, not the OrthoCDS project's.",
+			ZH: "本院自定义的预测模型（" + def.Owner + "）：其输入及依据由本院提供，而非OrthoCDS项目。"}
+	}
+	if a.Kind == model.KindGBT && a.GBT != nil && a.GBT.Missing {
+		c.Cautions[1] = Text{EN: "An imported model: optional inputs not recorded are left missing and sent where the model learned to send them, as where it was trained.",
+			ZH: "导入的模型：未记录的可选输入保持缺失，按模型训练时学到的方向处理。"}
 	}
 	if a.Training.Synthetic {
 		c.Warning = &SyntheticWarning

@@ -11,6 +11,12 @@ type Definition struct {
 	// its source.
 	BaseRate       float64 `json:"base_rate"`
 	BaseRateSource string  `json:"base_rate_source"`
+	// A hospital's own predictor (a definition file): its intended use,
+	// who answers for it, and the draft orders that offer it in a card.
+	Hospital    bool        `json:"hospital,omitempty"`
+	IntendedUse Text        `json:"intended_use,omitzero"`
+	Owner       string      `json:"owner,omitempty"`
+	OrderCodes  []OrderCode `json:"order_codes,omitempty"`
 }
 
 var (
@@ -131,12 +137,13 @@ var Definitions = []Definition{
 	},
 }
 
-// Get returns a definition by ID.
+// Get returns a definition by ID: a shipped predictor or a registered
+// hospital one.
 func Get(id string) (Definition, bool) {
 	for _, d := range Definitions {
 		if d.ID == id {
 			return d, true
 		}
 	}
-	return Definition{}, false
+	return registered(id)
 }

@@ -62,7 +62,7 @@ type Summary struct {
 // List returns every predictor that has a model.
 func (s *Service) List() []Summary {
 	var out []Summary
-	for _, d := range Definitions {
+	for _, d := range All() {
 		if a, ok := s.models[d.ID]; ok {
 			out = append(out, Summary{Definition: d, Model: info(a)})
 		}

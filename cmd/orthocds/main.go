@@ -22,6 +22,7 @@ import (
 	"syscall"
 
 	"github.com/orthocds/orthocds"
+	"github.com/orthocds/orthocds/predictors"
 )
 
 func main() {
@@ -80,6 +81,12 @@ func run(ctx context.Context, args []string, env func(string) string, stdin io.R
 	}
 	cfg := defaultConfig(env)
 	cmd, rest := args[0], args[1:]
+	// The hospital's own predictors, for every command that meets them.
+	if dir := env("ORTHOCDS_PREDICTORS_DIR"); dir != "" {
+		if _, err := predictors.LoadDefinitions(dir); err != nil {
+			return userError(err)
+		}
+	}
 	switch cmd {
 	case "serve":
 		return runServe(ctx, cfg, env, rest, stderr)

@@ -25,6 +25,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/orthocds/orthocds/cdshooks"
 	"github.com/orthocds/orthocds/evals"
 	"github.com/orthocds/orthocds/guidelines"
 	"github.com/orthocds/orthocds/llm/ollamareplay"
@@ -895,5 +896,102 @@ func TestImportMissingValues(t *testing.T) {
 			t.Errorf("the result does not encode: %v", err)
 		}
 		break
+	}
+}
+
+// TestHospitalPredictor: a hospital's own (made-up, SYNTHETIC) predictor
+// defined by a file is trained by OrthoCDS, imported from XGBoost (checked
+// row by row against XGBoost's probabilities), served with explanations,
+// and carded with its intended use and owner; a directory holding a bad
+// definition stops every command, naming the field.
+func TestHospitalPredictor(t *testing.T) {
+	defs := t.TempDir()
+	b, _ := os.ReadFile("../../predictors/testdata/hospital/hu-cement-leakage.yaml")
+	os.WriteFile(filepath.Join(defs, "hu-cement-leakage.yaml"), b, 0o644)
+	env := mapEnv(map[string]string{"ORTHOCDS_PREDICTORS_DIR": defs})
+	trained, imported := t.TempDir(), t.TempDir()
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"train", "--predictor", "hu-cement-leakage", "--data", "../../predictors/testdata/hospital/hu-train.csv",
+		"--out", trained, "--version", "t1", "--synthetic"}, env, nil, &out, io.Discard); err != nil {
+		t.Fatalf("train: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"import-model", "--predictor", "hu-cement-leakage", "--model", "../../predictors/testdata/hospital/hu-xgboost.json",
+		"--data", "../../predictors/testdata/hospital/hu-valid.csv", "--expected", "../../predictors/testdata/hospital/hu-xgboost-expected.txt",
+		"--out", imported, "--version", "x1", "--synthetic"}, env, nil, &out, io.Discard); err != nil || !strings.Contains(out.String(), "every one of 400 rows") {
+		t.Fatalf("import: %v\n%s", err, out.String())
+	}
+	for _, dir := range []string{trained, imported} {
+		svc, err := loadPredictors(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := svc.Predict("hu-cement-leakage", []predictors.Row{{"age_years": json.RawMessage("78"), "vertebral_hu": json.RawMessage("45"),
+			"cortical_defect": json.RawMessage("true"), "level": json.RawMessage(`"thoracic"`)}}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := res.Predictions[0]; p.Probability <= 0 || p.Probability >= 1 || len(p.Contributions) != 5 || res.Warning == nil {
+			t.Errorf("%s: prediction %+v", dir, p)
+		}
+		c, err := svc.Card("hu-cement-leakage")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cb, _ := json.Marshal(c)
+		for _, want := range []string{"SYNTHETIC test hospital, spine registry team", "Test fixture only", "vertebral_hu"} {
+			if !strings.Contains(string(cb), want) {
+				t.Errorf("%s: card lacks %q", dir, want)
+			}
+		}
+	}
+	// Offered in a CDS Hooks card for a draft order with the code the file
+	// names (CPT 22511), inputs from the record and the order.
+	svc, err := loadPredictors(imported)
+	if err != nil {
+		t.Fatal(err)
+	}
+	corpus, err := guidelines.Load(guidelines.Embedded())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hooks := cdshooks.New(cdshooks.Config{Guidelines: corpus, Predictors: svc})
+	found := false
+	for _, s := range hooks.Discovery().Services {
+		found = found || s.ID == cdshooks.HospitalID
+	}
+	if !found {
+		t.Fatalf("discovery lacks %s", cdshooks.HospitalID)
+	}
+	ext := func(id, v string) string {
+		return `{"url":"` + cdshooks.OrderInputExtension + `","id":"` + id + `",` + v + `}`
+	}
+	req := `{"hook":"order-select","hookInstance":"h1","context":{"patientId":"p","userId":"Practitioner/1","selections":["ServiceRequest/pvp"],
+	 "draftOrders":{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"ServiceRequest","id":"pvp","status":"draft","intent":"order",
+	   "code":{"coding":[{"system":"http://www.ama-assn.org/go/cpt","code":"22511"}]},
+	   "extension":[` + ext("vertebral_hu", `"valueDecimal":45`) + `,` + ext("cortical_defect", `"valueBoolean":true`) + `,` + ext("level", `"valueInteger":1`) + `]}}]}},
+	 "prefetch":{"patient":{"resourceType":"Patient","id":"p","gender":"female","birthDate":"1948-03-01"},
+	  "observations":{"resourceType":"Bundle","type":"searchset","entry":[]},"conditions":{"resourceType":"Bundle","type":"searchset","entry":[]},"medications":null}}`
+	r, err := cdshooks.DecodeRequest(strings.NewReader(req))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := hooks.Call(context.Background(), cdshooks.HospitalID, r, cdshooks.Invocation{Base: "https://cds.example.org", Lang: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Cards) != 1 || !strings.Contains(resp.Cards[0].Summary, "Cement leakage by Hounsfield units") ||
+		!strings.Contains(resp.Cards[0].Detail, "Vertebral body attenuation on CT: the order") ||
+		!strings.Contains(resp.Cards[0].Detail, "Planned cement volume: not recorded: left missing") ||
+		!strings.Contains(resp.Cards[0].Source.Label, "spine registry team") {
+		t.Errorf("hospital predictor card: %+v", resp.Cards)
+	}
+
+	// A bad definition file: every command refuses to start, naming it.
+	bad := t.TempDir()
+	os.WriteFile(filepath.Join(bad, "broken.yaml"), []byte(strings.Replace(string(b), "type: bool", "type: boolean", 1)), 0o644)
+	err = run(context.Background(), []string{"predict", "--help"}, mapEnv(map[string]string{"ORTHOCDS_PREDICTORS_DIR": bad}), nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "broken.yaml/features/3/type") {
+		t.Errorf("bad definition: %v", err)
 	}
 }

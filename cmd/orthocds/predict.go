@@ -51,7 +51,7 @@ func loadPredictors(dir string) (*predictors.Service, error) {
 			byID[a.Predictor] = a
 		}
 		arts = arts[:0]
-		for _, d := range predictors.Definitions {
+		for _, d := range predictors.All() {
 			if a, ok := byID[d.ID]; ok {
 				arts = append(arts, a)
 			}
