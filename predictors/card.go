@@ -29,6 +29,9 @@ type Card struct {
 	Disclaimer    string         `json:"disclaimer"`
 	// Owner answers for a hospital's own predictor.
 	Owner string `json:"owner,omitempty"`
+	// Recalibration is the local recalibration, with the model's
+	// calibration on the local rows before and after.
+	Recalibration *model.Recalibration `json:"recalibration,omitempty"`
 }
 
 // Validation says how the model was validated and what it scored.
@@ -40,11 +43,11 @@ type Validation struct {
 }
 
 // Card returns the model card of a predictor.
-func (s *Service) Card(id string) (*Card, error) {
-	def, ok := Get(id)
-	a, has := s.models[id]
-	if !ok || !has {
-		return nil, &orthocds.Error{Code: orthocds.ENOTFOUND, Field: "id", Message: fmt.Sprintf("no predictor %q", id)}
+func (s *Service) Card(ref string) (*Card, error) {
+	def, a, ok := s.resolve(ref)
+	id := def.ID
+	if !ok {
+		return nil, &orthocds.Error{Code: orthocds.ENOTFOUND, Field: "id", Message: fmt.Sprintf("no predictor %q", ref)}
 	}
 	c := &Card{Predictor: id, Title: def.Title, Model: info(a), Outcome: def.Outcome, Population: def.Population,
 		Inputs: def.Schema, TrainingData: a.Training, Disclaimer: orthocds.Disclaimer,
@@ -70,6 +73,7 @@ func (s *Service) Card(id string) (*Card, error) {
 			Overall: a.Report.Overall, Subgroups: a.Report.Subgroups, Calibration: a.Report.Calibration,
 		},
 	}
+	c.Recalibration = a.Recalibration
 	if def.Hospital {
 		// A hospital's own predictor: its file states the intended use and
 		// who answers for it; its inputs' effects are the hospital's.

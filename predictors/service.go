@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/orthocds/orthocds"
 	"github.com/orthocds/orthocds/predictors/model"
@@ -19,16 +20,38 @@ var SyntheticWarning = Text{
 	ZH: "该模型基于按已发表效应量生成的合成数据拟合，未经临床验证；在依赖其结果前，请用本院患者数据重新拟合。",
 }
 
-// Service scores rows with the loaded models.
+// Service scores rows with the loaded models. Each predictor has a
+// default model; every loaded version stays callable as "id@version".
 type Service struct {
-	models   map[string]*model.Artefact
-	baseline map[string]float64 // each model's baseline log-odds, computed once
+	models   map[string]*model.Artefact // by ID: the default
+	versions map[string]*model.Artefact // by "id@version"
+	baseline map[string]float64         // each model's baseline log-odds, by SHA-256
+}
+
+// Artefact returns the model for "id" (its default) or "id@version".
+func (s *Service) Artefact(ref string) (*model.Artefact, bool) {
+	_, a, ok := s.resolve(ref)
+	return a, ok
+}
+
+// resolve finds the model for "id" (its default) or "id@version".
+func (s *Service) resolve(ref string) (Definition, *model.Artefact, bool) {
+	id, version, versioned := strings.Cut(ref, "@")
+	def, ok := Get(id)
+	if !ok {
+		return def, nil, false
+	}
+	a, has := s.models[id]
+	if versioned {
+		a, has = s.versions[id+"@"+version]
+	}
+	return def, a, has
 }
 
 // NewService checks that each artefact belongs to a known predictor and
 // matches its schema.
 func NewService(artefacts []*model.Artefact) (*Service, error) {
-	s := &Service{models: map[string]*model.Artefact{}, baseline: map[string]float64{}}
+	s := &Service{models: map[string]*model.Artefact{}, versions: map[string]*model.Artefact{}, baseline: map[string]float64{}}
 	for _, a := range artefacts {
 		def, ok := Get(a.Predictor)
 		if !ok {
@@ -38,8 +61,13 @@ func NewService(artefacts []*model.Artefact) (*Service, error) {
 			return nil, fmt.Errorf("model %s %s: features %v do not match the schema %v",
 				a.Predictor, a.Version, a.Features, def.Schema.Names())
 		}
-		s.models[a.Predictor] = a
-		s.baseline[a.Predictor] = a.Scorer().BaselineLogit()
+		// The later artefact is the default, except that a model does not
+		// displace its own recalibration.
+		if cur := s.models[a.Predictor]; cur == nil || cur.Recalibration == nil || cur.Recalibration.Of != a.SHA256 {
+			s.models[a.Predictor] = a
+		}
+		s.versions[a.Predictor+"@"+a.Version] = a
+		s.baseline[a.SHA256] = a.Scorer().BaselineLogit()
 	}
 	return s, nil
 }
@@ -51,27 +79,43 @@ type ModelInfo struct {
 	Kind      string `json:"kind"`
 	Synthetic bool   `json:"synthetic"`
 	Date      string `json:"date"`
+	// Recalibrated says the model's log-odds are recalibrated on local
+	// outcomes (the card shows both calibrations).
+	Recalibrated bool `json:"recalibrated,omitempty"`
 }
 
 // Summary lists a predictor with its schema.
 type Summary struct {
 	Definition
 	Model ModelInfo `json:"model"`
+	// Versions are every loaded model, each callable as "id@version".
+	Versions []ModelInfo `json:"versions,omitempty"`
 }
 
-// List returns every predictor that has a model.
+// List returns every predictor that has a model, with its default model
+// and every version loaded.
 func (s *Service) List() []Summary {
 	var out []Summary
 	for _, d := range All() {
-		if a, ok := s.models[d.ID]; ok {
-			out = append(out, Summary{Definition: d, Model: info(a)})
+		a, ok := s.models[d.ID]
+		if !ok {
+			continue
 		}
+		sum := Summary{Definition: d, Model: info(a)}
+		for key, v := range s.versions {
+			if strings.HasPrefix(key, d.ID+"@") {
+				sum.Versions = append(sum.Versions, info(v))
+			}
+		}
+		sort.Slice(sum.Versions, func(i, j int) bool { return sum.Versions[i].Version < sum.Versions[j].Version })
+		out = append(out, sum)
 	}
 	return out
 }
 
 func info(a *model.Artefact) ModelInfo {
-	return ModelInfo{Version: a.Version, SHA256: a.SHA256, Kind: a.Kind, Synthetic: a.Training.Synthetic, Date: a.Date}
+	return ModelInfo{Version: a.Version, SHA256: a.SHA256, Kind: a.Kind, Synthetic: a.Training.Synthetic, Date: a.Date,
+		Recalibrated: a.Recalibration != nil}
 }
 
 // Contribution is one feature's share of a prediction's log-odds.
@@ -113,12 +157,12 @@ type Result struct {
 // Predict validates every row, and scores them only if all are valid.
 // Without explain, contributions are left out: large batches then score
 // many times faster.
-func (s *Service) Predict(id string, rows []Row, explain bool) (*Result, error) {
-	def, ok := Get(id)
-	a, has := s.models[id]
-	if !ok || !has {
-		return nil, &orthocds.Error{Code: orthocds.ENOTFOUND, Field: "id", Message: fmt.Sprintf("no predictor %q", id)}
+func (s *Service) Predict(ref string, rows []Row, explain bool) (*Result, error) {
+	def, a, ok := s.resolve(ref)
+	if !ok {
+		return nil, &orthocds.Error{Code: orthocds.ENOTFOUND, Field: "id", Message: fmt.Sprintf("no predictor %q", ref)}
 	}
+	id := def.ID
 	if len(rows) == 0 {
 		return nil, orthocds.Invalid("/rows", "at least one row is required")
 	}
@@ -140,7 +184,7 @@ func (s *Service) Predict(id string, rows []Row, explain bool) (*Result, error) 
 		res.Warning = &SyntheticWarning
 	}
 	for i, e := range encs {
-		res.Predictions[i] = score(a, s.baseline[id], def.Schema, e, explain)
+		res.Predictions[i] = score(a, s.baseline[a.SHA256], def.Schema, e, explain)
 	}
 	return res, nil
 }
@@ -188,10 +232,4 @@ func band(p, base float64) string {
 		return "higher"
 	}
 	return "average"
-}
-
-// Artefact returns the model of a predictor.
-func (s *Service) Artefact(id string) (*model.Artefact, bool) {
-	a, ok := s.models[id]
-	return a, ok
 }

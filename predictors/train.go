@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 
@@ -245,4 +246,58 @@ func Import(def Definition, e *model.Ensemble, d model.Data, cfg TrainConfig) (*
 		return nil, err
 	}
 	return a, a.Seal()
+}
+
+// Recalibrate fits a logistic recalibration of a (its log-odds to
+// a + b*logit, composed with any recalibration a already has) on local
+// rows with outcomes, and returns a new content-hashed artefact; a itself
+// is not changed. The new artefact records the figures on the local rows
+// before and after.
+func Recalibrate(def Definition, a *model.Artefact, d model.Data, cfg TrainConfig) (*model.Artefact, error) {
+	if a.Predictor != def.ID {
+		return nil, orthocds.Invalid("predictor", "the model is of %q, not %q", a.Predictor, def.ID)
+	}
+	m := a.Scorer()
+	logits := make([]float64, len(d.X))
+	before := make([]float64, len(d.X))
+	for i, x := range d.X {
+		logits[i] = m.Logit(x)
+		before[i] = 1 / (1 + math.Exp(-logits[i]))
+	}
+	ra, rb, err := model.FitRecalibration(logits, d.Y)
+	if err != nil {
+		return nil, orthocds.Invalid("data", "%v", err)
+	}
+	after := make([]float64, len(d.X))
+	for i, l := range logits {
+		after[i] = 1 / (1 + math.Exp(-(ra + rb*l)))
+	}
+	events := 0
+	for _, y := range d.Y {
+		events += int(y)
+	}
+	// A copy of the artefact, its recalibration composed with the new one.
+	raw, err := json.Marshal(a)
+	if err != nil {
+		return nil, err
+	}
+	var out model.Artefact
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return nil, err
+	}
+	base, slope := ra, rb
+	if r := a.Recalibration; r != nil {
+		base, slope = ra+rb*r.Intercept, rb*r.Slope
+	}
+	out.Recalibration = &model.Recalibration{Intercept: base, Slope: slope, Of: a.SHA256, OfVersion: a.Version,
+		Rows: len(d.Y), Events: events, DataSHA256: cfg.DataSHA256, Synthetic: cfg.Synthetic,
+		Before: model.Evaluate(d.Y, before, a.Threshold, cfg.Seed), After: model.Evaluate(d.Y, after, a.Threshold, cfg.Seed),
+		BeforeCurve: model.CalibrationCurve(d.Y, before, 10), AfterCurve: model.CalibrationCurve(d.Y, after, 10),
+		ObservedExpectedBefore: model.ObservedExpected(d.Y, before), ObservedExpectedAfter: model.ObservedExpected(d.Y, after)}
+	out.Version, out.Date = cfg.Version, cfg.Date
+	out.BaseRate = float64(events) / float64(len(d.Y))
+	if err := out.Seal(); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }

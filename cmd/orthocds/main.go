@@ -52,6 +52,8 @@ commands:
   synth --predictor ID      write a SYNTHETIC cohort as CSV (for trying train)
   import-model --predictor ID --model M.json|M.ubj|M.txt --data FILE.csv [--expected P.txt]
                             an XGBoost or LightGBM model (import-xgboost is the old name)
+  recalibrate --predictor ID --data local.csv --out DIR
+                            logistic recalibration on local outcomes, as a new version
                             wrap a model trained in XGBoost, validated on FILE
   eval run [--suite NAME|FILE]
                             run an evaluation suite (starter, full or a YAML file);
@@ -104,6 +106,8 @@ func run(ctx context.Context, args []string, env func(string) string, stdin io.R
 		return runTrain(rest, stdout, stderr)
 	case "synth":
 		return runSynth(rest, stdout, stderr)
+	case "recalibrate":
+		return runRecalibrate(rest, stdout, stderr)
 	case "import-xgboost", "import-model":
 		return runImport(rest, stdout, stderr)
 	case "bench":

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -32,10 +33,7 @@ func loadPredictors(dir string) (*predictors.Service, error) {
 		if err != nil {
 			return nil, err
 		}
-		byID := map[string]*model.Artefact{}
-		for _, a := range arts {
-			byID[a.Predictor] = a
-		}
+		var own []*model.Artefact
 		for _, f := range files {
 			if filepath.Ext(f[:len(f)-len(".json")]) == ".report" {
 				continue
@@ -48,14 +46,13 @@ func loadPredictors(dir string) (*predictors.Service, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", f, err)
 			}
-			byID[a.Predictor] = a
+			own = append(own, a)
 		}
-		arts = arts[:0]
-		for _, d := range predictors.All() {
-			if a, ok := byID[d.ID]; ok {
-				arts = append(arts, a)
-			}
-		}
+		// The directory's models follow the shipped ones, oldest first: the
+		// newest becomes each predictor's default (a model never displaces
+		// its own recalibration); every version stays callable.
+		sort.SliceStable(own, func(i, j int) bool { return own[i].Date < own[j].Date })
+		arts = append(arts, own...)
 	}
 	return predictors.NewService(arts)
 }
@@ -287,4 +284,63 @@ func readCSV(def predictors.Definition, path string) (model.Data, string, error)
 		return model.Data{}, "", userError(err)
 	}
 	return d, sum, nil
+}
+
+// runRecalibrate fits a logistic recalibration of a predictor's current
+// model on local outcomes and writes it as a new version; the model it
+// recalibrates stays as it was and callable as "id@version".
+func runRecalibrate(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("recalibrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	id := fs.String("predictor", "", "predictor ID, or ID@version")
+	data := fs.String("data", "", "local CSV: one column per input, plus outcome (0/1)")
+	models := fs.String("models", "", "directory of models (the shipped ones when empty); the recalibrated one goes to --out")
+	out := fs.String("out", "models", "directory for the recalibrated artefact and its report (serve it with the model it recalibrates)")
+	version := fs.String("version", "recal-"+time.Now().UTC().Format("2006.01.02"), "version of the recalibrated model")
+	synthetic := fs.Bool("synthetic", false, "the local data are synthetic")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	svc, err := loadPredictors(*models)
+	if err != nil {
+		return err
+	}
+	a, ok := svc.Artefact(*id)
+	if !ok {
+		return userError(orthocds.Invalid("predictor", "no model for %q", *id))
+	}
+	def, _ := predictors.Get(a.Predictor)
+	f, err := os.Open(*data)
+	if err != nil {
+		return err
+	}
+	read := predictors.ReadCSV
+	if a.GBT != nil && a.GBT.Missing {
+		read = predictors.ReadCSVMissing
+	}
+	d, sum, err := read(def, f)
+	f.Close()
+	if err != nil {
+		return userError(err)
+	}
+	r, err := predictors.Recalibrate(def, a, d, predictors.TrainConfig{Version: *version, Date: time.Now().UTC().Format("2006-01-02"),
+		Seed: 1, DataSHA256: sum, Synthetic: *synthetic})
+	if err != nil {
+		return userError(err)
+	}
+	rc := r.Recalibration
+	fmt.Fprintf(stdout, "%s %s recalibrated on %d rows: log-odds %.3f + %.3f x; calibration slope %.2f -> %.2f, observed/expected %.2f -> %.2f\n",
+		a.Predictor, a.Version, rc.Rows, rc.Intercept, rc.Slope, rc.Before.CalibrationSlope, rc.After.CalibrationSlope,
+		rc.ObservedExpectedBefore, rc.ObservedExpectedAfter)
+	if err := writeArtefact(stdout, *out, r); err != nil {
+		return err
+	}
+	if *models != *out {
+		// The model recalibrated goes beside its recalibration, so that
+		// serving --out keeps both callable.
+		if err := writeArtefact(io.Discard, *out, a); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -44,11 +44,22 @@ type Artefact struct {
 	// overall figures of every kind on the same folds.
 	Report   Report             `json:"report"`
 	Compared map[string]Metrics `json:"compared,omitempty"`
-	SHA256   string             `json:"sha256"`
+	// Recalibration, when set, maps the model's log-odds to a + b*logit,
+	// fitted on local outcomes; the model above is unchanged.
+	Recalibration *Recalibration `json:"recalibration,omitempty"`
+	SHA256        string         `json:"sha256"`
 }
 
-// Scorer returns the served model.
+// Scorer returns the served model, recalibrated when the artefact says so.
 func (a *Artefact) Scorer() Scorer {
+	m := a.model()
+	if r := a.Recalibration; r != nil && m != nil {
+		return recalibrated{inner: m, a: r.Intercept, b: r.Slope}
+	}
+	return m
+}
+
+func (a *Artefact) model() Scorer {
 	switch a.Kind {
 	case KindLogistic:
 		return a.Logistic
