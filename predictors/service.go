@@ -143,6 +143,9 @@ type Prediction struct {
 	// Missing are absent optional inputs left missing, sent where the
 	// imported model learned to send them.
 	Missing []string `json:"missing,omitempty"`
+	// ID names the prediction for the drift watch: post its outcome later
+	// under it (set by the server when the watch is on).
+	ID string `json:"id,omitempty"`
 }
 
 // Result is a batch of predictions from one model.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/orthocds/orthocds"
 	"github.com/orthocds/orthocds/predictors"
+	"github.com/orthocds/orthocds/predictors/drift"
 	"github.com/orthocds/orthocds/predictors/shipped"
 )
 
@@ -137,5 +138,51 @@ func TestCard(t *testing.T) {
 	json.NewDecoder(resp.Body).Decode(&unknown)
 	if unknown.Status != 404 || orthocds.ENOTFOUND == "" {
 		t.Errorf("unknown card: %+v", unknown)
+	}
+}
+
+// TestDriftWatch: predictions served carry an ID; outcomes posted for them
+// reach the drift report of their model version; an outcome for an ID
+// never served is 422 naming it and stores nothing.
+func TestDriftWatch(t *testing.T) {
+	arts, err := shipped.Artefacts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := predictors.NewService(arts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(New(Config{Predictors: svc, Drift: &drift.FileStore{Dir: t.TempDir()},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	defer ts.Close()
+	resp, body := post(t, ts.URL+"/v1/predictors/vte-arthroplasty/predict", `{"rows": [`+goodVTE+`,`+goodVTE+`], "explain": false}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("predict: %d %s", resp.StatusCode, body)
+	}
+	var res predictors.Result
+	json.Unmarshal(body, &res)
+	a, b := res.Predictions[0].ID, res.Predictions[1].ID
+	if a == "" || a == b {
+		t.Fatalf("prediction IDs %q %q", a, b)
+	}
+	resp, body = post(t, ts.URL+"/v1/predictors/outcomes", `{"outcomes": [{"id": "`+a+`", "outcome": 1}, {"id": "no-such-id", "outcome": 0}]}`)
+	if resp.StatusCode != 422 || !strings.Contains(string(body), "/outcomes/1/id") {
+		t.Errorf("unknown ID: %d %s", resp.StatusCode, body)
+	}
+	resp, body = post(t, ts.URL+"/v1/predictors/outcomes", `{"outcomes": [{"id": "`+a+`", "outcome": 1}, {"id": "`+b+`", "outcome": 0}]}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("outcomes: %d %s", resp.StatusCode, body)
+	}
+	r, err := http.Get(ts.URL + "/v1/predictors/vte-arthroplasty/drift")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	var rep drift.Report
+	json.NewDecoder(r.Body).Decode(&rep)
+	if len(rep.Versions) != 1 || rep.Versions[0].Overall.N != 2 || rep.Versions[0].Overall.Events != 1 ||
+		rep.Versions[0].Model != res.Model.SHA256 || rep.Versions[0].Flagged {
+		t.Errorf("drift report %+v", rep)
 	}
 }

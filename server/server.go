@@ -24,6 +24,7 @@ import (
 	"github.com/orthocds/orthocds/audit"
 	"github.com/orthocds/orthocds/guidelines"
 	"github.com/orthocds/orthocds/predictors"
+	"github.com/orthocds/orthocds/predictors/drift"
 	"github.com/orthocds/orthocds/rag"
 )
 
@@ -45,6 +46,13 @@ type Predictors interface {
 	Card(id string) (*predictors.Card, error)
 }
 
+// DriftStore keeps predictions and their outcomes; drift.FileStore is one.
+type DriftStore interface {
+	AddScored(ctx context.Context, s []drift.Scored) error
+	AddOutcomes(ctx context.Context, o []drift.Outcome) error
+	Pairs(ctx context.Context, predictor string) ([]drift.Pair, error)
+}
+
 // Auditor records what the server told whom; audit.Log is one.
 type Auditor interface {
 	Append(ctx context.Context, e audit.Event) error
@@ -64,10 +72,13 @@ type Authenticator func(r *http.Request) (orthocds.Principal, error)
 
 // Config holds the server's dependencies and bounds.
 type Config struct {
-	Search       Searcher
-	Answer       Answerer
-	Guidelines   *guidelines.Corpus
-	Predictors   Predictors
+	Search     Searcher
+	Answer     Answerer
+	Guidelines *guidelines.Corpus
+	Predictors Predictors
+	// Drift, when set, records every prediction served (ID, probability,
+	// model version; no inputs) and takes outcomes for them later.
+	Drift        DriftStore
 	Checks       []Check
 	Web          fs.FS // the embedded pages; nil serves none
 	Logger       *slog.Logger
@@ -158,6 +169,8 @@ var (
 	// evaluators.
 	patientContext = []orthocds.Role{orthocds.RoleClinician, orthocds.RoleAdmin}
 	anonymous      []orthocds.Role // nil: no authentication at all
+	// monitoring endpoints report on models' calibration.
+	monitoring = []orthocds.Role{orthocds.RoleClinician, orthocds.RoleEvaluator, orthocds.RoleAdmin}
 )
 
 // handler is an HTTP handler that returns an error.
@@ -185,6 +198,8 @@ func (s *Server) routes() chi.Router {
 	s.handle(r, "GET /v1/predictors", everyone, 0, s.listPredictors)
 	s.handle(r, "POST /v1/predictors/{id}/predict", patientContext, s.cfg.SearchTimeout, s.predict)
 	s.handle(r, "GET /v1/predictors/{id}/card", everyone, 0, s.card)
+	s.handle(r, "POST /v1/predictors/outcomes", patientContext, 0, s.outcomes)
+	s.handle(r, "GET /v1/predictors/{id}/drift", monitoring, 0, s.driftReport)
 	if s.cfg.Viewer != nil {
 		s.handle(r, "POST /v1/patient-cards", patientContext, s.cfg.CDSTimeout, s.patientCards)
 		s.handle(r, "GET /v1/synthetic-patients", everyone, 0, s.listSyntheticPatients)

@@ -18,6 +18,7 @@ import (
 	"github.com/orthocds/orthocds"
 	"github.com/orthocds/orthocds/audit"
 	"github.com/orthocds/orthocds/cdshooks"
+	"github.com/orthocds/orthocds/predictors/drift"
 	"github.com/orthocds/orthocds/server"
 	"github.com/orthocds/orthocds/web"
 )
@@ -96,6 +97,8 @@ func runServe(ctx context.Context, cfg Config, env func(string) string, args []s
 		SMART:      server.SMARTConfig{ClientID: env("ORTHOCDS_SMART_CLIENT_ID")},
 		PublicURL:  env("ORTHOCDS_PUBLIC_URL"),
 		Predictors: preds,
+		// Predictions and their later outcomes, for the drift watch.
+		Drift:      &drift.FileStore{Dir: cfg.DataDir},
 		Search:     a.retriever,
 		Answer:     a.answerer(audit.Answers{Log: trail, CorpusVersion: a.guidelines.Version()}),
 		Audit:      trail,

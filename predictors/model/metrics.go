@@ -174,3 +174,12 @@ func weightedAUC(idx []int, y, p, w []float64) float64 {
 func sortByP(idx []int, p []float64) {
 	sort.SliceStable(idx, func(a, b int) bool { return p[idx[a]] < p[idx[b]] })
 }
+
+// Calibration fits y ~ a + b*logit(p) and returns the intercept and slope.
+func Calibration(y, p []float64) (intercept, slope float64) { return calibration(y, p) }
+
+// CalibrationSlope is Calibration's slope.
+func CalibrationSlope(y, p []float64) float64 {
+	_, s := calibration(y, p)
+	return s
+}
