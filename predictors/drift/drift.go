@@ -158,7 +158,9 @@ func (s *FileStore) Pairs(_ context.Context, predictor string) ([]Pair, error) {
 			out = append(out, Pair{Scored: sc, Outcome: o.Outcome})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].At.Before(out[j].At) || (out[i].At.Equal(out[j].At) && out[i].ID < out[j].ID) })
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].At.Before(out[j].At) || (out[i].At.Equal(out[j].At) && out[i].ID < out[j].ID)
+	})
 	return out, nil
 }
 
