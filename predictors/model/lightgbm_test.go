@@ -143,4 +143,15 @@ func TestLightGBMMissingTypes(t *testing.T) {
 			t.Errorf("%s, default left %v, x %v: left %v, want %v", tc.missing, tc.defaultLeft, tc.x, got, tc.left)
 		}
 	}
+	// A LightGBM categorical split: the set goes left; a missing or
+	// negative category right, whatever the missing type.
+	for _, tc := range []struct {
+		x    float64
+		left bool
+	}{{2, true}, {3, false}, {math.NaN(), false}, {-1, false}, {0, false}} {
+		n := Node{Categorical: true, SetLeft: true, Categories: []int{1, 2}, Missing: "zero", DefaultLeft: true}
+		if got := n.goesLeft([]float64{tc.x}); got != tc.left {
+			t.Errorf("categorical, x %v: left %v, want %v", tc.x, got, tc.left)
+		}
+	}
 }

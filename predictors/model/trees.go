@@ -42,7 +42,7 @@ func (n *Node) goesLeft(x []float64) bool {
 		switch {
 		case n.Missing == "": // XGBoost: the learned default, numeric or categorical
 			return n.DefaultLeft
-		case n.Missing == "nan" && n.Categorical: // LightGBM: a missing category goes right
+		case n.Categorical: // LightGBM: a missing category goes right, whatever the missing type
 			return false
 		case n.Missing == "nan":
 			return n.DefaultLeft
