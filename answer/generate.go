@@ -51,8 +51,8 @@ func (s *Service) prompt(a *Answer, r Request, sources []Source) string {
 		}
 		fmt.Fprintf(&b, "<source label=\"S%d\" id=%q>\n%s\nFrom: %s, %s (%d), %s.", src.N, src.ID, unfence(src.Quote),
 			unfence(c.Body), unfence(c.Guideline), c.Year, unfence(c.Section))
-		if c.Evidence != "" || c.Strength != "" {
-			fmt.Fprintf(&b, " Grade: evidence %s, strength %s.", c.Evidence, c.Strength)
+		if c.Grade != "" {
+			fmt.Fprintf(&b, " Grade: %s.", unfence(c.Grade))
 		}
 		if src.Superseded {
 			b.WriteString(" This entry is superseded by a newer one.")

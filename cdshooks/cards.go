@@ -52,13 +52,9 @@ func (c *call) card(topic, indicator, summary, detail string, entries ...string)
 		if c.lang == "zh" && e.Title.ZH != "" {
 			title = e.Title.ZH
 		}
-		grade := e.Grade.Status
-		if e.Grade.Evidence != "" || e.Grade.Strength != "" {
-			grade = strings.TrimSpace(e.Grade.Strength + " " + e.Grade.Evidence)
-		}
 		link := c.base + "/v1/guidelines/" + url.PathEscape(id)
 		fmt.Fprintf(&b, "- [%s %d, %s: %s](%s) (%s; %s)\n", e.Source.Key, e.Source.Year, e.Section, title, link,
-			c.tr("grade", "证据分级")+" "+grade, e.Source.Body)
+			e.GradeLabel(c.lang), e.Source.Body)
 		if i == 0 {
 			src.Label = fmt.Sprintf("OrthoCDS: %s %d", e.Source.Key, e.Source.Year)
 			src.URL = link

@@ -749,3 +749,34 @@ func TestPredictorInputsSayWhereTheyCameFrom(t *testing.T) {
 		})
 	}
 }
+
+// Cards give each source's grade as the source gives it, naming the source
+// ("ACCP 2012: 1B"), and say plainly when it gives none or when it has not
+// been checked: never a bare status word.
+func TestCardsShowGradesAsTheSourceGivesThem(t *testing.T) {
+	h := hooks(t, nil)
+	seen := map[string]bool{}
+	for _, p := range patients(t) {
+		for _, svc := range p.Services {
+			for _, lang := range []string{"en", "zh"} {
+				for _, c := range call(t, h, p, svc, lang).Cards {
+					for _, bare := range []string{"not-verified", "not-graded", "stated"} {
+						if strings.Contains(c.Detail, "; "+bare) || strings.Contains(c.Detail, "("+bare) || strings.Contains(c.Detail, " "+bare+";") {
+							t.Errorf("%s/%s/%s: bare grade status %q:\n%s", p.ID, svc, lang, bare, c.Detail)
+						}
+					}
+					for _, want := range []string{"ACCP 2012: 1B", "ASH 2019: conditional recommendation, moderate certainty", "does not grade this statement", "grade not yet checked", "未对此条分级", "分级尚未与原文核对"} {
+						if strings.Contains(c.Detail, want) {
+							seen[want] = true
+						}
+					}
+				}
+			}
+		}
+	}
+	for _, want := range []string{"ACCP 2012: 1B", "ASH 2019: conditional recommendation, moderate certainty", "grade not yet checked", "分级尚未与原文核对"} {
+		if !seen[want] {
+			t.Errorf("no card shows %q", want)
+		}
+	}
+}

@@ -268,10 +268,7 @@ type Citation struct {
 }
 
 func citation(e guidelines.Entry, lang string) Citation {
-	g := strings.TrimSpace(strings.Join([]string{e.Grade.Evidence, e.Grade.Strength}, " "))
-	if e.Grade.Status != guidelines.GradeStated || g == "" {
-		g = e.Grade.Status
-	}
+	g := e.GradeLabel(lang)
 	title := e.Title.EN
 	if lang == "zh" && e.Title.ZH != "" {
 		title = e.Title.ZH

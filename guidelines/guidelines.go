@@ -52,6 +52,10 @@ type Source struct {
 	URL       string `yaml:"url" json:"url,omitempty"`
 	// Grading explains the source's own grading scheme in the project's words.
 	Grading string `yaml:"grading" json:"grading"`
+	// Unverified says why this source's entries without a verification
+	// record have none (e.g. the full text is not reachable); empty means
+	// they have not been checked yet.
+	Unverified string `yaml:"unverified" json:"unverified,omitempty"`
 }
 
 // Grade statuses.
@@ -86,8 +90,11 @@ type Entry struct {
 	Grade        Grade    `yaml:"grade" json:"grade"`
 	Supersedes   []string `yaml:"supersedes" json:"supersedes,omitempty"`
 	SupersededBy string   `yaml:"superseded_by" json:"superseded_by,omitempty"`
-	Source       Source   `yaml:"-" json:"source"`
-	File         string   `yaml:"-" json:"file"`
+	// Verified records where the entry was checked against its source; a
+	// stated grade needs one.
+	Verified *Verification `yaml:"verified" json:"verified,omitempty"`
+	Source   Source        `yaml:"-" json:"source"`
+	File     string        `yaml:"-" json:"file"`
 }
 
 // File is the layout of one YAML file.
@@ -241,7 +248,15 @@ func (e *Entry) validate() *fieldErr {
 		if e.Grade.Evidence == "" && e.Grade.Strength == "" {
 			return &fieldErr{"grade", "a stated grade needs evidence or strength"}
 		}
-	case GradeNotGraded, GradeNotVerified:
+		if e.Verified == nil {
+			return &fieldErr{"verified", "a stated grade needs a verification record (where it was checked, the grade as the source gives it, every number traced)"}
+		}
+	case GradeNotVerified:
+		if e.Verified != nil {
+			return &fieldErr{"grade.status", "a verified entry is stated (the source grades it) or not-graded (it does not), never not-verified"}
+		}
+		fallthrough
+	case GradeNotGraded:
 		if e.Grade.Evidence != "" || e.Grade.Strength != "" {
 			return &fieldErr{"grade", "only a stated grade carries evidence or strength"}
 		}
@@ -250,6 +265,11 @@ func (e *Entry) validate() *fieldErr {
 		}
 	default:
 		return &fieldErr{"grade.status", fmt.Sprintf("%q is not one of stated, not-graded, not-verified", e.Grade.Status)}
+	}
+	if e.Verified != nil {
+		if err := e.Verified.validate(e); err != nil {
+			return &fieldErr{"verified." + err.field, err.msg}
+		}
 	}
 	return nil
 }
@@ -301,6 +321,7 @@ func (e *Entry) Citation() rag.Citation {
 	default:
 		c.GradeNote = e.Grade.Note
 	}
+	c.Grade, c.GradeZH = e.GradeLabel("en"), e.GradeLabel("zh")
 	return c
 }
 

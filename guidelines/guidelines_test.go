@@ -51,6 +51,7 @@ entries:
     title: {en: Title, zh: 标题}
     text: {en: Text, zh: 正文}
     grade: {status: stated, strength: Strong}
+    verified: {against: full-text, via: "https://example.org/t", where: rec 1, checked: "2026-12-04", grade: Strong}
 `
 
 func TestBadFiles(t *testing.T) {
@@ -68,6 +69,33 @@ func TestBadFiles(t *testing.T) {
 		{"unverified grade with value", func(s string) string {
 			return strings.Replace(s, "status: stated", "status: not-verified, note: x", 1)
 		}, "bad.yaml: entries[0] (t-1).grade"},
+		{"stated without a verification record", func(s string) string {
+			return strings.Replace(s, "    verified: {", "    xverified: {", 1)
+		}, "bad.yaml"},
+		{"stated, record removed", func(s string) string {
+			return s[:strings.Index(s, "    verified:")]
+		}, "bad.yaml: entries[0] (t-1).verified"},
+		{"a number the record does not trace", func(s string) string {
+			return strings.Replace(s, "en: Text,", "en: Text for 12 days,", 1)
+		}, "bad.yaml: entries[0] (t-1).verified.numbers"},
+		{"a Chinese number the record does not trace", func(s string) string {
+			return strings.Replace(s, "zh: 正文", "zh: 正文14天", 1)
+		}, "bad.yaml: entries[0] (t-1).verified.numbers"},
+		{"a traced item without its meaning", func(s string) string {
+			return strings.Replace(strings.Replace(s, "en: Text,", "en: Text for 12 days,", 1), "grade: Strong}", "grade: Strong, numbers: [\"12\"]}", 1)
+		}, "bad.yaml: entries[0] (t-1).verified.numbers[0]"},
+		{"a record on a not-verified entry", func(s string) string {
+			return strings.Replace(s, "{status: stated, strength: Strong}", "{status: not-verified, note: x}", 1)
+		}, "bad.yaml: entries[0] (t-1).grade.status"},
+		{"a record giving a grade the entry says is not given", func(s string) string {
+			return strings.Replace(s, "{status: stated, strength: Strong}", "{status: not-graded, note: x}", 1)
+		}, "bad.yaml: entries[0] (t-1).verified.grade"},
+		{"a check date that is not a date", func(s string) string {
+			return strings.Replace(s, `checked: "2026-12-04"`, "checked: last week", 1)
+		}, "bad.yaml: entries[0] (t-1).verified.checked"},
+		{"unknown kind of source read", func(s string) string {
+			return strings.Replace(s, "against: full-text", "against: memory", 1)
+		}, "bad.yaml: entries[0] (t-1).verified.against"},
 		{"bad domain", func(s string) string { return strings.Replace(s, "domain: vte", "domain: cardiology", 1) }, "bad.yaml: entries[0] (t-1).domain"},
 		{"dangling superseded_by", func(s string) string {
 			return s + "    superseded_by: t-9\n"
@@ -132,5 +160,70 @@ func TestStats(t *testing.T) {
 	}
 	if accp == 0 || s.BySource["ACCP 2012"] != accp {
 		t.Errorf("ACCP 2012 entries: stats %d, corpus %d", s.BySource["ACCP 2012"], accp)
+	}
+}
+
+func TestVerifyReport(t *testing.T) {
+	traced := strings.NewReplacer("t-1", "t-traced", "en: Text,", "en: Give it for 10 to 14 days,",
+		"grade: Strong}", `grade: Strong, numbers: ["10: lower end of the duration", "14: upper end"]}`).Replace(goodFile)
+	second := strings.NewReplacer("t-1", "t-secondary", "key: T", "key: T2", "against: full-text", "against: secondary-summary").Replace(goodFile)
+	unchecked := strings.NewReplacer("t-1", "t-unchecked", "key: T", "key: T3", "grading: none", "grading: none\n  unverified: full text not reachable",
+		"{status: stated, strength: Strong}", "{status: not-verified, note: not checked}").Replace(goodFile)
+	unchecked = unchecked[:strings.Index(unchecked, "    verified:")]
+	c, err := Load(fstest.MapFS{"a.yaml": {Data: []byte(traced)}, "b.yaml": {Data: []byte(second)}, "c.yaml": {Data: []byte(unchecked)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Verify()
+	if r.Entries != 3 || r.Verified != 1 || r.FullText != 1 || r.Stated != 2 {
+		t.Errorf("report: %d entries, %d verified, %d full text, %d stated; want 3, 1, 1, 2", r.Entries, r.Verified, r.FullText, r.Stated)
+	}
+	reasons := map[string]string{}
+	for _, u := range r.Unverified {
+		reasons[u.ID] = u.Reason
+	}
+	if !strings.Contains(reasons["t-secondary"], "third-party") || reasons["t-unchecked"] != "full text not reachable" || len(reasons) != 2 {
+		t.Errorf("unverified reasons: %v", reasons)
+	}
+	var b strings.Builder
+	r.Print(&b)
+	if !strings.Contains(b.String(), "1 of 3 entries verified (33.3%)") || !strings.Contains(b.String(), "t-unchecked") {
+		t.Errorf("printed report:\n%s", b.String())
+	}
+	for _, tt := range []struct{ id, lang, want string }{
+		{"t-traced", "en", "T 2020: Strong"},
+		{"t-secondary", "en", "T2 2020: Strong (from a third-party summary, not the source itself)"},
+		{"t-unchecked", "en", "T3 2020: grade not yet checked against the source, so none is shown"},
+		{"t-unchecked", "zh", "T3 2020：分级尚未与原文核对，不予显示"},
+	} {
+		e, _ := c.Get(tt.id)
+		if got := e.GradeLabel(tt.lang); got != tt.want {
+			t.Errorf("%s GradeLabel(%s) = %q, want %q", tt.id, tt.lang, got, tt.want)
+		}
+		if got := e.Citation().Grade; tt.lang == "en" && got != tt.want {
+			t.Errorf("%s citation grade %q, want %q", tt.id, got, tt.want)
+		}
+	}
+}
+
+// TestNoStatedGradeWithoutRecord: in the shipped corpus every stated grade
+// carries a verification record naming the copy read and the place in it.
+func TestNoStatedGradeWithoutRecord(t *testing.T) {
+	c, err := Load(Embedded())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stated := 0
+	for _, e := range c.Entries {
+		if e.Grade.Status != GradeStated {
+			continue
+		}
+		stated++
+		if e.Verified == nil || e.Verified.Via == "" || e.Verified.Where == "" || e.Verified.Grade == "" {
+			t.Errorf("%s: grade stated without a full verification record: %+v", e.ID, e.Verified)
+		}
+	}
+	if stated == 0 {
+		t.Error("no stated grade in the corpus; the check checks nothing")
 	}
 }

@@ -29,7 +29,12 @@ type Citation struct {
 	Evidence  string `json:"evidence,omitempty"` // evidence grade as the source states it
 	Strength  string `json:"strength,omitempty"` // strength as the source states it
 	GradeNote string `json:"grade_note,omitempty"`
-	Path      string `json:"path,omitempty"` // file name, for ingested documents
+	// Grade says how the source grades the passage, naming the source and
+	// in its own system ("ACCP 2012: 1B"), or plainly that it gives none or
+	// that the grade is not yet checked; GradeZH says it in Chinese.
+	Grade   string `json:"grade,omitempty"`
+	GradeZH string `json:"grade_zh,omitempty"`
+	Path    string `json:"path,omitempty"` // file name, for ingested documents
 	// OCR marks a passage of a hospital document read by OCR from the
 	// image of its page: quote it with that caveat.
 	OCR bool `json:"ocr,omitempty"`

@@ -1081,3 +1081,29 @@ func TestRecalibrate(t *testing.T) {
 		t.Errorf("card: %v, recalibration %v", err, card.Recalibration)
 	}
 }
+
+func TestGuidelinesVerify(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"guidelines", "verify"}, mapEnv(nil), nil, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"accp-2012.yaml", "overall: ", "not verified ("} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("verify output lacks %q:\n%s", want, out.String())
+		}
+	}
+	err := run(context.Background(), []string{"guidelines", "verify", "--min", "1"}, mapEnv(nil), nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "below the 100.0% asked for") {
+		t.Errorf("verify --min 1 on a corpus not fully verified: %v", err)
+	}
+	// A stated grade whose record is removed stops the command, naming the entry.
+	dir := t.TempDir()
+	b, _ := os.ReadFile("../../guidelines/data/ash-2019.yaml")
+	i := bytes.Index(b, []byte("    verified:"))
+	j := bytes.Index(b[i:], []byte("  - id:"))
+	os.WriteFile(filepath.Join(dir, "ash-2019.yaml"), append(append([]byte{}, b[:i]...), b[i+j:]...), 0o644)
+	err = run(context.Background(), []string{"guidelines", "verify", dir}, mapEnv(nil), nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "ash-2019.yaml: entries[0] (ash-2019-aspirin-or-anticoagulant).verified") {
+		t.Errorf("a stated grade without its record: %v", err)
+	}
+}

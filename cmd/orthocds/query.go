@@ -67,10 +67,10 @@ func citeLine(c rag.Citation, page int) string {
 }
 
 func grade(c rag.Citation) string {
-	if c.Evidence == "" && c.Strength == "" {
+	if c.Grade == "" {
 		return ""
 	}
-	return fmt.Sprintf("; grade: evidence %s, strength %s", orDash(c.Evidence), orDash(c.Strength))
+	return "; " + c.Grade
 }
 
 func orDash(s string) string {

@@ -51,10 +51,11 @@ function showSources(sources) {
     const ref = [c.body, c.guideline, c.year, c.section].filter(Boolean).join(", ");
     li.append(el("span", "[" + s.id + "] " + ref, "grade"));
     if (s.hospital) li.prepend(el("span", hospitalLabel(s, c) + " ", "hospital"));
-    if (c.evidence || c.strength) {
+    const grade = lang === "zh" ? c.grade_zh : c.grade;
+    if (grade) {
+      li.append(el("span", " · " + grade, "grade"));
+    } else if (c.evidence || c.strength) {
       li.append(el("span", ` · ${T[lang].evidence} ${c.evidence || "-"}, ${T[lang].strength} ${c.strength || "-"}`, "grade"));
-    } else if (c.grade_note) {
-      li.append(el("span", " · " + c.grade_note, "grade"));
     }
     if (s.superseded) li.append(el("span", " " + T[lang].superseded, "superseded"));
     list.append(li);
