@@ -175,8 +175,8 @@ func TestVerifyReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := c.Verify()
-	if r.Entries != 3 || r.Verified != 1 || r.FullText != 1 || r.Stated != 2 {
-		t.Errorf("report: %d entries, %d verified, %d full text, %d stated; want 3, 1, 1, 2", r.Entries, r.Verified, r.FullText, r.Stated)
+	if r.Entries != 3 || r.Verified != 1 || r.FullText != 1 || r.Stated != 2 || r.Secondary != 1 {
+		t.Errorf("report: %d entries, %d verified, %d full text, %d secondary, %d stated; want 3, 1, 1, 1, 2", r.Entries, r.Verified, r.FullText, r.Secondary, r.Stated)
 	}
 	reasons := map[string]string{}
 	for _, u := range r.Unverified {

@@ -169,6 +169,7 @@ type VerifyReport struct {
 	Entries    int                  `json:"entries"`
 	Verified   int                  `json:"verified"`
 	FullText   int                  `json:"full_text"`
+	Secondary  int                  `json:"secondary"` // checked only against a third party's summary
 	Stated     int                  `json:"stated"`
 	Sources    []SourceVerification `json:"sources"`
 	Unverified []Unverified         `json:"unverified"`
@@ -203,6 +204,7 @@ func (c *Corpus) Verify() VerifyReport {
 			reason := e.Source.Unverified
 			switch {
 			case e.Verified != nil:
+				r.Secondary++
 				reason = "checked only against a third-party summary (" + e.Verified.Via + ")"
 			case reason == "":
 				reason = reasonNotYetChecked
@@ -231,8 +233,8 @@ func (r VerifyReport) Print(w io.Writer) {
 	for _, s := range r.Sources {
 		fmt.Fprintf(w, "%-34s %8d %9d %10d\n", s.File, s.Entries, s.Verified, s.FullText)
 	}
-	fmt.Fprintf(w, "\noverall: %d of %d entries verified (%.1f%%), %d against the full text, %d against the source's own summary; %d grades stated\n",
-		r.Verified, r.Entries, 100*r.Fraction(), r.FullText, r.Verified-r.FullText, r.Stated)
+	fmt.Fprintf(w, "\noverall: %d of %d entries verified (%.1f%%), %d against the full text, %d against the source's own summary; %d more checked only against a third-party summary; %d grades stated\n",
+		r.Verified, r.Entries, 100*r.Fraction(), r.FullText, r.Verified-r.FullText, r.Secondary, r.Stated)
 	if len(r.Unverified) == 0 {
 		return
 	}
