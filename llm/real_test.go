@@ -3,6 +3,9 @@ package llm_test
 import (
 	"context"
 	"net"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -89,15 +92,25 @@ func TestRealServer(t *testing.T) {
 
 	// A server that dies mid-stream: Dropped, not a finished answer.
 	var got int
+	var runners []string
 	_, err = tiny.Generate(ctx, llm.Call{System: "s", User: "tell me everything", Text: true, MaxTokens: 4000,
 		OnToken: func(string) error {
 			if got++; got == 3 {
+				runners = children(t, s.Group())
 				s.Kill()
 			}
 			return nil
 		}})
 	if llm.KindOf(err) != llm.Dropped {
 		t.Errorf("server killed mid-stream: kind %q (%v), want %q", llm.KindOf(err), err, llm.Dropped)
+	}
+	// Killing the server takes its model runners with it: none is left
+	// holding a core after the test.
+	if len(runners) == 0 {
+		t.Error("no model runner found under the server while it streamed; the check below checks nothing")
+	}
+	if left := alive(t, runners); len(left) > 0 {
+		t.Errorf("model runners %v still running after their server was killed", left)
 	}
 	// And none there at all: Unreachable.
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
@@ -107,4 +120,63 @@ func TestRealServer(t *testing.T) {
 	if _, err := gone.Generate(ctx, llm.Call{System: "s", User: "u"}); llm.KindOf(err) != llm.Unreachable {
 		t.Errorf("no server: kind %q (%v), want %q", llm.KindOf(err), err, llm.Unreachable)
 	}
+}
+
+// children lists the PIDs whose parent is pid, from /proc; it skips where
+// /proc is absent.
+func children(t *testing.T, pid int) []string {
+	t.Helper()
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc here")
+	}
+	var out []string
+	for _, p := range procStats() {
+		if p[2] == strconv.Itoa(pid) {
+			out = append(out, p[0])
+		}
+	}
+	return out
+}
+
+// alive waits up to five seconds for the given PIDs to end and returns
+// those still running (zombies count as ended).
+func alive(t *testing.T, pids []string) []string {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		running := map[string]bool{}
+		for _, p := range procStats() {
+			if p[1] != "Z" {
+				running[p[0]] = true
+			}
+		}
+		var left []string
+		for _, pid := range pids {
+			if running[pid] {
+				left = append(left, pid)
+			}
+		}
+		if len(left) == 0 || time.Now().After(deadline) {
+			return left
+		}
+	}
+}
+
+// procStats reads pid, state and parent pid of every process.
+func procStats() [][3]string {
+	var out [][3]string
+	files, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		s := string(b) // pid (comm) state ppid ...; comm may hold spaces
+		i := strings.LastIndexByte(s, ')')
+		rest := strings.Fields(s[i+1:])
+		if i < 0 || len(rest) < 2 {
+			continue
+		}
+		out = append(out, [3]string{s[:strings.IndexByte(s, ' ')], rest[0], rest[1]})
+	}
+	return out
 }

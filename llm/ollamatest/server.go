@@ -82,7 +82,11 @@ type Server struct {
 
 // Kill stops the server at once, as a crash would: a stream in flight ends
 // without its last line.
-func (s *Server) Kill() { s.cmd.Process.Kill() }
+func (s *Server) Kill() { killGroup(s.cmd) }
+
+// Group is the process group of the server and the model runners it
+// started (the server's PID on Unix).
+func (s *Server) Group() int { return s.cmd.Process.Pid }
 
 // Start runs ollama serve on a free loopback port with an empty model
 // directory, stopped when the test ends. Without a binary the test is
@@ -113,11 +117,12 @@ func Start(t testing.TB) *Server {
 		"HOME="+t.TempDir(), // its key pair and history stay in the test's directory
 	)
 	cmd.Stdout, cmd.Stderr = log, log
+	ownGroup(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		cmd.Process.Kill()
+		killGroup(cmd)
 		cmd.Wait()
 		if t.Failed() {
 			t.Logf("ollama serve log (last 4000 bytes):\n%s", tail(log.String(), 4000))
