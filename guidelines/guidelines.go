@@ -332,7 +332,15 @@ func (e *Entry) Document() rag.Document {
 	text := e.Title.EN + "\n" + e.Text.EN + "\nPopulation: " + e.Population.EN + "\n\n" +
 		e.Title.ZH + "\n" + e.Text.ZH + "\n适用人群：" + e.Population.ZH +
 		"\n\nSource / 来源: " + e.Source.Key + " " + strconv.Itoa(e.Source.Year) + ", " + e.Source.Body
-	b, _ := json.Marshal(e) // includes the source: a new source year is a new version
+	// The hash covers the entry (with its source: a new source year is a
+	// new version) and the citation stored beside the chunk, so that a
+	// change in how citations are built (a grade label, say) re-indexes
+	// stores built before it.
+	cite := e.Citation()
+	b, _ := json.Marshal(struct {
+		Entry    *Entry
+		Citation rag.Citation
+	}{e, cite})
 	sum := sha256.Sum256(b)
 	return rag.Document{
 		ID: e.ID, Kind: rag.KindGuideline, Title: e.Title.EN, Source: "guideline:" + e.ID,
@@ -342,7 +350,7 @@ func (e *Entry) Document() rag.Document {
 			Title: e.Title.EN + " / " + e.Title.ZH, Text: text,
 			HeadingPath: []string{e.Source.Title, e.Section},
 			Topics:      append([]string{e.Domain}, e.Topics...), Year: e.Source.Year,
-			SourceKey: e.Source.Key, Superseded: e.SupersededBy != "", Citation: e.Citation(),
+			SourceKey: e.Source.Key, Superseded: e.SupersededBy != "", Citation: cite,
 		}},
 	}
 }

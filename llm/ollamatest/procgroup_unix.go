@@ -18,5 +18,4 @@ func killGroup(cmd *exec.Cmd) {
 		return
 	}
 	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	cmd.Process.Kill()
 }
