@@ -901,6 +901,30 @@ func TestImportMissingValues(t *testing.T) {
 	}
 }
 
+// TestImportLightGBM: a LightGBM text model trained with missing values
+// imports with LightGBM's own prediction file as --expected, every row
+// agreeing, the rows that miss an input included (fixtures:
+// predictors/testdata/lightgbm/make_missing_fixtures.py).
+func TestImportLightGBM(t *testing.T) {
+	models := t.TempDir()
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"import-model", "--predictor", "vte-arthroplasty",
+		"--model", "../../predictors/testdata/lightgbm/lgb-vte-missing.txt",
+		"--data", "../../predictors/testdata/xgb-vte-valid.csv", "--out", models, "--version", "lgb1", "--synthetic",
+		"--expected", "../../predictors/testdata/lightgbm/lgb-vte-missing.pred.txt"}, mapEnv(nil), nil, &out, io.Discard)
+	if err != nil || !strings.Contains(out.String(), "every one of 500 rows scores as the library did") {
+		t.Fatalf("import: %v\n%s", err, out.String())
+	}
+	// The zero-as-missing model's probabilities are not this model's.
+	err = run(context.Background(), []string{"import-model", "--predictor", "vte-arthroplasty",
+		"--model", "../../predictors/testdata/lightgbm/lgb-vte-missing.txt",
+		"--data", "../../predictors/testdata/xgb-vte-valid.csv", "--out", t.TempDir(), "--version", "lgb2", "--synthetic",
+		"--expected", "../../predictors/testdata/lightgbm/lgb-vte-zero.pred.txt"}, mapEnv(nil), nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "CSV lines") {
+		t.Errorf("another model's probabilities: %v, want a refusal naming CSV lines", err)
+	}
+}
+
 // TestHospitalPredictor: a hospital's own (made-up, SYNTHETIC) predictor
 // defined by a file is trained by OrthoCDS, imported from XGBoost (checked
 // row by row against XGBoost's probabilities), served with explanations,
