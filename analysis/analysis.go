@@ -243,7 +243,10 @@ func (a *Analyzer) Terms(text string) []string {
 }
 
 // TopicTerms returns the concept terms (with broader concepts) of a
-// chunk's topic tags that the vocabulary maps to a concept.
+// chunk's topic tags: the concept the vocabulary maps a tag to, or else
+// the concepts the tag's own words name ("vertebral-fracture",
+// "very-high-risk"). A tag is the corpus's statement of what an entry is
+// about, whether or not its text uses a concept's name.
 func (a *Analyzer) TopicTerms(topics []string) []string {
 	var out []string
 	for _, t := range topics {
@@ -251,6 +254,12 @@ func (a *Analyzer) TopicTerms(topics []string) []string {
 			out = append(out, ConceptTerm(id))
 			for _, b := range a.ancestors[id] {
 				out = append(out, ConceptTerm(b))
+			}
+			continue
+		}
+		for id, n := range a.find(a.Words(strings.ReplaceAll(t, "-", " ")), true) {
+			for range n {
+				out = append(out, ConceptTerm(id))
 			}
 		}
 	}

@@ -81,3 +81,37 @@ func TestDomainConcepts(t *testing.T) {
 		}
 	}
 }
+
+// A topic tag counts as the concept the vocabulary maps it to, or else as
+// the concepts its own words name, with their broader ones; a tag that
+// names no concept adds nothing.
+func TestTopicTerms(t *testing.T) {
+	a, err := Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		tags      []string
+		want, not []string
+	}{
+		{[]string{"drug-holiday"}, []string{"holiday"}, nil},                                                 // mapped in the vocabulary
+		{[]string{"teriparatide"}, []string{"teriparatide", "anabolic", "osteodrug"}, []string{"denosumab"}}, // by its words, with broader
+		{[]string{"very-high-risk"}, []string{"veryhigh"}, nil},
+		{[]string{"approach"}, nil, []string{"anterior", "posterior"}},
+	} {
+		got := a.TopicTerms(tc.tags)
+		for _, w := range tc.want {
+			if !slices.Contains(got, ConceptTerm(w)) {
+				t.Errorf("%v: terms %v, want %s", tc.tags, got, ConceptTerm(w))
+			}
+		}
+		for _, w := range tc.not {
+			if slices.Contains(got, ConceptTerm(w)) {
+				t.Errorf("%v: terms %v hold %s", tc.tags, got, ConceptTerm(w))
+			}
+		}
+		if tc.want == nil && len(got) > 0 {
+			t.Errorf("%v: terms %v, want none", tc.tags, got)
+		}
+	}
+}

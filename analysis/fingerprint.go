@@ -14,8 +14,9 @@ import (
 // Z-scores as single terms; version 4 adds glossary concepts to the lexical
 // terms; version 5 matches glossary phrases of any length (it stopped at
 // three words, missing "low-molecular-weight heparin"); version 6 reads the
-// concept layer from data files and adds broader concepts.
-const analysisVersion = 6
+// concept layer from data files and adds broader concepts; version 7 maps
+// a topic tag without a concept of its own to the concepts its words name.
+const analysisVersion = 7
 
 // Fingerprint identifies the analysis code version, the vocabulary files
 // and the stop words: anything that changes the terms or concepts of a
