@@ -31,6 +31,8 @@ const (
 	// or bad credentials, a role without patient context, a fhirServer
 	// off the allow-list): who, which service and why.
 	KindRefused = "cds-refused"
+	// KindTool is one MCP tool call (Service names the tool).
+	KindTool = "mcp-tool"
 )
 
 // Event is what is recorded: identifiers and hashes only.

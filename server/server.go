@@ -17,6 +17,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"golang.org/x/time/rate"
 
 	"github.com/orthocds/orthocds"
@@ -122,6 +123,7 @@ type Server struct {
 	router  chi.Router
 	metrics *metrics
 	limit   *limiter
+	mcp     *mcp.Server // the API as MCP tools, for /mcp
 }
 
 // New builds the router.
@@ -155,6 +157,7 @@ func New(cfg Config) *Server {
 		s.limit = &limiter{perSec: rate.Limit(cfg.RateLimit), burst: burst, callers: map[string]*rate.Limiter{}}
 	}
 	s.router = s.routes()
+	s.mcp = s.MCP(nil)
 	return s
 }
 
@@ -219,6 +222,24 @@ func (s *Server) routes() chi.Router {
 		s.handle(r, "POST /cds-services/{id}", anonymous, s.cfg.CDSTimeout, s.cdsCall)
 		s.handle(r, "POST /cds-services/{id}/feedback", anonymous, 0, s.cdsFeedback)
 	}
+	// MCP over streamable HTTP: the door admits authenticated callers (any
+	// role); each tool then admits the roles of the route it calls.
+	mcpHTTP := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp },
+		&mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true})
+	mcpDoor := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		p, err := s.cfg.Authenticate(req)
+		if err == nil && !allowed(everyone, p.Role) {
+			err = orthocds.Errorf(orthocds.EFORBIDDEN, "role %s may not use this endpoint", p.Role)
+		}
+		if err != nil {
+			s.writeError(w, req, err)
+			return
+		}
+		mcpHTTP.ServeHTTP(w, req.WithContext(context.WithValue(req.Context(), mcpOrigin{}, req)))
+	})
+	for _, m := range []string{http.MethodPost, http.MethodGet, http.MethodDelete} { // the streamable HTTP transport's
+		r.Method(m, "/mcp", mcpDoor)
+	}
 	if s.cfg.Web != nil {
 		r.Handle("/*", http.FileServerFS(s.cfg.Web))
 	}
@@ -230,7 +251,13 @@ func (s *Server) routes() chi.Router {
 func (s *Server) handle(r chi.Router, pattern string, roles []orthocds.Role, timeout time.Duration, h handler) {
 	r.HandleFunc(pattern, func(w http.ResponseWriter, req *http.Request) {
 		if roles != nil {
-			p, err := s.cfg.Authenticate(req)
+			// An MCP tool call arrives in process with its caller already
+			// identified; a network request never carries this value.
+			p, inproc := req.Context().Value(inProcess{}).(orthocds.Principal)
+			var err error
+			if !inproc {
+				p, err = s.cfg.Authenticate(req)
+			}
 			if err != nil {
 				s.writeError(w, req, err)
 				return

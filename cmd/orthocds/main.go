@@ -39,7 +39,8 @@ func main() {
 const usage = `usage: orthocds <command> [flags]
 
 commands:
-  serve                     run the API and web page (default 127.0.0.1:8080)
+  serve                     run the API and web page (default 127.0.0.1:8080); MCP at /mcp
+  mcp                       the API as MCP tools for an agent, over stdin/stdout
   search QUESTION...        search the index, one query per argument, as one batch
   ask QUESTION              answer with citations
   ingest PATH...            index Markdown, HTML, PDF or text files and directories
@@ -92,6 +93,8 @@ func run(ctx context.Context, args []string, env func(string) string, stdin io.R
 	switch cmd {
 	case "serve":
 		return runServe(ctx, cfg, env, rest, stderr)
+	case "mcp":
+		return runMCP(ctx, cfg, env, rest, stdin, stdout, stderr)
 	case "search":
 		return runSearch(ctx, cfg, rest, stdout, stderr)
 	case "ask":

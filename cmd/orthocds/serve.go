@@ -17,6 +17,7 @@ import (
 
 	"github.com/orthocds/orthocds"
 	"github.com/orthocds/orthocds/audit"
+	"github.com/orthocds/orthocds/auth"
 	"github.com/orthocds/orthocds/cdshooks"
 	"github.com/orthocds/orthocds/predictors/drift"
 	"github.com/orthocds/orthocds/server"
@@ -42,71 +43,11 @@ func runServe(ctx context.Context, cfg Config, env func(string) string, args []s
 	if err != nil {
 		return err
 	}
-	cdsClients, fhirServers, err := cdsTrust(env)
+	srv, closeAll, err := buildServer(ctx, cfg, env, *models, authn, log, stderr)
 	if err != nil {
 		return err
 	}
-	a, err := open(ctx, cfg, stderr)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	preds, err := loadPredictors(*models)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		return err
-	}
-	trail, closeTrail, err := openAudit(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeTrail()
-	drillSvc, closeDrills, err := openDrills(ctx, cfg, a, env("ORTHOCDS_JUDGE_MODEL"), env("ORTHOCDS_CASES"))
-	if err != nil {
-		return err
-	}
-	defer closeDrills()
-	hooks := cdshooks.New(cdshooks.Config{Guidelines: a.guidelines, Predictors: preds, Search: a.plain, Scope: a.analyzer,
-		Audit: trail, CorpusVersion: a.guidelines.Version(), FHIRServers: fhirServers,
-		Feedback: &cdshooks.FileFeedback{Path: filepath.Join(cfg.DataDir, "cds-feedback.jsonl")}})
-	var clients server.ClientVerifier
-	if cdsClients != nil {
-		clients = cdsClients
-	}
-	rateLimit := 0.0
-	if authn.Keys.Len() > 0 || authn.OIDC != nil {
-		rateLimit = 30 // requests a second a key, bursts of 60; a single-user open install is not limited
-	}
-	if v := env("ORTHOCDS_RATE_LIMIT"); v != "" {
-		if rateLimit, err = strconv.ParseFloat(v, 64); err != nil || rateLimit < 0 {
-			return orthocds.Invalid("ORTHOCDS_RATE_LIMIT", "is a number of requests a second per key (0: no limit)")
-		}
-	}
-	srv := server.New(server.Config{
-		Authenticate: authn.Authenticate,
-		RateLimit:    rateLimit,
-		CDSHooks:     hooks,
-		CDSClients:   clients,
-		// Only an install with no authentication of any kind admits CDS
-		// calls without credentials.
-		CDSOpen:    authn.Keys.Len() == 0 && authn.OIDC == nil && cdsClients == nil,
-		Viewer:     hooks,
-		Drills:     drillSvc,
-		SMART:      server.SMARTConfig{ClientID: env("ORTHOCDS_SMART_CLIENT_ID")},
-		PublicURL:  env("ORTHOCDS_PUBLIC_URL"),
-		Predictors: preds,
-		// Predictions and their later outcomes, for the drift watch.
-		Drift:      &drift.FileStore{Dir: cfg.DataDir},
-		Search:     a.retriever,
-		Answer:     a.answerer(audit.Answers{Log: trail, CorpusVersion: a.guidelines.Version()}),
-		Audit:      trail,
-		Guidelines: a.guidelines,
-		Checks:     a.checks(),
-		Web:        web.Pages(),
-		Logger:     log,
-	})
+	defer closeAll()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -128,6 +69,89 @@ func runServe(ctx context.Context, cfg Config, env func(string) string, args []s
 		return err
 	}
 	return nil
+}
+
+// buildServer opens what the API serves (store, models, audit trail, drills,
+// CDS services) and returns the server and what closes them. serve and mcp
+// share it, so an agent over MCP meets exactly the HTTP API.
+func buildServer(ctx context.Context, cfg Config, env func(string) string, models string, authn *auth.Authenticator,
+	log *slog.Logger, stderr io.Writer) (_ *server.Server, closeAll func(), err error) {
+	var closers []func()
+	closeAll = func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	defer func() {
+		if err != nil {
+			closeAll()
+		}
+	}()
+	cdsClients, fhirServers, err := cdsTrust(env)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := open(ctx, cfg, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	closers = append(closers, func() { a.Close() })
+	preds, err := loadPredictors(models)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, nil, err
+	}
+	trail, closeTrail, err := openAudit(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	closers = append(closers, func() { closeTrail() })
+	drillSvc, closeDrills, err := openDrills(ctx, cfg, a, env("ORTHOCDS_JUDGE_MODEL"), env("ORTHOCDS_CASES"))
+	if err != nil {
+		return nil, nil, err
+	}
+	closers = append(closers, func() { closeDrills() })
+	hooks := cdshooks.New(cdshooks.Config{Guidelines: a.guidelines, Predictors: preds, Search: a.plain, Scope: a.analyzer,
+		Audit: trail, CorpusVersion: a.guidelines.Version(), FHIRServers: fhirServers,
+		Feedback: &cdshooks.FileFeedback{Path: filepath.Join(cfg.DataDir, "cds-feedback.jsonl")}})
+	var clients server.ClientVerifier
+	if cdsClients != nil {
+		clients = cdsClients
+	}
+	rateLimit := 0.0
+	if authn.Keys.Len() > 0 || authn.OIDC != nil {
+		rateLimit = 30 // requests a second a key, bursts of 60; a single-user open install is not limited
+	}
+	if v := env("ORTHOCDS_RATE_LIMIT"); v != "" {
+		if rateLimit, err = strconv.ParseFloat(v, 64); err != nil || rateLimit < 0 {
+			return nil, nil, orthocds.Invalid("ORTHOCDS_RATE_LIMIT", "is a number of requests a second per key (0: no limit)")
+		}
+	}
+	return server.New(server.Config{
+		Authenticate: authn.Authenticate,
+		RateLimit:    rateLimit,
+		CDSHooks:     hooks,
+		CDSClients:   clients,
+		// Only an install with no authentication of any kind admits CDS
+		// calls without credentials.
+		CDSOpen:    authn.Keys.Len() == 0 && authn.OIDC == nil && cdsClients == nil,
+		Viewer:     hooks,
+		Drills:     drillSvc,
+		SMART:      server.SMARTConfig{ClientID: env("ORTHOCDS_SMART_CLIENT_ID")},
+		PublicURL:  env("ORTHOCDS_PUBLIC_URL"),
+		Predictors: preds,
+		// Predictions and their later outcomes, for the drift watch.
+		Drift:      &drift.FileStore{Dir: cfg.DataDir},
+		Search:     a.retriever,
+		Answer:     a.answerer(audit.Answers{Log: trail, CorpusVersion: a.guidelines.Version()}),
+		Audit:      trail,
+		Guidelines: a.guidelines,
+		Checks:     a.checks(),
+		Web:        web.Pages(),
+		Logger:     log,
+	}), closeAll, nil
 }
 
 // cdsTrust reads who may call the CDS services and which FHIR servers
