@@ -67,7 +67,8 @@ func (c *call) card(topic, indicator, summary, detail string, entries ...string)
 	b.WriteString(orthocds.Disclaimer)
 	b.WriteString("_")
 	return Card{Summary: summary, Detail: b.String(), Indicator: indicator, Source: src,
-		OverrideReasons: c.overrideReasons(), Links: []Link{c.sidebarLink()}, topic: strings.TrimSpace(topicText), entries: entries}
+		OverrideReasons: c.overrideReasons(), Links: []Link{c.sidebarLink()}, topic: strings.TrimSpace(topicText), entries: entries,
+		Extension: map[string]any{HandoutExtension: map[string]any{"topic": topic, "entries": entries}}}
 }
 
 // sidebarLink opens the SMART-launched sidebar page for this patient,

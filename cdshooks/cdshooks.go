@@ -531,8 +531,11 @@ func (c *call) localDocuments(ctx context.Context, cards []Card) error {
 		}
 		cards[i].Detail = fmt.Sprintf("**%s**: %s\n\n> %s\n\n", c.tr("Your hospital's documents", "本院文件"), where,
 			strings.ReplaceAll(excerpt(h.Text, 280), "\n", " ")) + cards[i].Detail
-		cards[i].Extension = map[string]any{HospitalPassageExtension: map[string]any{
-			"document": h.Citation.Path, "page": h.Page, "chunk": h.ID}}
+		if cards[i].Extension == nil {
+			cards[i].Extension = map[string]any{}
+		}
+		cards[i].Extension[HospitalPassageExtension] = map[string]any{
+			"document": h.Citation.Path, "page": h.Page, "chunk": h.ID}
 	}
 	return nil
 }
@@ -540,6 +543,12 @@ func (c *call) localDocuments(ctx context.Context, cards []Card) error {
 // HospitalPassageExtension names the card extension that carries the
 // hospital document a card quotes.
 const HospitalPassageExtension = "org.orthocds.hospital-passage"
+
+// HandoutExtension names the card extension that says how to ask for the
+// card's patient handout (GET /v1/handouts/{topic}): its topic, the
+// entries it cites and, for a risk estimate, the predictor and probability.
+// It holds no patient identifier.
+const HandoutExtension = "org.orthocds.handout"
 
 // LocalDocumentsTTL is how long a topic's hospital document is cached.
 const LocalDocumentsTTL = time.Minute

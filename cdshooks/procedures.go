@@ -138,7 +138,10 @@ func vteCards(_ context.Context, c *call) ([]Card, error) {
 		detail := c.tr("Use drug prophylaxis, mechanical compression, or both, for at least 10 to 14 days (ACCP 2012); "+
 			"the options and their order of preference differ between guidelines (LMWH preferred by ACCP 2012, a direct oral anticoagulant by ASH 2019; for this joint NICE lists "+nice[0]+").",
 			"采用药物、机械或联合预防，至少10至14天（ACCP 2012）；各指南的选择和偏好不同（ACCP 2012首选低分子肝素，ASH 2019首选直接口服抗凝药；该关节NICE列出"+nice[1]+"）。")
-		entries := []string{"aaos-2011-prophylaxis", "accp-2012-tha-tka-agents", "ash-2019-doac-over-lmwh", guide}
+		detail += "\n\n" + c.tr("Before discharge, teach the signs of DVT and pulmonary embolism, how and for how long to use the prophylaxis, "+
+			"and whom to contact if problems arise (NICE NG89).",
+			"出院前告知深静脉血栓和肺栓塞的征象、预防措施的用法和疗程，以及出现问题时的联系对象（NICE NG89）。")
+		entries := []string{"aaos-2011-prophylaxis", "accp-2012-tha-tka-agents", "ash-2019-doac-over-lmwh", guide, "nice-ng89-information"}
 		indicator := Info
 		mechanicalFirst := false
 		switch {
@@ -339,5 +342,7 @@ func (c *call) predictorCard(topic, id string, in *inputs, entries ...string) (C
 			fmt.Sprintf("%s：%.0f%%（%s）", title, pr.Probability*100, map[string]string{"higher": "高于平均", "lower": "低于平均", "average": "接近平均"}[pr.RiskBand]))),
 		detail, entries...)
 	card.Links = append(card.Links, modelCard)
+	ho := card.Extension[HandoutExtension].(map[string]any)
+	ho["predictor"], ho["probability"] = id, pr.Probability
 	return card, true
 }

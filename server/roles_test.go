@@ -13,6 +13,7 @@ import (
 	"github.com/orthocds/orthocds/answer"
 	"github.com/orthocds/orthocds/auth"
 	"github.com/orthocds/orthocds/cdshooks"
+	"github.com/orthocds/orthocds/handouts"
 	"github.com/orthocds/orthocds/predictors"
 	"github.com/orthocds/orthocds/predictors/shipped"
 )
@@ -41,7 +42,11 @@ func TestRoleMatrix(t *testing.T) {
 	}
 	a := &auth.Authenticator{Keys: keys, Open: true}
 	drillSvc, _ := drillService(t)
-	ts := httptest.NewServer(New(Config{Search: f.Retriever, Drills: drillSvc, Answer: answer.New(f.Retriever, f.Analyzer, nil, nil, answer.DefaultConfig),
+	sheets, err := handouts.Load(f.Corpus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(New(Config{Search: f.Retriever, Drills: drillSvc, Handouts: sheets, Answer: answer.New(f.Retriever, f.Analyzer, nil, nil, answer.DefaultConfig),
 		Guidelines: f.Corpus, Predictors: preds, CDSHooks: hooks, Viewer: hooks, Authenticate: a.Authenticate,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 	defer ts.Close()
@@ -67,6 +72,8 @@ func TestRoleMatrix(t *testing.T) {
 		{"POST", "/v1/ask", `{"question":"What is OSTA?"}`, all},
 		{"POST", "/v1/ask", `{"question":"Does she need DXA?","patient":{"age_years":70,"sex":"female","weight_kg":50}}`, []orthocds.Role{C, A}},
 		{"GET", "/v1/guidelines", "", all},
+		{"GET", "/v1/handouts", "", all},
+		{"GET", "/v1/handouts/vte?lang=zh", "", all},
 		{"GET", "/v1/guidelines/csobmr-2022-osta", "", all},
 		{"GET", "/v1/calculators", "", all},
 		{"POST", "/v1/calculators/osta", `{"weight_kg":50,"age_years":70}`, all},

@@ -24,6 +24,7 @@ import (
 	"github.com/orthocds/orthocds/answer"
 	"github.com/orthocds/orthocds/audit"
 	"github.com/orthocds/orthocds/guidelines"
+	"github.com/orthocds/orthocds/handouts"
 	"github.com/orthocds/orthocds/predictors"
 	"github.com/orthocds/orthocds/predictors/drift"
 	"github.com/orthocds/orthocds/rag"
@@ -97,6 +98,8 @@ type Config struct {
 	Audit Auditor
 	// Viewer serves the sidebar page's patient view; nil serves none.
 	Viewer Viewer
+	// Handouts makes patient handouts; nil serves none.
+	Handouts *handouts.Set
 	// Drills serves students' case drills; nil serves none.
 	Drills Drills
 	// SMART configures the sidebar page's SMART App Launch.
@@ -211,6 +214,10 @@ func (s *Server) routes() chi.Router {
 	}
 	if s.cfg.Drills != nil {
 		s.drillRoutes(r)
+	}
+	if s.cfg.Handouts != nil {
+		s.handle(r, "GET /v1/handouts", everyone, 0, s.listHandouts)
+		s.handle(r, "GET /v1/handouts/{topic}", everyone, 0, s.handout)
 	}
 	if s.cfg.CDSHooks != nil {
 		// CDS callers are checked by cdsCaller: a trusted client's JWT, or a

@@ -21,6 +21,7 @@ import (
 
 	"github.com/orthocds/orthocds/answer"
 	"github.com/orthocds/orthocds/cdshooks"
+	"github.com/orthocds/orthocds/handouts"
 	"github.com/orthocds/orthocds/internal/corpustest"
 	"github.com/orthocds/orthocds/llm"
 	"github.com/orthocds/orthocds/llm/ollamareplay"
@@ -270,7 +271,11 @@ func TestGuidelinesAndCalculators(t *testing.T) {
 func TestOpenAPICoversRoutes(t *testing.T) {
 	hooks := cdshooks.New(cdshooks.Config{Guidelines: setup(t).Corpus})
 	drillSvc, _ := drillService(t)
-	s := New(Config{Guidelines: setup(t).Corpus, CDSHooks: hooks, Viewer: hooks, Drills: drillSvc})
+	sheets, err := handouts.Load(setup(t).Corpus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{Guidelines: setup(t).Corpus, CDSHooks: hooks, Viewer: hooks, Drills: drillSvc, Handouts: sheets})
 	var doc struct {
 		Paths map[string]map[string]any `json:"paths"`
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/orthocds/orthocds"
 	"github.com/orthocds/orthocds/answer"
 	"github.com/orthocds/orthocds/cdshooks"
+	"github.com/orthocds/orthocds/handouts"
 	"github.com/orthocds/orthocds/patient"
 )
 
@@ -35,6 +36,38 @@ const DefaultSMARTScope = "launch openid fhirUser patient/Patient.rs patient/Obs
 type sidebarCard struct {
 	cdshooks.ServiceCard
 	DetailHTML string `json:"detail_html"`
+	// Handout is the query for the card's patient handout
+	// (GET /v1/handouts/{topic}), when there is one for what it cites.
+	Handout *handoutQuery `json:"handout,omitempty"`
+}
+
+// handoutQuery asks for a card's handout; it holds no identifier.
+type handoutQuery struct {
+	Topic       string   `json:"topic"`
+	Entries     []string `json:"entries"`
+	Predictor   string   `json:"predictor,omitempty"`
+	Probability *float64 `json:"probability,omitempty"`
+}
+
+// handoutFor returns the handout query of a card whose sources a handout
+// covers, or nil.
+func (s *Server) handoutFor(c cdshooks.Card) *handoutQuery {
+	ext, _ := c.Extension[cdshooks.HandoutExtension].(map[string]any)
+	if s.cfg.Handouts == nil || ext == nil {
+		return nil
+	}
+	q := &handoutQuery{}
+	q.Topic, _ = ext["topic"].(string)
+	q.Entries, _ = ext["entries"].([]string)
+	if id, ok := ext["predictor"].(string); ok {
+		p, _ := ext["probability"].(float64)
+		q.Predictor, q.Probability = id, &p
+	}
+	if _, err := s.cfg.Handouts.Build(handouts.Request{Topic: q.Topic, Lang: "en", Entries: q.Entries,
+		Predictor: q.Predictor, Probability: q.Probability}); err != nil {
+		return nil
+	}
+	return q
 }
 
 type sidebarView struct {
@@ -67,7 +100,7 @@ func (s *Server) patientCards(w http.ResponseWriter, r *http.Request) error {
 		if err := md.Convert([]byte(c.Detail), &b); err != nil {
 			return err
 		}
-		out.Cards[i] = sidebarCard{ServiceCard: c, DetailHTML: b.String()}
+		out.Cards[i] = sidebarCard{ServiceCard: c, DetailHTML: b.String(), Handout: s.handoutFor(c.Card)}
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

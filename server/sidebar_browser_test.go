@@ -1,16 +1,20 @@
 package server
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +27,7 @@ import (
 	"github.com/orthocds/orthocds/auth"
 	"github.com/orthocds/orthocds/cdshooks"
 	"github.com/orthocds/orthocds/cdshooks/population"
+	"github.com/orthocds/orthocds/handouts"
 	"github.com/orthocds/orthocds/internal/browsertest"
 	"github.com/orthocds/orthocds/patient"
 	"github.com/orthocds/orthocds/predictors"
@@ -61,8 +66,12 @@ func keyedSidebarServer(t *testing.T, keyed bool) (*httptest.Server, *cdshooks.F
 		key, _, _ = keys.Create("ward 7 sidebar", orthocds.RoleClinician)
 	}
 	authn := &auth.Authenticator{Keys: keys, Open: true}
+	sheets, err := handouts.Load(f.Corpus)
+	if err != nil {
+		t.Fatal(err)
+	}
 	s := New(Config{Search: f.Retriever, Answer: answer.New(f.Retriever, f.Analyzer, nil, nil, answer.DefaultConfig),
-		Guidelines: f.Corpus, Predictors: preds, CDSHooks: hooks, CDSOpen: !keyed, Viewer: hooks, Web: web.Pages(),
+		Guidelines: f.Corpus, Predictors: preds, CDSHooks: hooks, CDSOpen: !keyed, Viewer: hooks, Web: web.Pages(), Handouts: sheets,
 		Authenticate: authn.Authenticate, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
@@ -350,5 +359,93 @@ func TestSidebarNarrowCodedPatient(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("screenshot: %s", browsertest.Artefact(t, "sidebar-360px-coded-"+lang+".png", shot))
+	}
+}
+
+// The sidebar opened on two synthetic patients offers a handout for the
+// VTE risk card and for the denosumab card, in English, Chinese and both;
+// each handout page draws as many filled figures as the probability says,
+// numbers its notes from the card's own sources only, and prints to an A4
+// PDF (screenshots and PDFs are test artefacts).
+func TestSidebarHandouts(t *testing.T) {
+	ts, _ := sidebarServer(t)
+	ctx := browsertest.Context(t, 3*time.Minute)
+	for _, tc := range []struct{ patient, card, name string }{
+		{"syn-06", "DVT/PE", "vte"},
+		{"syn-04", "Denosumab stopped", "denosumab"},
+	} {
+		if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/sidebar/index.html?patient="+tc.patient),
+			chromedp.WaitVisible("article.card")); err != nil {
+			t.Fatal(err)
+		}
+		card, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`(() => {
+			const c = Array.from(document.querySelectorAll('article.card')).find(a => a.querySelector('h3').textContent.includes(`+strconvQuote(tc.card)+`));
+			if (!c) return {};
+			return {
+				hrefs: Object.fromEntries(Array.from(c.querySelectorAll('p.handout button')).map(b => [b.dataset.lang, b.dataset.href])),
+				entries: Array.from(c.querySelectorAll('.detail a')).map(a => a.href).filter(h => h.includes('/v1/guidelines/')).map(h => decodeURIComponent(h.split('/v1/guidelines/')[1])),
+			};
+		})()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hrefs, _ := card["hrefs"].(map[string]any)
+		sources := toStrings(card["entries"])
+		if len(hrefs) != 3 || len(sources) == 0 {
+			t.Fatalf("%s: the %q card offers handouts %v, sources %v", tc.patient, tc.card, hrefs, sources)
+		}
+		for _, lang := range []string{"en", "zh", "both"} {
+			href := hrefs[lang].(string)
+			u, _ := url.Parse(href)
+			if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+href), chromedp.WaitVisible("article.page")); err != nil {
+				t.Fatal(err)
+			}
+			got, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`({
+				pages: Array.from(document.querySelectorAll('article.page')).map(a => a.lang),
+				affected: Array.from(document.querySelectorAll('svg.icon-array')).map(s => s.querySelectorAll('g.person.affected').length),
+				people: Array.from(document.querySelectorAll('svg.icon-array')).map(s => s.querySelectorAll('g.person').length),
+				alt: Array.from(document.querySelectorAll('svg.icon-array desc')).map(d => d.textContent),
+				notes: Array.from(document.querySelectorAll('.notes li')).map(l => l.dataset.entry),
+				refs: document.querySelectorAll('sup.note-ref').length,
+			})`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pages := toStrings(got["pages"])
+			want := map[string][]string{"en": {"en"}, "zh": {"zh"}, "both": {"zh", "en"}}[lang]
+			if strings.Join(pages, ",") != strings.Join(want, ",") {
+				t.Errorf("%s %s: pages %v", tc.name, lang, pages)
+			}
+			if p := u.Query().Get("probability"); p != "" {
+				prob, _ := strconv.ParseFloat(p, 64)
+				n := int(math.Round(100 * prob))
+				aff, _ := got["affected"].([]any)
+				ppl, _ := got["people"].([]any)
+				if len(aff) != len(pages) || len(ppl) != len(pages) || aff[0] != float64(n) || ppl[0] != float64(100) || len(toStrings(got["alt"])) != len(pages) {
+					t.Errorf("%s %s: probability %s, icon arrays %v of %v people, want %d of 100", tc.name, lang, p, aff, ppl, n)
+				}
+			} else if tc.name == "vte" {
+				t.Errorf("%s: the risk card's handout carries no probability", tc.name)
+			}
+			notes := toStrings(got["notes"])
+			if len(notes) == 0 || got["refs"] == float64(0) {
+				t.Errorf("%s %s: no numbered notes", tc.name, lang)
+			}
+			for _, n := range notes {
+				if !slices.Contains(sources, n) {
+					t.Errorf("%s %s: note %s is not among the card's sources %v", tc.name, lang, n, sources)
+				}
+			}
+			shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("screenshot: %s", browsertest.Artefact(t, "handout-"+tc.name+"-"+lang+".png", shot))
+			pdf, err := chromedp.Run(ctx, chromedp.PrintToPDF(chromedp.PDFPaper(chromedp.PaperA4)))
+			if err != nil || !bytes.HasPrefix(pdf, []byte("%PDF")) {
+				t.Fatalf("%s %s: print to PDF: %v", tc.name, lang, err)
+			}
+			t.Logf("PDF: %s", browsertest.Artefact(t, "handout-"+tc.name+"-"+lang+".pdf", pdf))
+		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/orthocds/orthocds/audit"
 	"github.com/orthocds/orthocds/auth"
 	"github.com/orthocds/orthocds/cdshooks"
+	"github.com/orthocds/orthocds/handouts"
 	"github.com/orthocds/orthocds/predictors/drift"
 	"github.com/orthocds/orthocds/server"
 	"github.com/orthocds/orthocds/web"
@@ -113,6 +114,10 @@ func buildServer(ctx context.Context, cfg Config, env func(string) string, model
 		return nil, nil, err
 	}
 	closers = append(closers, func() { closeDrills() })
+	sheets, err := handouts.Load(a.guidelines)
+	if err != nil {
+		return nil, nil, err
+	}
 	hooks := cdshooks.New(cdshooks.Config{Guidelines: a.guidelines, Predictors: preds, Search: a.plain, Scope: a.analyzer,
 		Audit: trail, CorpusVersion: a.guidelines.Version(), FHIRServers: fhirServers,
 		Feedback: &cdshooks.FileFeedback{Path: filepath.Join(cfg.DataDir, "cds-feedback.jsonl")}})
@@ -148,6 +153,7 @@ func buildServer(ctx context.Context, cfg Config, env func(string) string, model
 		Answer:     a.answerer(audit.Answers{Log: trail, CorpusVersion: a.guidelines.Version()}),
 		Audit:      trail,
 		Guidelines: a.guidelines,
+		Handouts:   sheets,
 		Checks:     a.checks(),
 		Web:        web.Pages(),
 		Logger:     log,

@@ -12,7 +12,8 @@ const T = {
         fractures: "Fractures", meds: "Drugs", conditions: "Conditions", none: "none recorded", accept: "Accept",
         override: "Override", reason: "Reason…", thanks: "Recorded. Thank you.", fragility: "fragility", source: "Source",
         years: "years", noCards: "No guidance for this patient.", keyLabel: "API key (clinician; when the server requires one)",
-        uninterpreted: "Codes not interpreted", codesNote: "No value set knows these codes; the cards do not use them." },
+        uninterpreted: "Codes not interpreted", codesNote: "No value set knows these codes; the cards do not use them.",
+        handout: "Patient handout", both: "both languages" },
   zh: { patient: "患者", cards: "决策支持", askPatient: "就该患者提问", askBtn: "提问", sources: "来源", hospital: "本院文件",
         askNote: "问题会连同患者的结构化数据（年龄、性别、体重、T值、骨折）发送，不含任何身份信息。",
         other: "English", working: "处理中…", demo: "独立演示：合成患者（为测试而虚构，并非真实人物）。",
@@ -20,7 +21,8 @@ const T = {
         fractures: "骨折", meds: "药物", conditions: "疾病", none: "无记录", accept: "采纳", override: "不采纳",
         reason: "原因…", thanks: "已记录，谢谢。", fragility: "脆性", source: "来源", years: "岁", noCards: "该患者暂无建议。",
         keyLabel: "API 密钥（临床医生；服务器要求时填写）",
-        uninterpreted: "未能识别的编码", codesNote: "值集中没有这些编码，决策卡片未使用它们。" },
+        uninterpreted: "未能识别的编码", codesNote: "值集中没有这些编码，决策卡片未使用它们。",
+        handout: "患者资料", both: "双语" },
 };
 let lang = navigator.language && navigator.language.startsWith("zh") ? "zh" : "en";
 let bundle = null, view = null, launched = false;
@@ -118,10 +120,37 @@ function drawCards(cards) {
       src.append(" · ", la);
     }
     div.append(src);
+    const ho = handoutLinks(c);
+    if (ho) div.append(ho);
     div.append(actions(c));
     box.append(div);
   }
   $("cards-section").hidden = false;
+}
+
+// handoutLinks offers the card's patient handout in English, Chinese or
+// both: a printable page from /v1/handouts with the card's sources (and
+// its risk), never a patient identifier. It is fetched with the key, then
+// opened in a new window.
+function handoutLinks(c) {
+  const h = c.handout; // set by the server when a handout covers what the card cites
+  if (!h) return null;
+  const p = el("p", T[lang].handout + ": ", "handout");
+  for (const [code, label] of [["en", "English"], ["zh", "中文"], ["both", T[lang].both]]) {
+    const q = new URLSearchParams({ lang: code, entries: (h.entries || []).join(","), format: "html" });
+    if (h.predictor) { q.set("predictor", h.predictor); q.set("probability", String(h.probability)); }
+    const b = el("button", label);
+    b.type = "button";
+    b.dataset.href = "/v1/handouts/" + encodeURIComponent(h.topic) + "?" + q;
+    b.dataset.lang = code;
+    b.onclick = async () => {
+      const r = await fetch(b.dataset.href, { headers: withKey({ Accept: "text/html" }) });
+      if (!r.ok) { status(await problem(r)); return; }
+      window.open(URL.createObjectURL(new Blob([await r.text()], { type: "text/html" })), "_blank");
+    };
+    p.append(b, " ");
+  }
+  return p;
 }
 
 // actions offers the card's suggestions and its override reasons; either
