@@ -64,6 +64,8 @@ type Set struct {
 	templates map[string]*Template
 	corpus    *guidelines.Corpus
 	common    map[rune]bool
+	llm       LLM      // nil: templates only
+	concepts  Concepts // with llm
 }
 
 // Load reads the embedded templates and checks them against corpus: every
@@ -169,7 +171,15 @@ type Handout struct {
 
 // Page is the handout in one language.
 type Page struct {
-	Lang        string       `json:"lang"`
+	Lang string `json:"lang"`
+	// Mode is template or llm; Model names the model that wrote an llm
+	// page; Dropped are the model's sentences removed as unsupported, and
+	// Fallback says why a page meant for the model uses the templates.
+	// These are for the doctor, not printed.
+	Mode        string       `json:"mode"`
+	Model       string       `json:"model,omitempty"`
+	Dropped     []string     `json:"dropped,omitempty"`
+	Fallback    string       `json:"fallback,omitempty"`
 	Title       string       `json:"title"`
 	Risk        *Risk        `json:"risk,omitempty"`
 	Sections    []Section    `json:"sections"`
@@ -190,6 +200,8 @@ type Section struct {
 type SentenceInLang struct {
 	Text  string `json:"text"`
 	Notes []int  `json:"notes"`
+
+	entries []string // a model-written sentence's entries, numbered by Write
 }
 
 // Note is a guideline entry a handout cites.
@@ -268,7 +280,7 @@ func (s *Set) Build(r Request) (*Handout, error) {
 		return nil, orthocds.Invalid("entries", "no sentence of the %s handout rests on these entries", t.Topic)
 	}
 	for _, lang := range langs {
-		pg := Page{Lang: lang, Title: pick(t.Title, lang), Disclaimer: pick(disclaimer, lang),
+		pg := Page{Lang: lang, Mode: ModeTemplate, Title: pick(t.Title, lang), Disclaimer: pick(disclaimer, lang),
 			NotesTitle: pick(guidelines.Text{EN: "Where this comes from", ZH: "资料来源"}, lang)}
 		if risk != nil {
 			pg.Risk = risk.picture(lang)
@@ -299,11 +311,7 @@ func (s *Set) Build(r Request) (*Handout, error) {
 				pg.Sections = append(pg.Sections, sec)
 			}
 		}
-		for _, n := range h.Notes {
-			e, _ := s.corpus.Get(n.EntryID)
-			pg.NoteLines = append(pg.NoteLines, NoteInLang{N: n.N, EntryID: n.EntryID,
-				Text: fmt.Sprintf("%s %d, %s: %s (%s)", e.Source.Key, e.Source.Year, e.Section, pick(e.Title, lang), e.GradeLabel(lang))})
-		}
+		pg.NoteLines = s.noteLines(h.Notes, lang)
 		pg.Readability = s.Measure(strings.Join(all, "\n"), lang)
 		h.Langs = append(h.Langs, pg)
 	}

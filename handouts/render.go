@@ -58,6 +58,7 @@ sup { font-size: 8pt; }
 <ol>{{range .NoteLines}}<li value="{{.N}}" data-entry="{{.EntryID}}">{{.Text}}</li>{{end}}</ol>
 </section>
 <p class="disclaimer">{{.Disclaimer}}</p>
+<p class="level" data-mode="{{.Mode}}">{{if eq .Mode "llm"}}Written by {{.Model}} from the cited entries; {{len .Dropped}} unsupported sentence(s) removed.{{else}}From the project's templates.{{end}}{{with .Fallback}} {{.}}{{end}}</p>
 <p class="level" data-above-target="{{.Readability.AboveTarget}}">{{if eq .Lang "zh"}}可读性：平均每句 {{.Readability.MeanSentenceChars}} 个汉字，常用字占 {{.Readability.CommonShare}}{{else}}Reading level: Flesch-Kincaid grade {{.Readability.Grade}}{{end}}{{if .Readability.AboveTarget}} — {{if eq .Lang "zh"}}高于目标{{else}}above target{{end}} ({{.Readability.Target}}){{end}}</p>
 </article>
 {{end}}

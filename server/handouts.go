@@ -41,7 +41,7 @@ func (s *Server) handout(w http.ResponseWriter, r *http.Request) error {
 		}
 		req.Probability = &p
 	}
-	h, err := s.cfg.Handouts.Build(req)
+	h, err := s.cfg.Handouts.Write(r.Context(), req)
 	if err != nil {
 		return err
 	}

@@ -118,6 +118,9 @@ func buildServer(ctx context.Context, cfg Config, env func(string) string, model
 	if err != nil {
 		return nil, nil, err
 	}
+	if a.llm != nil {
+		sheets.UseLLM(a.llm, a.analyzer) // sentences by the model, checked; templates otherwise
+	}
 	hooks := cdshooks.New(cdshooks.Config{Guidelines: a.guidelines, Predictors: preds, Search: a.plain, Scope: a.analyzer,
 		Audit: trail, CorpusVersion: a.guidelines.Version(), FHIRServers: fhirServers,
 		Feedback: &cdshooks.FileFeedback{Path: filepath.Join(cfg.DataDir, "cds-feedback.jsonl")}})
