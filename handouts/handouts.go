@@ -147,6 +147,30 @@ func (s *Set) Template(topic string) (*Template, bool) {
 	return t, ok
 }
 
+// Auto is the topic that asks for the template covering the most of the
+// request's entries (an answer's citations).
+const Auto = "auto"
+
+// TopicFor returns the topic whose template has the most sentences resting
+// only on entries, or false when none has one.
+func (s *Set) TopicFor(entries []string) (string, bool) {
+	best, most := "", 0
+	for _, topic := range s.Topics() {
+		n := 0
+		for _, sec := range s.templates[topic].Sections {
+			for _, sn := range sec.Sentences {
+				if !slices.ContainsFunc(sn.Entries, func(id string) bool { return !slices.Contains(entries, id) }) {
+					n++
+				}
+			}
+		}
+		if n > most {
+			best, most = topic, n
+		}
+	}
+	return best, most > 0
+}
+
 // Request asks for one handout. Nothing in it identifies a patient.
 type Request struct {
 	Topic string
@@ -224,6 +248,16 @@ var disclaimer = guidelines.Text{
 
 // Build makes a handout. Bad input is an *orthocds.Error naming the field.
 func (s *Set) Build(r Request) (*Handout, error) {
+	if r.Topic == Auto {
+		if len(r.Entries) == 0 {
+			return nil, orthocds.Invalid("entries", "are required with topic %s: the guideline entries to explain", Auto)
+		}
+		topic, ok := s.TopicFor(r.Entries)
+		if !ok {
+			return nil, &orthocds.Error{Code: orthocds.ENOTFOUND, Field: "entries", Message: "no handout covers these entries"}
+		}
+		r.Topic = topic
+	}
 	t, ok := s.templates[r.Topic]
 	if !ok {
 		return nil, &orthocds.Error{Code: orthocds.ENOTFOUND, Field: "topic",

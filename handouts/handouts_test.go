@@ -225,3 +225,18 @@ func TestReadability(t *testing.T) {
 		}
 	}
 }
+
+// An answer's citations find the handout that covers them (topic auto).
+func TestAutoTopic(t *testing.T) {
+	s := set(t)
+	h, err := s.Build(Request{Topic: Auto, Lang: "en", Entries: []string{"aaos-2011-prophylaxis", "accp-2012-tha-tka-agents", "csobmr-2022-osta"}})
+	if err != nil || h.Topic != "vte" || len(h.Notes) != 2 {
+		t.Fatalf("%v %+v", err, h)
+	}
+	for _, r := range []Request{{Topic: Auto}, {Topic: Auto, Entries: []string{"csobmr-2022-osta"}}} {
+		var oe *orthocds.Error
+		if _, err := s.Build(r); !errors.As(err, &oe) || oe.Field != "entries" {
+			t.Errorf("%+v: %v", r, err)
+		}
+	}
+}

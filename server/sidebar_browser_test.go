@@ -296,6 +296,33 @@ func TestQuestionPage(t *testing.T) {
 	if !strings.Contains(strings.ToLower(got["sources"]), "denosumab") || got["label"] == "" || !strings.Contains(got["disclaimer"], "does not replace") {
 		t.Errorf("question page: %v", got)
 	}
+	// The answer cites the denosumab entries: a handout on them is offered,
+	// and its notes are among the answer's citations.
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#handout button"))); err != nil {
+		t.Fatal(err)
+	}
+	offer, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`({
+		href: document.querySelector('#handout button[data-lang="zh"]').dataset.href,
+		cited: Array.from(document.querySelectorAll('#answer .cite')).map(c => c.textContent).join(' '),
+	})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+offer["href"].(string)), chromedp.WaitVisible("article.page")); err != nil {
+		t.Fatal(err)
+	}
+	notes, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('.notes li')).map(l => l.dataset.entry)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range notes {
+		if !strings.Contains(offer["cited"].(string), n) {
+			t.Errorf("handout note %s is not cited by the answer (%s)", n, offer["cited"])
+		}
+	}
+	if len(notes) == 0 {
+		t.Error("the answer's handout has no notes")
+	}
 }
 
 // The sidebar in the EHR's frame, 360 px wide, on a patient whose EHR

@@ -6,11 +6,12 @@ const T = {
         askBtn: "Ask", searchBtn: "Search only", sources: "Sources", working: "Working…", other: "中文",
         diagnoses: "Possible diagnoses", tests: "Tests to add", treatments: "Treatment options", quotes: "Recommendations",
         calculations: "Calculations", evidence: "evidence", strength: "strength", superseded: "superseded", hospital: "Hospital document", page: "page",
-        disclaimer: "OrthoCDS supports, and does not replace, clinical judgement." },
+        disclaimer: "OrthoCDS supports, and does not replace, clinical judgement.", handout: "Patient handout", both: "both languages" },
   zh: { navSidebar: "侧边栏演示", navDrill: "病例演练", tagline: "基于指南、标注出处的骨质疏松与骨科临床决策支持", ask: "输入临床问题", askBtn: "提问", searchBtn: "仅检索",
         sources: "来源", working: "处理中…", other: "English", diagnoses: "可能的诊断", tests: "建议补充的检查",
         treatments: "治疗选择", quotes: "推荐条目", calculations: "计算结果", evidence: "证据", strength: "强度",
-        superseded: "已被取代", hospital: "本院文件", page: "第{n}页", disclaimer: "本系统用于辅助而非取代临床判断。" },
+        superseded: "已被取代", hospital: "本院文件", page: "第{n}页", disclaimer: "本系统用于辅助而非取代临床判断。",
+        handout: "患者资料", both: "双语" },
 };
 let lang = navigator.language && navigator.language.startsWith("zh") ? "zh" : "en";
 const $ = (id) => document.getElementById(id);
@@ -96,6 +97,33 @@ function showAnswer(a) {
   }
   $("disclaimer").textContent = a.disclaimer;
   showSources(a.sources || []);
+  offerHandout(a).catch(() => {});
+}
+
+// offerHandout offers a patient handout on what the answer cites, when the
+// server has one that covers its entries: English, Chinese or both,
+// printable, opened in a new window.
+async function offerHandout(a) {
+  const box = $("handout");
+  box.hidden = true;
+  const ids = new Set();
+  for (const it of [a.summary || {}, ...["diagnoses", "tests", "treatments", "quotes"].flatMap((k) => a[k] || [])]) {
+    for (const c of it.citations || []) ids.add(c);
+  }
+  if (!ids.size) return;
+  const entries = [...ids].join(",");
+  const probe = await fetch("/v1/handouts/auto?" + new URLSearchParams({ entries }));
+  if (!probe.ok) return;
+  box.replaceChildren(T[lang].handout + ": ");
+  for (const [code, label] of [["en", "English"], ["zh", "中文"], ["both", T[lang].both]]) {
+    const b = el("button", label);
+    b.type = "button";
+    b.dataset.href = "/v1/handouts/auto?" + new URLSearchParams({ entries, lang: code, format: "html" });
+    b.dataset.lang = code;
+    b.onclick = () => window.open(b.dataset.href, "_blank");
+    box.append(b, " ");
+  }
+  box.hidden = false;
 }
 
 async function problem(resp) {
