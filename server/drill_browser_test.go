@@ -1,8 +1,10 @@
 package server
 
 import (
+	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/orthocds/orthocds/handouts"
 	"github.com/orthocds/orthocds/internal/browsertest"
 	"github.com/orthocds/orthocds/web"
 )
@@ -20,7 +23,11 @@ import (
 // rubric item cited.
 func TestDrillPage(t *testing.T) {
 	svc, cs := drillService(t)
-	ts := httptest.NewServer(New(Config{Guidelines: setup(t).Corpus, Drills: svc, Web: web.Pages(),
+	sheets, err := handouts.Load(setup(t).Corpus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(New(Config{Guidelines: setup(t).Corpus, Drills: svc, Web: web.Pages(), Handouts: sheets,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 	defer ts.Close()
 	c := cs[0]
@@ -95,11 +102,44 @@ func TestDrillPage(t *testing.T) {
 		fb["citations"].(float64) == 0 || fb["plan"] != c.Expected.Plan.ZH || fb["expert"] != c.Expected.Expert.ZH {
 		t.Errorf("feedback: %v", fb)
 	}
+	// What this patient would take home: a handout on the plan's entries.
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#case-handout button"))); err != nil {
+		t.Fatal(err)
+	}
+	href, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#case-handout button[data-lang="zh"]').dataset.href`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	planEntries := map[string]bool{}
+	for _, it := range c.Rubric {
+		for _, e := range it.Entries {
+			planEntries[e] = !it.MustNot || planEntries[e]
+		}
+	}
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s", browsertest.Artefact(t, "drill-feedback-zh.png", shot))
+	resp, err := http.Get(ts.URL + strings.Replace(href, "format=html", "format=json", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h struct {
+		Notes []struct {
+			EntryID string `json:"entry_id"`
+		} `json:"notes"`
+	}
+	json.NewDecoder(resp.Body).Decode(&h)
+	resp.Body.Close()
+	if len(h.Notes) == 0 {
+		t.Errorf("the case handout %s has no notes", href)
+	}
+	for _, n := range h.Notes {
+		if !planEntries[n.EntryID] {
+			t.Errorf("case handout note %s is not among the plan's entries", n.EntryID)
+		}
+	}
 
 	// Back at the list, the attempt is there with its score; the local
 	// default caller is an admin, so the class report shows it too.

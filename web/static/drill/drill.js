@@ -16,7 +16,7 @@ const T = {
         classTitle: "Class (instructors)", csv: "Export CSV", working: "Working…", you: "You", patient: "Patient",
         active: "in progress", paused: "paused", submitted: "submitted", minutes: "min on the case",
         score: "Score", judge: "LLM judge (beside the rubric, not instead of it)", unscorable: "no grade",
-        mustNot: "must not", attempts: "attempts", submittedN: "submitted", mean: "mean score", mistakes: "Common mistakes", missed: "missed", mustNotDone: "did a must-not item",
+        handout: "What the patient would take home", both: "both languages", mustNot: "must not", attempts: "attempts", submittedN: "submitted", mean: "mean score", mistakes: "Common mistakes", missed: "missed", mustNotDone: "did a must-not item",
         none: "None yet." },
   zh: { navHome: "临床问答", title: "病例演练", tagline: "面向学生的虚拟患者，依据指南评分", other: "English",
         keyLabel: "API 密钥（服务器要求时填写）", cases: "病例", mine: "我的演练",
@@ -30,7 +30,7 @@ const T = {
         classTitle: "班级（教师）", csv: "导出 CSV", working: "处理中…", you: "你", patient: "患者",
         active: "进行中", paused: "已暂停", submitted: "已提交", minutes: "分钟",
         score: "得分", judge: "LLM 评审（与评分表并列，不取代评分表）", unscorable: "无法评分",
-        mustNot: "禁忌", attempts: "次演练", submittedN: "已提交", mean: "平均分", mistakes: "常见错误", missed: "遗漏", mustNotDone: "做了禁忌项",
+        handout: "给患者带回家的资料", both: "双语", mustNot: "禁忌", attempts: "次演练", submittedN: "已提交", mean: "平均分", mistakes: "常见错误", missed: "遗漏", mustNotDone: "做了禁忌项",
         none: "暂无。" },
 };
 let lang = navigator.language && navigator.language.startsWith("zh") ? "zh" : "en";
@@ -162,6 +162,7 @@ function feedback(a) {
       el("td", it.must_not && !it.met ? `(${it.points})` : String(it.points)), el("td", it.why), src);
     body.append(tr);
   }
+  caseHandout(g).catch(() => { $("case-handout").hidden = true; });
   const j = a.judge;
   $("judge").textContent = j ? `${t("judge")} ${j.model}: ` + (j.grade ? `${Math.round(j.grade.score * 100)}%` : `${t("unscorable")} (${j.unscorable})`) : "";
   const pick = (x) => (a.lang === "zh" ? x.zh : x.en);
@@ -220,3 +221,28 @@ $("csv").onclick = async () => {
 applyLang();
 const wanted = new URLSearchParams(location.search).get("attempt");
 refresh().then(() => (wanted ? open(wanted) : null)).catch(fail);
+
+// caseHandout offers the patient handout on what the case's expected plan
+// rests on (its items' entries, must-not items aside), when one covers it:
+// what this patient would take home.
+async function caseHandout(g) {
+  const box = $("case-handout");
+  box.hidden = true;
+  const ids = [...new Set(g.items.filter((it) => !it.must_not).flatMap((it) => it.entries))];
+  if (!ids.length) return;
+  const entries = ids.join(",");
+  await api("GET", "/v1/handouts/auto?" + new URLSearchParams({ entries }));
+  box.replaceChildren(t("handout") + ": ");
+  for (const [code, label] of [["en", "English"], ["zh", "中文"], ["both", t("both")]]) {
+    const b = el("button", label);
+    b.type = "button";
+    b.dataset.href = "/v1/handouts/auto?" + new URLSearchParams({ entries, lang: code, format: "html" });
+    b.dataset.lang = code;
+    b.onclick = async () => {
+      const r = await api("GET", b.dataset.href);
+      window.open(URL.createObjectURL(new Blob([await r.text()], { type: "text/html" })), "_blank");
+    };
+    box.append(b, " ");
+  }
+  box.hidden = false;
+}
