@@ -11,9 +11,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net"
 	"regexp"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -45,13 +48,21 @@ type Config struct {
 	// the HNSW index; the build is fast only when the graph fits. Empty
 	// means 1GB.
 	MaintenanceWorkMem string
+	// ReplicaURLs are streaming read replicas of URL that take the search
+	// batches (DATABASE_REPLICA_URLS); MaxReplicaLag bounds how far behind
+	// one may replay and still take them (0: DefaultMaxReplicaLag).
+	ReplicaURLs   []string
+	MaxReplicaLag time.Duration
 }
 
 // DB is the PostgreSQL store.
 type DB struct {
-	pool           *pgxpool.Pool
-	model          rag.ModelInfo
-	maintenanceMem string
+	pool            *pgxpool.Pool
+	model           rag.ModelInfo
+	maintenanceMem  string
+	replicas        *replicaSet // nil: the primary answers searches
+	primarySearches atomic.Int64
+	lastWrite       atomic.Uint64 // WAL position of this process's last index write
 }
 
 var _ rag.Store = (*DB)(nil)
@@ -98,7 +109,26 @@ func Open(ctx context.Context, cfg Config) (_ *DB, err error) {
 		pool.Close()
 		return nil, orthocds.Invalid("maintenance_work_mem", "must be a number with kB, MB or GB")
 	}
-	return &DB{pool: pool, maintenanceMem: mem}, nil
+	db := &DB{pool: pool, maintenanceMem: mem}
+	if len(cfg.ReplicaURLs) > 0 {
+		var configs []*pgxpool.Config
+		for i, u := range cfg.ReplicaURLs {
+			rc, err := pgxpool.ParseConfig(u)
+			if err != nil {
+				pool.Close()
+				return nil, orthocds.Invalid(fmt.Sprintf("DATABASE_REPLICA_URLS/%d", i), "cannot parse the replica URL")
+			}
+			// Everything but where to connect is the primary's.
+			rc.ConnConfig.RuntimeParams = maps.Clone(pc.ConnConfig.RuntimeParams)
+			rc.ConnConfig.Tracer, rc.AfterConnect = pc.ConnConfig.Tracer, pc.AfterConnect
+			configs = append(configs, rc)
+		}
+		if db.replicas, err = openReplicas(ctx, pool, configs, cfg.MaxReplicaLag); err != nil {
+			pool.Close()
+			return nil, err
+		}
+	}
+	return db, nil
 }
 
 func migrateDB(ctx context.Context, cc *pgx.ConnConfig, schema string) error {
@@ -165,6 +195,9 @@ func MigrateLocked(ctx context.Context, pool *pgxpool.Pool, lock, versionTable s
 
 // Close closes the pool.
 func (db *DB) Close() error {
+	if db.replicas != nil {
+		db.replicas.close()
+	}
 	db.pool.Close()
 	return nil
 }

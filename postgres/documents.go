@@ -22,6 +22,7 @@ const hnswMaxDim = 2000
 // column's dimension and builds the HNSW index; later calls must name the
 // same model.
 func (db *DB) Init(ctx context.Context, model rag.ModelInfo) (err error) {
+	defer db.markWrite(ctx, &err)
 	defer wrap(&err, "DB.Init")
 	err = db.Transact(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext('orthocds.index_meta'))"); err != nil {
@@ -63,6 +64,7 @@ func (db *DB) Init(ctx context.Context, model rag.ModelInfo) (err error) {
 // Reset removes every document and the model binding in one transaction:
 // the embedding column loses its dimension and index, as after migration.
 func (db *DB) Reset(ctx context.Context) (err error) {
+	defer db.markWrite(ctx, &err)
 	defer wrap(&err, "DB.Reset")
 	err = db.Transact(ctx, func(tx pgx.Tx) error {
 		for _, s := range []string{
@@ -92,6 +94,7 @@ var chunkColumns = []string{"id", "doc_id", "ord", "kind", "langs", "title", "he
 // empty store goes through BulkLoad, which builds the vector index once at
 // the end instead of growing it row by row.
 func (db *DB) PutDocuments(ctx context.Context, docs []rag.Document) (err error) {
+	defer db.markWrite(ctx, &err)
 	defer wrap(&err, "DB.PutDocuments")
 	rows, err := db.chunkRows(docs)
 	if err != nil {
@@ -157,6 +160,7 @@ type LoadStats struct {
 // maintenance_work_mem, analyse. Searches wait for it; nothing is visible
 // until it commits. A store that already holds documents is refused.
 func (db *DB) BulkLoad(ctx context.Context, docs []rag.Document) (_ LoadStats, err error) {
+	defer db.markWrite(ctx, &err)
 	defer wrap(&err, "DB.BulkLoad")
 	rows, err := db.chunkRows(docs)
 	if err != nil {
@@ -290,6 +294,7 @@ func quoteLexeme(t string) string {
 
 // DeleteDocuments removes documents; their chunks go with them.
 func (db *DB) DeleteDocuments(ctx context.Context, ids []string) (err error) {
+	defer db.markWrite(ctx, &err)
 	defer wrap(&err, "DB.DeleteDocuments")
 	_, err = db.pool.Exec(ctx, "DELETE FROM documents WHERE id = ANY($1)", ids)
 	return err

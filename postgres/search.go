@@ -158,42 +158,50 @@ func (db *DB) Search(ctx context.Context, qs []rag.StoreQuery) (_ []rag.Candidat
 		maxK = max(maxK, q.K)
 	}
 	stmt := statement(usedFields(qs), maxK)
-	out := make([]rag.Candidates, len(qs))
-	if len(qs) <= GroupSize {
-		ords, terms := termArgs(qs)
-		rows, err := db.pool.Query(ctx, stmt, vecs, tqs, ks, fs, ords, terms)
-		if err != nil {
-			return nil, err
-		}
-		if err := scanCandidates(rows, out); err != nil {
-			return nil, err
-		}
-	} else {
-		// A large batch is split into statements of GroupSize queries, all
-		// sent in one pipelined round trip: one statement with hundreds of
-		// lateral index scans grows its memory with every scan and gets
-		// slower per query (measured in docs/benchmarks.md).
-		b := &pgx.Batch{}
-		for start := 0; start < len(qs); start += GroupSize {
-			end := min(start+GroupSize, len(qs))
-			ords, terms := termArgs(qs[start:end])
-			b.Queue(stmt, vecs[start:end], tqs[start:end], ks[start:end], fs[start:end], ords, terms)
-		}
-		br := db.pool.SendBatch(ctx, b)
-		for start := 0; start < len(qs); start += GroupSize {
-			rows, err := br.Query()
+	var out []rag.Candidates
+	// Replicas, when configured, answer; a failed one hands the batch on.
+	err = db.onReplicas(ctx, func(q querier) error {
+		out = make([]rag.Candidates, len(qs))
+		if len(qs) <= GroupSize {
+			ords, terms := termArgs(qs)
+			rows, err := q.Query(ctx, stmt, vecs, tqs, ks, fs, ords, terms)
 			if err != nil {
-				br.Close()
-				return nil, err
+				return err
 			}
-			if err := scanCandidates(rows, out[start:min(start+GroupSize, len(qs))]); err != nil {
-				br.Close()
-				return nil, err
+			if err := scanCandidates(rows, out); err != nil {
+				return err
+			}
+		} else {
+			// A large batch is split into statements of GroupSize queries, all
+			// sent in one pipelined round trip: one statement with hundreds of
+			// lateral index scans grows its memory with every scan and gets
+			// slower per query (measured in docs/benchmarks.md).
+			b := &pgx.Batch{}
+			for start := 0; start < len(qs); start += GroupSize {
+				end := min(start+GroupSize, len(qs))
+				ords, terms := termArgs(qs[start:end])
+				b.Queue(stmt, vecs[start:end], tqs[start:end], ks[start:end], fs[start:end], ords, terms)
+			}
+			br := q.SendBatch(ctx, b)
+			for start := 0; start < len(qs); start += GroupSize {
+				rows, err := br.Query()
+				if err != nil {
+					br.Close()
+					return err
+				}
+				if err := scanCandidates(rows, out[start:min(start+GroupSize, len(qs))]); err != nil {
+					br.Close()
+					return err
+				}
+			}
+			if err := br.Close(); err != nil {
+				return err
 			}
 		}
-		if err := br.Close(); err != nil {
-			return nil, err
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	// Iterative index scans may return rows slightly out of order, and the
 	// join does not keep the lateral order: sort each ranking here.

@@ -58,7 +58,13 @@ func open(ctx context.Context, cfg Config, stderr io.Writer) (_ *app, err error)
 		return nil, err
 	}
 	if cfg.DatabaseURL != "" {
-		a.store, err = postgres.Open(ctx, postgres.Config{URL: cfg.DatabaseURL})
+		var replicas []string
+		for _, u := range strings.Split(cfg.ReplicaURLs, ",") {
+			if u = strings.TrimSpace(u); u != "" {
+				replicas = append(replicas, u)
+			}
+		}
+		a.store, err = postgres.Open(ctx, postgres.Config{URL: cfg.DatabaseURL, ReplicaURLs: replicas})
 	} else {
 		a.store, err = embedstore.Open(filepath.Join(cfg.DataDir, "store"))
 	}

@@ -15,6 +15,9 @@ type Config struct {
 	Addr        string // ORTHOCDS_ADDR
 	DataDir     string // ORTHOCDS_DATA: the embedded store, when no database is set
 	DatabaseURL string // DATABASE_URL: PostgreSQL + pgvector instead of the embedded store
+	// ReplicaURLs are streaming read replicas of DatabaseURL that answer
+	// searches (DATABASE_REPLICA_URLS, comma-separated).
+	ReplicaURLs string
 	Embedder    string // ORTHOCDS_EMBEDDER: builtin, ollama:MODEL or openai:MODEL
 	LLMProvider string // ORTHOCDS_LLM_PROVIDER: ollama, openai or none
 	LLMModel    string // ORTHOCDS_LLM_MODEL
@@ -44,6 +47,7 @@ func defaultConfig(env func(string) string) Config {
 		Addr:         get("ORTHOCDS_ADDR", "127.0.0.1:8080"),
 		DataDir:      get("ORTHOCDS_DATA", "orthocds-data"),
 		DatabaseURL:  env("DATABASE_URL"),
+		ReplicaURLs:  env("DATABASE_REPLICA_URLS"),
 		Embedder:     get("ORTHOCDS_EMBEDDER", "builtin"),
 		LLMProvider:  get("ORTHOCDS_LLM_PROVIDER", "ollama"),
 		LLMModel:     get("ORTHOCDS_LLM_MODEL", "qwen2.5:7b"),
@@ -68,6 +72,7 @@ func ollamaURL(h string) string {
 func (c *Config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data", c.DataDir, "directory of the embedded store (env ORTHOCDS_DATA)")
 	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL URL; empty uses the embedded store (env DATABASE_URL)")
+	fs.StringVar(&c.ReplicaURLs, "database-replicas", c.ReplicaURLs, "comma-separated URLs of streaming read replicas that answer searches (env DATABASE_REPLICA_URLS)")
 	fs.StringVar(&c.Embedder, "embedder", c.Embedder, "builtin, ollama:MODEL or openai:MODEL (env ORTHOCDS_EMBEDDER)")
 	fs.StringVar(&c.LLMProvider, "llm", c.LLMProvider, "ollama, openai or none (env ORTHOCDS_LLM_PROVIDER)")
 	fs.StringVar(&c.LLMModel, "model", c.LLMModel, "language model name (env ORTHOCDS_LLM_MODEL)")
@@ -80,6 +85,11 @@ func (c Config) logTo(w io.Writer) {
 	db := "embedded store in " + c.DataDir
 	if c.DatabaseURL != "" {
 		db = "postgres " + maskURL(c.DatabaseURL)
+		for _, r := range strings.Split(c.ReplicaURLs, ",") {
+			if r = strings.TrimSpace(r); r != "" {
+				db += " replica " + maskURL(r)
+			}
+		}
 	}
 	fmt.Fprintf(w, "orthocds: store=%s embedder=%s llm=%s model=%s ollama=%s\n", db, c.Embedder, c.LLMProvider, c.LLMModel, c.OllamaHost)
 }
