@@ -122,10 +122,27 @@ func (d *Dataset) ComputeTruth(k int) time.Duration {
 	return time.Since(start)
 }
 
+// FilteredTruth is each query's exact top k among the rows a share's
+// filter keeps.
+func (d *Dataset) FilteredTruth(k int, share float64) [][]int {
+	out := make([][]int, d.NumQueries())
+	for q := range out {
+		out[q] = exactTopKWhere(d, d.Query(q), k, func(i int) bool { return selected(i, share) })
+	}
+	return out
+}
+
 func exactTopK(d *Dataset, q []float32, k int) []int {
+	return exactTopKWhere(d, q, k, nil)
+}
+
+func exactTopKWhere(d *Dataset, q []float32, k int, keep func(int) bool) []int {
 	best := make([]int, 0, k+1)
 	scores := make([]float32, 0, k+1)
 	for i := range d.N {
+		if keep != nil && !keep(i) {
+			continue
+		}
 		s := embedstore.Dot(q, d.Row(i))
 		if len(best) == k && s <= scores[k-1] {
 			continue
@@ -145,12 +162,17 @@ func exactTopK(d *Dataset, q []float32, k int) []int {
 
 // Recall is the mean fraction of each query's exact top k found in got.
 func (d *Dataset) Recall(first int, got [][]int) float64 {
+	return recallAgainst(d.Truth[first:], got)
+}
+
+// recallAgainst is the mean fraction of truth[i] found in got[i].
+func recallAgainst(truths [][]int, got [][]int) float64 {
 	if len(got) == 0 {
 		return 0
 	}
 	var sum float64
 	for i, g := range got {
-		truth := d.Truth[first+i]
+		truth := truths[i]
 		in := make(map[int]bool, len(truth))
 		for _, t := range truth {
 			in[t] = true

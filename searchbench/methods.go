@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"strconv"
 	"time"
@@ -39,14 +40,31 @@ type LoadTimes struct {
 	Index time.Duration
 }
 
+// Selectivities are the filtered searches measured: the share of rows a
+// filter keeps, each row tagged with the topic that selects it (a row
+// whose index is a multiple of 1/share).
+var Selectivities = []float64{0.5, 0.1, 0.01}
+
+// selectTopic is the topic that selects a share of the rows.
+func selectTopic(share float64) string { return fmt.Sprintf("select-%g", share*100) }
+
+// selected reports whether row i carries share's topic.
+func selected(i int, share float64) bool { return i%int(math.Round(1/share)) == 0 }
+
 // documents wraps the dataset's rows as one-chunk documents; the chunk ID
-// is the row index.
+// is the row index, and the topics say which filtered searches keep it.
 func documents(d *Dataset) []rag.Document {
 	docs := make([]rag.Document, d.N)
 	for i := range docs {
 		id := strconv.Itoa(i)
+		var topics []string
+		for _, s := range Selectivities {
+			if selected(i, s) {
+				topics = append(topics, selectTopic(s))
+			}
+		}
 		docs[i] = rag.Document{ID: id, Kind: rag.KindDocument, Hash: id,
-			Chunks: []rag.Chunk{{ID: id, DocID: id, Kind: rag.KindDocument, Langs: []string{"en"}, Vector: d.Row(i)}}}
+			Chunks: []rag.Chunk{{ID: id, DocID: id, Kind: rag.KindDocument, Langs: []string{"en"}, Topics: topics, Vector: d.Row(i)}}}
 	}
 	return docs
 }
@@ -57,6 +75,36 @@ func storeQueries(qs [][]float32, k int) []rag.StoreQuery {
 		sq[i] = rag.StoreQuery{Vector: q, K: k}
 	}
 	return sq
+}
+
+// filteredQueries are storeQueries keeping only the rows of one share.
+func filteredQueries(qs [][]float32, k int, share float64) []rag.StoreQuery {
+	sq := storeQueries(qs, k)
+	for i := range sq {
+		sq[i].Filter = rag.Filter{Topics: []string{selectTopic(share)}}
+	}
+	return sq
+}
+
+// Filterer is a Method that can search with a filter.
+type Filterer interface {
+	SearchFiltered(ctx context.Context, qs [][]float32, k int, share float64) ([][]int, error)
+}
+
+func (e *Embedded) SearchFiltered(ctx context.Context, qs [][]float32, k int, share float64) ([][]int, error) {
+	cs, err := e.s.Search(ctx, filteredQueries(qs, k, share))
+	if err != nil {
+		return nil, err
+	}
+	return denseRows(cs)
+}
+
+func (p *Postgres) SearchFiltered(ctx context.Context, qs [][]float32, k int, share float64) ([][]int, error) {
+	cs, err := p.db.Search(ctx, filteredQueries(qs, k, share))
+	if err != nil {
+		return nil, err
+	}
+	return denseRows(cs)
 }
 
 func denseRows(cs []rag.Candidates) ([][]int, error) {

@@ -67,6 +67,9 @@ type Result struct {
 	P50     float64 `json:"p50_ms_per_batch"`
 	P99     float64 `json:"p99_ms_per_batch"`
 	Recall  float64 `json:"recall_at_k"`
+	// Selectivity is the share of rows a filtered search keeps; 0 for an
+	// unfiltered one.
+	Selectivity float64 `json:"selectivity,omitempty"`
 }
 
 // Load is how one method loaded one corpus.
@@ -261,6 +264,35 @@ func (r *Report) method(ctx context.Context, cfg Config, d *Dataset, qs [][]floa
 		}
 		res[key+"/"+fmt.Sprint(b)] = out
 	}
+	if f, ok := m.(Filterer); ok {
+		for _, share := range Selectivities {
+			if err := r.filtered(ctx, cfg, d, qs, f, name, share); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// filtered measures searches keeping a share of the rows, at batch 64,
+// against the exact top k among those rows.
+func (r *Report) filtered(ctx context.Context, cfg Config, d *Dataset, qs [][]float32, f Filterer, name string, share float64) error {
+	const b = 64
+	truth := d.FilteredTruth(cfg.K, share)
+	var got [][]int
+	start := time.Now()
+	for i := 0; i < len(qs); i += b {
+		out, err := f.SearchFiltered(ctx, qs[i:min(i+b, len(qs))], cfg.K, share)
+		if err != nil {
+			return err
+		}
+		got = append(got, out...)
+	}
+	el := time.Since(start)
+	res := Result{N: d.N, Dim: d.Dim, Method: fmt.Sprintf("%s, filter keeping %g%%", name, share*100), Batch: b, Queries: len(qs),
+		QPS: float64(len(qs)) / el.Seconds(), Recall: recallAgainst(truth, got), Selectivity: share}
+	r.Results = append(r.Results, res)
+	r.logf(cfg, "    filter %5.1f%%: %9.1f queries/s, recall@%d %.3f", share*100, res.QPS, cfg.K, res.Recall)
 	return nil
 }
 

@@ -82,6 +82,25 @@ func TestRunSmall(t *testing.T) {
 			t.Errorf("no results for %s", m)
 		}
 	}
+	// Filtered searches at each selectivity, against the exact top k of
+	// the rows the filter keeps (an exact method finds all of it).
+	for _, share := range Selectivities {
+		for _, m := range []string{"embedded (ours, exact)", "pgvector (ours, HNSW"} {
+			if m != "embedded (ours, exact)" && cfg.DatabaseURL == "" {
+				continue
+			}
+			found := false
+			for _, x := range r.Results {
+				if x.Selectivity == share && strings.HasPrefix(x.Method, m) {
+					found = true
+					t.Logf("%s: recall %.3f", x.Method, x.Recall)
+				}
+			}
+			if !found {
+				t.Errorf("no filtered result for %s at %g", m, share)
+			}
+		}
+	}
 	if len(r.Ratios) == 0 {
 		t.Error("no ratios stated")
 	}
