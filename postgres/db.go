@@ -5,6 +5,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"errors"
@@ -53,12 +54,63 @@ type Config struct {
 	// one may replay and still take them (0: DefaultMaxReplicaLag).
 	ReplicaURLs   []string
 	MaxReplicaLag time.Duration
+	// ExactBelow overrides the number of chunks below which a filtered
+	// query is searched exactly rather than through HNSW (0: ExactBelow;
+	// negative: never, as before migration 005; the benchmark's baseline).
+	ExactBelow int
+	// Index chooses how a new store keeps embeddings (DATABASE_VECTOR_TYPE,
+	// DATABASE_HNSW_M, DATABASE_HNSW_EF_CONSTRUCTION). It takes effect when
+	// a model is first bound (Init on an empty store, or after Reset); a
+	// store bound earlier keeps the representation it was built with.
+	Index IndexOptions
+}
+
+// Vector types the store can keep embeddings in.
+const (
+	VectorFloat32 = "vector"  // 4 bytes a dimension; the default
+	VectorFloat16 = "halfvec" // 2 bytes a dimension: half the table and index
+)
+
+// IndexOptions are the embedding representation and HNSW build parameters.
+type IndexOptions struct {
+	VectorType     string // VectorFloat32 (empty) or VectorFloat16
+	M              int    // HNSW m; 0: pgvector's default, 16
+	EfConstruction int    // HNSW ef_construction; 0: pgvector's default, 64
+}
+
+// validate checks options from configuration, naming the field at fault.
+func (o IndexOptions) validate() error {
+	switch o.VectorType {
+	case "", VectorFloat32, VectorFloat16:
+	default:
+		return orthocds.Invalid("DATABASE_VECTOR_TYPE", "must be %s or %s", VectorFloat32, VectorFloat16)
+	}
+	if o.M != 0 && (o.M < 2 || o.M > 100) {
+		return orthocds.Invalid("DATABASE_HNSW_M", "must be between 2 and 100")
+	}
+	if o.EfConstruction != 0 && (o.EfConstruction < 4 || o.EfConstruction > 1000) {
+		return orthocds.Invalid("DATABASE_HNSW_EF_CONSTRUCTION", "must be between 4 and 1000")
+	}
+	if o.M != 0 && o.EfConstruction != 0 && o.EfConstruction < 2*o.M {
+		return orthocds.Invalid("DATABASE_HNSW_EF_CONSTRUCTION", "must be at least twice DATABASE_HNSW_M")
+	}
+	return nil
+}
+
+func (o IndexOptions) vectorType() string {
+	if o.VectorType == "" {
+		return VectorFloat32
+	}
+	return o.VectorType
 }
 
 // DB is the PostgreSQL store.
 type DB struct {
 	pool            *pgxpool.Pool
 	model           rag.ModelInfo
+	exactBelow      int
+	want            IndexOptions // from Config, for a store not yet bound
+	index           IndexOptions // the bound store's, read by Init
 	maintenanceMem  string
 	replicas        *replicaSet // nil: the primary answers searches
 	primarySearches atomic.Int64
@@ -70,6 +122,9 @@ var _ rag.Store = (*DB)(nil)
 // Open migrates the database and opens a connection pool.
 func Open(ctx context.Context, cfg Config) (_ *DB, err error) {
 	defer wrap(&err, "postgres.Open")
+	if err := cfg.Index.validate(); err != nil {
+		return nil, err
+	}
 	pc, err := pgxpool.ParseConfig(cfg.URL)
 	if err != nil {
 		return nil, orthocds.Invalid("DATABASE_URL", "cannot parse the database URL")
@@ -109,7 +164,7 @@ func Open(ctx context.Context, cfg Config) (_ *DB, err error) {
 		pool.Close()
 		return nil, orthocds.Invalid("maintenance_work_mem", "must be a number with kB, MB or GB")
 	}
-	db := &DB{pool: pool, maintenanceMem: mem}
+	db := &DB{pool: pool, maintenanceMem: mem, want: cfg.Index, exactBelow: cmp.Or(cfg.ExactBelow, ExactBelow)}
 	if len(cfg.ReplicaURLs) > 0 {
 		var configs []*pgxpool.Config
 		for i, u := range cfg.ReplicaURLs {

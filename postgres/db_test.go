@@ -286,7 +286,7 @@ func TestTermStatsStayExact(t *testing.T) {
 		d := rag.Document{ID: id, Kind: rag.KindDocument, Hash: fmt.Sprint(id, terms)}
 		for i, ts := range terms {
 			d.Chunks = append(d.Chunks, rag.Chunk{ID: fmt.Sprintf("%s#%d", id, i), DocID: id, Ord: i, Langs: []string{"zh"},
-				Text: strings.Join(ts, " "), Terms: ts, Vector: []float32{1, 0, 0, float32(i)}})
+				Text: strings.Join(ts, " "), Terms: ts, Topics: ts[1:], SourceKey: id[:1], Vector: []float32{1, 0, 0, float32(i)}})
 		}
 		return d
 	}
@@ -322,6 +322,15 @@ func TestTermStatsStayExact(t *testing.T) {
 		}
 		if n != rn || total != rtotal {
 			t.Errorf("%s: corpus_stats %d chunks %d terms, recount %d and %d", when, n, total, rn, rtotal)
+		}
+		// filter_df, which chooses exact search for selective filters.
+		keptF := read(`SELECT field || ':' || value, n::int FROM filter_df ORDER BY 1`)
+		recountF := read(`SELECT f, count(*)::int FROM (
+			SELECT 'topics:' || t AS f FROM chunks, unnest(topics) t
+			UNION ALL SELECT 'sources:' || source_key FROM chunks
+			UNION ALL SELECT 'kinds:' || kind FROM chunks) x GROUP BY f ORDER BY 1`)
+		if diff := cmp.Diff(recountF, keptF); diff != "" {
+			t.Errorf("%s: filter_df (-recount +kept):\n%s", when, diff)
 		}
 	}
 	if err := db.PutDocuments(ctx, []rag.Document{doc("a", []string{"骨", "骨质疏松", "骨"}, []string{"dxa"}), doc("b", []string{"骨", "vte"})}); err != nil {

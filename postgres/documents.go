@@ -19,46 +19,69 @@ import (
 const hnswMaxDim = 2000
 
 // Init binds the store to model. The first call fixes the embedding
-// column's dimension and builds the HNSW index; later calls must name the
-// same model.
+// column's type and dimension (Config.Index) and builds the HNSW index;
+// later calls must name the same model, and keep the representation the
+// store was built with.
 func (db *DB) Init(ctx context.Context, model rag.ModelInfo) (err error) {
 	defer db.markWrite(ctx, &err)
 	defer wrap(&err, "DB.Init")
+	var bound IndexOptions
 	err = db.Transact(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext('orthocds.index_meta'))"); err != nil {
 			return err
 		}
 		var have rag.ModelInfo
-		err := tx.QueryRow(ctx, "SELECT embed_model, dim FROM index_meta").Scan(&have.Name, &have.Dim)
+		var m, efc *int
+		err := tx.QueryRow(ctx, "SELECT embed_model, dim, vector_type, hnsw_m, hnsw_ef_construction FROM index_meta").
+			Scan(&have.Name, &have.Dim, &bound.VectorType, &m, &efc)
 		switch {
 		case err == nil:
 			if have != model {
 				return rag.ModelMismatch(have, model)
 			}
+			if m != nil {
+				bound.M = *m
+			}
+			if efc != nil {
+				bound.EfConstruction = *efc
+			}
 			return nil
 		case err != pgx.ErrNoRows:
 			return err
 		}
+		bound = db.want
+		bound.VectorType = db.want.vectorType()
 		stmts := []string{
-			fmt.Sprintf("ALTER TABLE chunks ALTER COLUMN embedding TYPE vector(%d)", model.Dim),
+			fmt.Sprintf("ALTER TABLE chunks ALTER COLUMN embedding TYPE %s(%d)", bound.VectorType, model.Dim),
 			// Keep vectors inline: TOASTed vectors make scans several times slower.
 			"ALTER TABLE chunks ALTER COLUMN embedding SET STORAGE PLAIN",
 		}
 		if model.Dim <= hnswMaxDim {
-			stmts = append(stmts, createVectorIndex)
+			stmts = append(stmts, bound.createIndex())
 		}
 		for _, s := range stmts {
 			if _, err := tx.Exec(ctx, s); err != nil {
 				return err
 			}
 		}
-		_, err = tx.Exec(ctx, "INSERT INTO index_meta (embed_model, dim) VALUES ($1, $2)", model.Name, model.Dim)
+		_, err = tx.Exec(ctx, "INSERT INTO index_meta (embed_model, dim, vector_type, hnsw_m, hnsw_ef_construction) VALUES ($1, $2, $3, $4, $5)",
+			model.Name, model.Dim, bound.VectorType, nullInt(bound.M), nullInt(bound.EfConstruction))
 		return err
 	})
 	if err == nil {
-		db.model = model
+		db.model, db.index = model, bound
 	}
 	return err
+}
+
+// Index returns the representation the bound store keeps embeddings in.
+func (db *DB) Index() IndexOptions { return db.index }
+
+func nullInt(n int) *int {
+	if n == 0 {
+		return nil
+	}
+	return &n
 }
 
 // Reset removes every document and the model binding in one transaction:
@@ -81,7 +104,7 @@ func (db *DB) Reset(ctx context.Context) (err error) {
 		return nil
 	})
 	if err == nil {
-		db.model = rag.ModelInfo{}
+		db.model, db.index = rag.ModelInfo{}, IndexOptions{}
 	}
 	return err
 }
@@ -195,7 +218,7 @@ func (db *DB) bulkLoad(ctx context.Context, docs []rag.Document, rows [][]any) (
 			if _, err := tx.Exec(ctx, "SET LOCAL maintenance_work_mem = '"+db.maintenanceMem+"'"); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, createVectorIndex); err != nil {
+			if _, err := tx.Exec(ctx, db.index.createIndex()); err != nil {
 				return err
 			}
 		}
@@ -206,9 +229,23 @@ func (db *DB) bulkLoad(ctx context.Context, docs []rag.Document, rows [][]any) (
 	return st, err
 }
 
-// createVectorIndex builds the HNSW index (pgvector's defaults m 16,
-// ef_construction 64).
-const createVectorIndex = "CREATE INDEX chunks_embedding_idx ON chunks USING hnsw (embedding vector_cosine_ops)"
+// createIndex is the statement building the HNSW cosine index for the
+// representation, with the build parameters set (pgvector's defaults
+// otherwise: m 16, ef_construction 64).
+func (o IndexOptions) createIndex() string {
+	var with []string
+	if o.M != 0 {
+		with = append(with, fmt.Sprintf("m = %d", o.M))
+	}
+	if o.EfConstruction != 0 {
+		with = append(with, fmt.Sprintf("ef_construction = %d", o.EfConstruction))
+	}
+	s := fmt.Sprintf("CREATE INDEX chunks_embedding_idx ON chunks USING hnsw (embedding %s_cosine_ops)", o.vectorType())
+	if len(with) > 0 {
+		s += " WITH (" + strings.Join(with, ", ") + ")"
+	}
+	return s
+}
 
 // chunkRows checks every chunk against the bound model and turns it into a
 // COPY row.
@@ -229,7 +266,7 @@ func (db *DB) chunkRows(docs []rag.Document) ([][]any, error) {
 			}
 			rows = append(rows, []any{c.ID, d.ID, c.Ord, c.Kind, nonNil(c.Langs), c.Title, nonNil(c.HeadingPath),
 				c.Page, c.Text, nonNil(c.Topics), c.Year, c.SourceKey, c.Superseded, cite,
-				TSVector(c.Terms), pgvector.NewVector(c.Vector)})
+				TSVector(c.Terms), db.embedding(c.Vector)})
 		}
 	}
 	return rows, nil
@@ -344,4 +381,12 @@ func (db *DB) Stats(ctx context.Context) (st rag.Stats, err error) {
 		return nil
 	})
 	return st, err
+}
+
+// embedding is a vector as the bound column takes it.
+func (db *DB) embedding(v []float32) any {
+	if db.index.VectorType == VectorFloat16 {
+		return pgvector.NewHalfVector(v)
+	}
+	return pgvector.NewVector(v)
 }

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,6 +45,14 @@ var filterConds = []struct {
 // (README, "Retrieval quality and speed"). The chunk columns are read
 // inside each branch: a join afterwards would make the planner hash the
 // whole table, as it cannot see how small k is.
+//
+// A query whose filter keeps fewer than ExactBelow chunks (by filter_df's
+// counts of its topics, sources or kinds) is answered exactly instead of
+// through HNSW: its dense branch reads the kept rows through the filter
+// column's index and sorts them by distance. The HNSW scan would walk the
+// graph's nearest rows and drop most of them (migration 005). q.drive
+// names the field that drives the exact scan, NULL for HNSW; each branch is
+// gated on it, so a query runs one of them.
 const searchTemplate = `
 WITH tw AS MATERIALIZED (
     SELECT p.ord, jsonb_object_agg(t.term, ln(1 + (s.n - t.df + 0.5) / (t.df + 0.5))) AS w
@@ -52,7 +61,7 @@ WITH tw AS MATERIALIZED (
     CROSS JOIN (SELECT chunks::float8 AS n FROM corpus_stats) s
     GROUP BY p.ord
 ), q AS MATERIALIZED (
-    SELECT u.ord, u.vec, u.tq::tsquery AS tsq, u.k, tw.w,
+    SELECT u.ord, u.vec::VECTYPE AS vec, u.tq::tsquery AS tsq, u.k, tw.w,
            (SELECT terms::float8 / greatest(chunks, 1) FROM corpus_stats) AS avglen,
            COALESCE((u.f->>'include_superseded')::boolean, false) AS incl,
            CASE WHEN u.f ? 'langs' THEN ARRAY(SELECT jsonb_array_elements_text(u.f->'langs')) END AS langs,
@@ -62,15 +71,18 @@ WITH tw AS MATERIALIZED (
            (u.f->>'year_min')::int AS year_min, (u.f->>'year_max')::int AS year_max
     FROM unnest($1::vector[], $2::text[], $3::int[], $4::jsonb[]) WITH ORDINALITY AS u(vec, tq, k, f, ord)
     LEFT JOIN tw ON tw.ord = u.ord
+), qe AS MATERIALIZED (
+    SELECT q.*, DRIVE AS drive FROM q
 )
 SELECT q.ord, r.*
-FROM q
+FROM qe q
 CROSS JOIN LATERAL (
     (SELECT false AS lexical, 1 - (d.embedding <=> q.vec) AS score, COLUMNS_d
      FROM chunks d
-     WHERE DENSE_FILTER
+     WHERE q.drive IS NULL AND DENSE_FILTER
      ORDER BY d.embedding <=> q.vec
      LIMIT MAXK)
+    EXACT_BRANCHES
     UNION ALL
     (SELECT true, b.score, COLUMNS_l
      FROM (SELECT COLUMNS_l, l.tsv FROM chunks l
@@ -91,7 +103,7 @@ CROSS JOIN LATERAL (
 // the planner cannot see (q.k) it assumes many rows are wanted and, at
 // higher hnsw.ef_search, prefers an exact scan and sort to the index.
 // Each query's lists are cut to its own k afterwards.
-func statement(used map[string]bool, maxK int) string {
+func statement(used map[string]bool, maxK int, vectorType string, exactBelow int) string {
 	var conds []string
 	superseded := "NOT X.superseded"
 	if used["include_superseded"] {
@@ -104,12 +116,58 @@ func statement(used map[string]bool, maxK int) string {
 		}
 	}
 	where := strings.Join(conds, " AND ")
-	return strings.NewReplacer("DENSE_FILTER", strings.ReplaceAll(where, "X.", "d."),
+	dense := strings.ReplaceAll(where, "X.", "d.")
+	// The exact branches and the estimate choosing them, for the
+	// selective filter fields the batch uses.
+	var counts []string
+	var exact strings.Builder
+	for _, f := range exactFields {
+		if !used[f.field] || exactBelow <= 0 {
+			continue
+		}
+		counts = append(counts, fmt.Sprintf(`('%s', CASE WHEN q.%s IS NOT NULL THEN
+            (SELECT coalesce(sum(f.n), 0) FROM filter_df f WHERE f.field = '%s' AND f.value = ANY(q.%s)) END)`,
+			f.field, f.field, f.field, f.field))
+		fmt.Fprintf(&exact, `UNION ALL
+    (SELECT false, 1 - (d.embedding <=> q.vec), COLUMNS_d
+     FROM chunks d
+     WHERE q.drive = '%s' AND %s AND %s
+     ORDER BY (d.embedding <=> q.vec) + 0
+     LIMIT MAXK)
+    `, f.field, strings.ReplaceAll(f.index, "X.", "d."), dense)
+	}
+	drive := "NULL::text"
+	if len(counts) > 0 {
+		drive = fmt.Sprintf(`(SELECT s.field FROM (VALUES %s) s(field, n)
+        WHERE s.n < least(%d, (SELECT chunks FROM corpus_stats) * %g) ORDER BY s.n LIMIT 1)`,
+			strings.Join(counts, ",\n            "), exactBelow, exactShare)
+	}
+	tmpl := strings.NewReplacer("DRIVE", drive, "EXACT_BRANCHES", exact.String()).Replace(searchTemplate)
+	return strings.NewReplacer("DENSE_FILTER", dense,
 		"LEXICAL_FILTER", strings.ReplaceAll(where, "X.", "l."),
 		"COLUMNS_d", strings.ReplaceAll(resultColumns, "X.", "d."),
 		"COLUMNS_l", strings.ReplaceAll(resultColumns, "X.", "l."),
-		"POOLK", strconv.Itoa(lexicalPool*maxK), "MAXK", strconv.Itoa(maxK),
-		"BM25K1", strconv.FormatFloat(rag.BM25K1, 'f', -1, 64), "BM25B", strconv.FormatFloat(rag.BM25B, 'f', -1, 64)).Replace(searchTemplate)
+		"VECTYPE", vectorType, "POOLK", strconv.Itoa(lexicalPool*maxK), "MAXK", strconv.Itoa(maxK),
+		"BM25K1", strconv.FormatFloat(rag.BM25K1, 'f', -1, 64), "BM25B", strconv.FormatFloat(rag.BM25B, 'f', -1, 64)).Replace(tmpl)
+}
+
+// A filtered query is answered by exact search over the rows its filter
+// keeps, rather than by the HNSW index, when they are fewer than
+// ExactBelow and than exactShare of all chunks. Below both, the exact scan
+// costs about what HNSW's filtered scan costs and finds every row; above,
+// HNSW keeps its recall and is faster (measured in docs/benchmarks.md).
+const (
+	ExactBelow = 20_000
+	exactShare = 0.05
+)
+
+// exactFields are the filter fields an exact scan can be driven by: each
+// has an index (migration 005) and counts in filter_df. index is the
+// condition that index answers, for a chunk alias X.
+var exactFields = []struct{ field, index string }{
+	{"topics", "X.topics && q.topics"},
+	{"sources", "X.source_key = ANY(q.sources)"},
+	{"kinds", "X.kind = ANY(q.kinds)"},
 }
 
 const resultColumns = `X.id, X.doc_id, X.ord, X.kind, X.langs, X.title, X.heading_path, X.page, X.body,
@@ -157,7 +215,7 @@ func (db *DB) Search(ctx context.Context, qs []rag.StoreQuery) (_ []rag.Candidat
 	for _, q := range qs {
 		maxK = max(maxK, q.K)
 	}
-	stmt := statement(usedFields(qs), maxK)
+	stmt := statement(usedFields(qs), maxK, db.index.vectorType(), db.exactBelow)
 	var out []rag.Candidates
 	// Replicas, when configured, answer; a failed one hands the batch on.
 	err = db.onReplicas(ctx, func(q querier) error {

@@ -1,6 +1,7 @@
 package searchbench
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -170,16 +171,35 @@ func (e *Embedded) Close() error {
 }
 
 // Postgres is our PostgreSQL + pgvector store: a whole batch in one
-// statement, HNSW index, binary COPY bulk load.
+// statement, HNSW index, binary COPY bulk load. Index chooses the
+// representation (4-byte vector by default, or halfvec) and the HNSW
+// build parameters.
 type Postgres struct {
 	URL, Schema string
 	EfSearch    int
-	db          *postgres.DB
-	dim         int
+	Index       postgres.IndexOptions
+	// ExactBelow is passed to postgres.Config: negative keeps every
+	// filtered query on HNSW, as before exact filtered search.
+	ExactBelow int
+	db         *postgres.DB
+	dim        int
+}
+
+// label names the representation: "pgvector" for today's, with halfvec
+// and build parameters when set.
+func (p *Postgres) label() string {
+	l := "pgvector"
+	if p.Index.VectorType == postgres.VectorFloat16 {
+		l += " halfvec"
+	}
+	if p.Index.M != 0 || p.Index.EfConstruction != 0 {
+		l += fmt.Sprintf(" m %d ef_construction %d", cmp.Or(p.Index.M, 16), cmp.Or(p.Index.EfConstruction, 64))
+	}
+	return l
 }
 
 func (p *Postgres) Name() string {
-	return fmt.Sprintf("pgvector (ours, HNSW ef_search %d)", p.EfSearch)
+	return fmt.Sprintf("%s (ours, HNSW ef_search %d)", p.label(), p.EfSearch)
 }
 func (p *Postgres) Batched() bool { return true }
 
@@ -190,7 +210,7 @@ func (p *Postgres) open(ctx context.Context) error {
 	// The HNSW build is fast only while the graph fits in
 	// maintenance_work_mem: about 4 GB for a million 768-d vectors.
 	db, err := postgres.Open(ctx, postgres.Config{URL: p.URL, Schema: p.Schema, EfSearch: p.EfSearch,
-		MaintenanceWorkMem: "6GB"})
+		MaintenanceWorkMem: "6GB", Index: p.Index, ExactBelow: p.ExactBelow})
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/orthocds/orthocds/postgres"
 )
 
 // Config chooses what a run measures.
@@ -34,10 +36,14 @@ type Config struct {
 	// DatabaseURL enables the PostgreSQL methods; empty skips them.
 	DatabaseURL string
 	// Methods, when set, keeps only these: embedded, chromem, pgvector,
-	// langchaingo.
+	// pgvector-halfvec, langchaingo.
 	Methods []string
-	TempDir string
-	Log     io.Writer // progress lines; nil is quiet
+	// Half is the representation measured as pgvector-halfvec beside
+	// today's (4-byte vector, pgvector's default build parameters): halfvec
+	// with these HNSW build parameters (0: pgvector's defaults).
+	HalfM, HalfEfConstruction int
+	TempDir                   string
+	Log                       io.Writer // progress lines; nil is quiet
 }
 
 // Quick is the CI configuration: 10k vectors, both dimensions.
@@ -166,17 +172,22 @@ func (r *Report) corpus(ctx context.Context, cfg Config, n, dim int) error {
 	if want("chromem") {
 		methods = append(methods, &Chromem{})
 	}
-	var pg *Postgres
 	if cfg.DatabaseURL != "" && want("pgvector") {
-		pg = &Postgres{URL: cfg.DatabaseURL, Schema: fmt.Sprintf("bench_ours_%d_%d", n, dim), EfSearch: cfg.EfSearch[0]}
-		methods = append(methods, pg)
+		// Today's: 4-byte vectors, pgvector's default build parameters,
+		// every filtered query on HNSW.
+		methods = append(methods, &Postgres{URL: cfg.DatabaseURL, Schema: fmt.Sprintf("bench_ours_%d_%d", n, dim), EfSearch: cfg.EfSearch[0],
+			ExactBelow: -1})
+	}
+	if cfg.DatabaseURL != "" && want("pgvector-halfvec") {
+		methods = append(methods, &Postgres{URL: cfg.DatabaseURL, Schema: fmt.Sprintf("bench_half_%d_%d", n, dim), EfSearch: cfg.EfSearch[0],
+			Index: postgres.IndexOptions{VectorType: postgres.VectorFloat16, M: cfg.HalfM, EfConstruction: cfg.HalfEfConstruction}})
 	}
 	if cfg.DatabaseURL != "" && want("langchaingo") {
 		methods = append(methods, &Langchain{URL: cfg.DatabaseURL, Schema: fmt.Sprintf("bench_lc_%d_%d", n, dim)})
 	}
 	res := map[string]Result{} // key: method at batch
 	for _, m := range methods {
-		if err := r.method(ctx, cfg, d, qs, m, pg, bw, res); err != nil {
+		if err := r.method(ctx, cfg, d, qs, m, bw, res); err != nil {
 			m.Close()
 			return fmt.Errorf("%s: %w", m.Name(), err)
 		}
@@ -189,8 +200,9 @@ func (r *Report) corpus(ctx context.Context, cfg Config, n, dim int) error {
 }
 
 // method loads and measures one method.
-func (r *Report) method(ctx context.Context, cfg Config, d *Dataset, qs [][]float32, m Method, pg *Postgres,
+func (r *Report) method(ctx context.Context, cfg Config, d *Dataset, qs [][]float32, m Method,
 	bw float64, res map[string]Result) error {
+	pg, _ := m.(*Postgres)
 	r.logf(cfg, "  %s: loading", m.Name())
 	runtime.GC()
 	var before runtime.MemStats
@@ -210,8 +222,8 @@ func (r *Report) method(ctx context.Context, cfg Config, d *Dataset, qs [][]floa
 		mem = l.tableBytes(ctx)
 	}
 	name := m.Name()
-	if m == Method(pg) {
-		name = "pgvector (ours, HNSW)"
+	if pg != nil {
+		name = pg.label() + " (ours, HNSW)"
 	}
 	total := lt.Copy + lt.Index
 	r.Loads = append(r.Loads, Load{N: d.N, Dim: d.Dim, Method: name, VectorsPerS: float64(d.N) / lt.Copy.Seconds(),
@@ -228,7 +240,7 @@ func (r *Report) method(ctx context.Context, cfg Config, d *Dataset, qs [][]floa
 		return nil
 	}
 	batches := cfg.Batches
-	if m == Method(pg) {
+	if pg != nil {
 		// Choose ef_search: the smallest value whose recall at batch 64
 		// reaches the bound.
 		chosen := 0
@@ -236,7 +248,7 @@ func (r *Report) method(ctx context.Context, cfg Config, d *Dataset, qs [][]floa
 			if err := pg.SetEfSearch(ctx, ef); err != nil {
 				return err
 			}
-			out, err := r.measure(ctx, cfg, d, qs, m, fmt.Sprintf("pgvector (ours, HNSW ef_search %d)", ef), 64)
+			out, err := r.measure(ctx, cfg, d, qs, m, pg.Name(), 64)
 			if err != nil {
 				return err
 			}
@@ -250,7 +262,7 @@ func (r *Report) method(ctx context.Context, cfg Config, d *Dataset, qs [][]floa
 		if err := pg.SetEfSearch(ctx, chosen); err != nil {
 			return err
 		}
-		name = fmt.Sprintf("pgvector (ours, HNSW ef_search %d)", chosen)
+		name = pg.Name()
 		r.logf(cfg, "  ef_search %d chosen", chosen)
 	}
 	for _, b := range batches {
@@ -259,8 +271,8 @@ func (r *Report) method(ctx context.Context, cfg Config, d *Dataset, qs [][]floa
 			return err
 		}
 		key := m.Name()
-		if m == Method(pg) {
-			key = "pg"
+		if pg != nil {
+			key = pg.label()
 		}
 		res[key+"/"+fmt.Sprint(b)] = out
 	}
@@ -362,7 +374,7 @@ func (r *Report) ratios(n, dim int, d *Dataset, bw float64, res map[string]Resul
 		floor := float64(d.N*d.Dim*4) / bw * 1000 // ms
 		add("embedded single query / memory-bandwidth floor", one.P50/floor, "<= 1.2", one.P50/floor <= 1.2)
 	}
-	pg, lc := res["pg/64"], res["langchaingo pgvector (loop)/1"]
+	pg, lc := res["pgvector/64"], res["langchaingo pgvector (loop)/1"]
 	if pg.QPS > 0 {
 		if lc.QPS > 0 {
 			add("pgvector batch 64 / langchaingo loop queries/s", pg.QPS/lc.QPS, ">= 50", pg.QPS/lc.QPS >= 50)
@@ -378,12 +390,82 @@ func (r *Report) ratios(n, dim int, d *Dataset, bw float64, res map[string]Resul
 		if l.N != n || l.Dim != dim || !strings.HasPrefix(l.Method, "pgvector") {
 			continue
 		}
+		rep := strings.TrimSuffix(l.Method, " (ours, HNSW)")
 		if dim == 768 {
-			add("pgvector bulk load vectors/s", l.VectorsPerS, ">= 20000 at 768 d", l.VectorsPerS >= 20000)
+			add(rep+" bulk load vectors/s", l.VectorsPerS, ">= 20000 at 768 d", l.VectorsPerS >= 20000)
 		}
 		if n == 100_000 && dim == 768 {
-			add("HNSW build seconds", l.IndexSeconds, "<= 100 at 100k x 768", l.IndexSeconds <= 100)
+			add(rep+" HNSW build seconds", l.IndexSeconds, "<= 100 at 100k x 768", l.IndexSeconds <= 100)
 		}
+	}
+	r.halfRatios(n, dim, res, add)
+}
+
+// halfRatios sets the halfvec representation against today's (4-byte
+// vector), measured side by side on the same corpus and queries: memory
+// (table and index), batch-64 throughput and recall, each at its own
+// chosen ef_search.
+func (r *Report) halfRatios(n, dim int, res map[string]Result, add func(string, float64, string, bool)) {
+	var half Result
+	var halfName string
+	for key, v := range res {
+		if name, ok := strings.CutSuffix(key, "/64"); ok && strings.HasPrefix(name, "pgvector halfvec") {
+			half, halfName = v, name
+		}
+	}
+	full := res["pgvector/64"]
+	if half.QPS == 0 {
+		return
+	}
+	add(halfName+" recall@10 at its chosen ef_search", half.Recall, ">= 0.95", half.Recall >= 0.95)
+	if n == 1_000_000 && dim == 768 {
+		add(halfName+" batch 64 queries/s (one connection, one core)", half.QPS, ">= 500 at 1M x 768", half.QPS >= 500)
+	}
+	if full.QPS > 0 {
+		add(halfName+" / pgvector batch 64 queries/s", half.QPS/full.QPS, "(side by side)", true)
+	}
+	// Filtered search: the halfvec method answers selective filters
+	// exactly (postgres.ExactBelow); today's keeps them on HNSW.
+	for _, share := range Selectivities {
+		var h, f Result
+		for _, x := range r.Results {
+			if x.N != n || x.Dim != dim || x.Selectivity != share {
+				continue
+			}
+			switch {
+			case strings.HasPrefix(x.Method, halfName+" ("):
+				h = x
+			case strings.HasPrefix(x.Method, "pgvector (ours"):
+				f = x
+			}
+		}
+		if h.QPS == 0 {
+			continue
+		}
+		name := fmt.Sprintf("%s recall@10, filter keeping %g%%", halfName, share*100)
+		if f.QPS > 0 {
+			name += fmt.Sprintf(" (today's %.3f at %.0f queries/s; here %.0f queries/s)", f.Recall, f.QPS, h.QPS)
+		}
+		if share == 0.01 {
+			add(name, h.Recall, ">= 0.95", h.Recall >= 0.95)
+		} else {
+			add(name, h.Recall, "(no target)", true)
+		}
+	}
+	var halfMem, fullMem int64
+	for _, l := range r.Loads {
+		if l.N == n && l.Dim == dim {
+			switch l.Method {
+			case "pgvector (ours, HNSW)":
+				fullMem = l.MemoryBytes
+			case halfName + " (ours, HNSW)":
+				halfMem = l.MemoryBytes
+			}
+		}
+	}
+	if halfMem > 0 && fullMem > 0 {
+		v := float64(halfMem) / float64(fullMem)
+		add(halfName+" / pgvector table and index bytes", v, "<= 0.60", v <= 0.60)
 	}
 }
 

@@ -55,7 +55,7 @@ func TestRecall(t *testing.T) {
 // method is measured at its batch sizes, and the ratios are stated.
 func TestRunSmall(t *testing.T) {
 	cfg := Quick()
-	cfg.Sizes, cfg.Dims, cfg.Queries, cfg.Batches, cfg.LoopQueries = []int{2000}, []int{64}, 40, []int{1, 16}, 10
+	cfg.Sizes, cfg.Dims, cfg.Queries, cfg.Batches, cfg.LoopQueries = []int{2000}, []int{64}, 40, []int{1, 16, 64}, 10
 	cfg.TempDir = t.TempDir()
 	cfg.DatabaseURL = testURL
 	r, err := Run(context.Background(), cfg)
@@ -75,7 +75,23 @@ func TestRunSmall(t *testing.T) {
 	}
 	want := []string{"embedded (ours, exact)", "chromem-go (exact, loop)"}
 	if cfg.DatabaseURL != "" {
-		want = append(want, "langchaingo pgvector (loop)", "pgvector (ours, HNSW ef_search 40)")
+		want = append(want, "langchaingo pgvector (loop)", "pgvector (ours, HNSW ef_search 40)",
+			"pgvector halfvec (ours, HNSW ef_search 40)")
+		// halfvec is set against today's representation side by side: its
+		// table and index are smaller (about half at 768 d; at 64 d the
+		// other columns weigh more).
+		found := false
+		for _, x := range r.Ratios {
+			if x.Name == "pgvector halfvec / pgvector table and index bytes" {
+				found = true
+				if x.Value < 0.3 || x.Value > 0.9 {
+					t.Errorf("halfvec / vector bytes %.3f, want clearly below 1", x.Value)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no halfvec memory ratio in %+v", r.Ratios)
+		}
 	}
 	for _, m := range want {
 		if !seen[m] {

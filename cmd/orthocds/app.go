@@ -64,7 +64,8 @@ func open(ctx context.Context, cfg Config, stderr io.Writer) (_ *app, err error)
 				replicas = append(replicas, u)
 			}
 		}
-		a.store, err = postgres.Open(ctx, postgres.Config{URL: cfg.DatabaseURL, ReplicaURLs: replicas})
+		a.store, err = postgres.Open(ctx, postgres.Config{URL: cfg.DatabaseURL, ReplicaURLs: replicas,
+			Index: postgres.IndexOptions{VectorType: cfg.VectorType, M: cfg.HNSWM, EfConstruction: cfg.HNSWEfConstruction}})
 	} else {
 		a.store, err = embedstore.Open(filepath.Join(cfg.DataDir, "store"))
 	}
@@ -73,6 +74,10 @@ func open(ctx context.Context, cfg Config, stderr io.Writer) (_ *app, err error)
 	}
 	if err := bind(ctx, a.store, a.embedder.Model(), stderr); err != nil {
 		return nil, err
+	}
+	if db, ok := a.store.(*postgres.DB); ok && cfg.VectorType != "" && db.Index().VectorType != cfg.VectorType {
+		fmt.Fprintf(stderr, "orthocds: the store keeps %s embeddings, as it was built; DATABASE_VECTOR_TYPE=%s applies to a new store\n",
+			db.Index().VectorType, cfg.VectorType)
 	}
 	a.indexer = rag.NewIndexer(a.store, a.embedder, a.analyzer)
 	a.retriever = rag.NewRetriever(a.store, a.embedder, a.analyzer)

@@ -35,7 +35,9 @@ func runBench(ctx context.Context, cfg Config, args []string, stdout, stderr io.
 	out := fs.String("json", "", "also write the report as JSON to this file")
 	md := fs.String("markdown", "", "also write the report as Markdown tables to this file")
 	seed := fs.Uint64("seed", 1, "seed of the synthetic data")
-	methods := fs.String("methods", "", "comma-separated subset of embedded,chromem,pgvector,langchaingo (default all)")
+	methods := fs.String("methods", "", "comma-separated subset of embedded,chromem,pgvector,pgvector-halfvec,langchaingo (default all)")
+	halfM := fs.Int("halfvec-m", 0, "HNSW m of the pgvector-halfvec method; 0: pgvector's 16")
+	halfEfc := fs.Int("halfvec-ef-construction", 0, "HNSW ef_construction of the pgvector-halfvec method; 0: pgvector's 64")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -64,12 +66,19 @@ func runBench(ctx context.Context, cfg Config, args []string, stdout, stderr io.
 	if *methods != "" {
 		for _, m := range strings.Split(*methods, ",") {
 			m = strings.TrimSpace(m)
-			if !slices.Contains([]string{"embedded", "chromem", "pgvector", "langchaingo"}, m) {
+			if !slices.Contains([]string{"embedded", "chromem", "pgvector", "pgvector-halfvec", "langchaingo"}, m) {
 				return orthocds.Invalid("methods", "unknown method %q", m)
 			}
 			bc.Methods = append(bc.Methods, m)
 		}
 	}
+	if *halfM != 0 && (*halfM < 2 || *halfM > 100) {
+		return orthocds.Invalid("halfvec-m", "must be between 2 and 100")
+	}
+	if *halfEfc != 0 && (*halfEfc < 4 || *halfEfc > 1000 || *halfEfc < 2*max(*halfM, 16)) {
+		return orthocds.Invalid("halfvec-ef-construction", "must be between 4 and 1000 and at least twice m")
+	}
+	bc.HalfM, bc.HalfEfConstruction = *halfM, *halfEfc
 	bc.DatabaseURL = *dbURL
 	bc.Log = stderr
 	if bc.TempDir, err = os.MkdirTemp("", "orthocds-bench-"); err != nil {
