@@ -246,3 +246,37 @@ func TestLoadWith(t *testing.T) {
 		t.Errorf("a reused ID: %v", err)
 	}
 }
+
+// A positive item named only inside a negated scope is not met, and the
+// grade says which words voided it; the same words affirmed meet it.
+func TestPositiveItemNegation(t *testing.T) {
+	cs, scope := load(t)
+	var c *Case
+	for i := range cs {
+		if cs[i].ID == "denosumab-stop" {
+			c = &cs[i]
+		}
+	}
+	for _, tc := range []struct {
+		lang, plan string
+		met        bool
+		voided     string
+	}{
+		{"en", "Do not just stop. Give zoledronic acid at the next dose.", true, ""},
+		{"en", "I would not give zoledronic acid or any other bisphosphonate.", false, "would not give zoledronic acid or any other bisphosphonate"},
+		{"en", "Stop now, without a bisphosphonate.", false, "without a bisphosphonate"},
+		{"zh", "不需要唑来膦酸，直接停药。", false, "不需要唑来膦酸"},
+		{"zh", "下次注射时给予唑来膦酸。", true, ""},
+		{"zh", "要不要唑来膦酸？要，下次注射时给。", true, ""},
+	} {
+		g := NewDrill(c, tc.lang).Submit("osteoporosis", tc.plan, scope)
+		for _, it := range g.Items {
+			if it.ID != "follow-on" {
+				continue
+			}
+			if it.Met != tc.met || it.Voided != tc.voided {
+				t.Errorf("%q: met %v voided %q, want %v %q", tc.plan, it.Met, it.Voided, tc.met, tc.voided)
+			}
+		}
+	}
+}

@@ -118,7 +118,10 @@ type ItemScore struct {
 	Met       bool   `json:"met"`
 	MustNot   bool   `json:"must_not,omitempty"`
 	// Why says what in the submission met the item, or that nothing did.
-	Why     string   `json:"why"`
+	Why string `json:"why"`
+	// Voided is the negated stretch of the plan that named the item but
+	// did not meet it ("would not give zoledronic acid").
+	Voided  string   `json:"voided,omitempty"`
 	Entries []string `json:"entries"`
 }
 
@@ -143,8 +146,11 @@ type Grade struct {
 // calcitonin long term" does not count as giving it).
 func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 	text := diagnosis + "\n" + plan
-	concepts := scope.DomainConcepts(text)
-	met := map[string]string{}
+	// Positive items are met only outside negated scopes.
+	open, scopes := blankNegated(text)
+	concepts := scope.DomainConcepts(open)
+	negatedConcepts := scope.DomainConcepts(strings.Join(scopes, "\n"))
+	met, voided := map[string]string{}, map[string]string{}
 	for _, it := range d.Case.Rubric {
 		if it.MustNot {
 			if p := affirmed(text, it.Phrases); p != "" {
@@ -152,8 +158,20 @@ func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 			}
 			continue
 		}
-		if p := cued(text, it.Phrases); p != "" {
-			met[it.ID] = p
+		for _, p := range it.Phrases {
+			in := open
+			if negationTrigger(p) {
+				in = text
+			}
+			if cued(in, []string{p}) != "" {
+				met[it.ID] = p
+				break
+			}
+			if s := cued(strings.Join(scopes, "\n"), []string{p}); s != "" && voided[it.ID] == "" {
+				voided[it.ID] = scopeOf(scopes, p)
+			}
+		}
+		if _, ok := met[it.ID]; ok {
 			continue
 		}
 		for _, c := range it.Concepts {
@@ -164,9 +182,20 @@ func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 				}
 				break
 			}
+			if slices.Contains(negatedConcepts, c) && voided[it.ID] == "" {
+				voided[it.ID] = conceptScope(scope, scopes, c)
+			}
 		}
 	}
-	return d.Case.Score(d.Lang, met)
+	g := d.Case.Score(d.Lang, met)
+	for i, s := range g.Items {
+		if v := voided[s.ID]; v != "" && !s.Met {
+			g.Items[i].Voided = v
+			g.Items[i].Why = Text{EN: fmt.Sprintf("Not met: the plan names it only where it is negated (%q).", v),
+				ZH: fmt.Sprintf("未达到：方案仅在否定语境中提及（“%s”）。", v)}.In(d.Lang)
+		}
+	}
+	return g
 }
 
 // negations mark a clause that rules something out: "do not give
@@ -233,4 +262,24 @@ func (c *Case) Score(lang string, met map[string]string) Grade {
 	}
 	g.Score = min(1, max(0, float64(g.Earned)/float64(g.Possible)))
 	return g
+}
+
+// scopeOf returns the negated scope holding phrase.
+func scopeOf(scopes []string, phrase string) string {
+	for _, s := range scopes {
+		if strings.Contains(strings.ToLower(s), strings.ToLower(phrase)) {
+			return s
+		}
+	}
+	return ""
+}
+
+// conceptScope returns the negated scope naming concept c.
+func conceptScope(scope Scope, scopes []string, c string) string {
+	for _, s := range scopes {
+		if slices.Contains(scope.DomainConcepts(s), c) {
+			return s
+		}
+	}
+	return ""
 }
