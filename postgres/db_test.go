@@ -226,6 +226,15 @@ func TestBulkLoad(t *testing.T) {
 	if !strings.Contains(plan, "chunks_embedding_idx") {
 		t.Errorf("the search does not use the rebuilt HNSW index:\n%s", plan)
 	}
+	// The filter indexes of exact filtered search are rebuilt too.
+	var filterIdx int
+	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema()
+		AND indexname IN ('chunks_topics_idx', 'chunks_source_idx', 'chunks_kind_idx')`).Scan(&filterIdx); err != nil {
+		t.Fatal(err)
+	}
+	if filterIdx != 3 {
+		t.Errorf("%d of the 3 filter indexes after a bulk load", filterIdx)
+	}
 	if _, err := db.BulkLoad(ctx, mk(10, "e")); orthocds.ErrorCode(err) != orthocds.ECONFLICT {
 		t.Errorf("bulk load into a non-empty store: %v, want a conflict", err)
 	}

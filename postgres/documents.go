@@ -205,8 +205,11 @@ func (db *DB) bulkLoad(ctx context.Context, docs []rag.Document, rows [][]any) (
 		if !empty {
 			return orthocds.Errorf(orthocds.ECONFLICT, "a bulk load needs an empty store")
 		}
-		if _, err := tx.Exec(ctx, "DROP INDEX IF EXISTS chunks_embedding_idx"); err != nil {
-			return err
+		// Indexes are built once after the COPY rather than grown row by row.
+		for _, s := range append([]string{"DROP INDEX IF EXISTS chunks_embedding_idx"}, filterIndexes.drop...) {
+			if _, err := tx.Exec(ctx, s); err != nil {
+				return err
+			}
 		}
 		start := time.Now()
 		if err := copyDocuments(ctx, tx, docs, rows); err != nil {
@@ -222,11 +225,25 @@ func (db *DB) bulkLoad(ctx context.Context, docs []rag.Document, rows [][]any) (
 				return err
 			}
 		}
+		for _, s := range filterIndexes.create {
+			if _, err := tx.Exec(ctx, s); err != nil {
+				return err
+			}
+		}
 		st.Index = time.Since(start)
 		_, err := tx.Exec(ctx, "ANALYZE chunks")
 		return err
 	})
 	return st, err
+}
+
+// filterIndexes are the indexes of migration 005 that drive exact
+// filtered search; a bulk load drops them and builds them after the COPY.
+// The statements must stay those of the migration.
+var filterIndexes = struct{ drop, create []string }{
+	drop: []string{"DROP INDEX IF EXISTS chunks_topics_idx", "DROP INDEX IF EXISTS chunks_source_idx", "DROP INDEX IF EXISTS chunks_kind_idx"},
+	create: []string{"CREATE INDEX chunks_topics_idx ON chunks USING gin (topics)",
+		"CREATE INDEX chunks_source_idx ON chunks (source_key)", "CREATE INDEX chunks_kind_idx ON chunks (kind)"},
 }
 
 // createIndex is the statement building the HNSW cosine index for the
