@@ -25,11 +25,11 @@ func (a *Analyzer) QueryTerms(text string) []string {
 	// analysis, so that neither its words nor a concept spanning its edge
 	// ("hip, no fractures" is no hip fracture) count.
 	runes := []rune(text)
-	for _, r := range negatedRanges(text) {
-		scope := string(runes[r[0]:r[1]])
+	for _, r := range questionNegation.ranges(text) {
+		scope := string(runes[r.from:r.to])
 		for id := range a.find(a.Words(scope), false) {
 			if c, ok := a.vocab.Concept(id); ok && (c.Kind == "condition" || c.Kind == "finding") {
-				for i := r[0]; i < r[1]; i++ {
+				for i := r.from; i < r.to; i++ {
 					runes[i] = ' '
 				}
 				break
@@ -43,70 +43,123 @@ func (a *Analyzer) QueryTerms(text string) []string {
 	return terms
 }
 
-// Negation triggers (NegEx-style) that state a finding absent, and what
-// ends their scope. "not" and 不 are left out: in questions they negate a
-// wish or an action ("I don't want injections", 不想打针, 不能做), not a
-// finding. English scope runs at most five words and stops at punctuation
-// or a conjunction; Chinese scope runs to the next punctuation, at most
-// eight characters.
-var (
-	enNegation   = regexp.MustCompile(`(?i)\b(?:no|without|never|denies|denied|absence of|free of|negative for|has not had|have not had)\b`)
-	enScopeEnd   = regexp.MustCompile(`(?i)[,.;:?!()/-]|\b(?:but|however|and|although|except|yet|with)\b`)
-	zhNegation   = regexp.MustCompile(`没有|没|未|无`)
-	zhScopeEnd   = regexp.MustCompile(`[，。；：？！、,.;:?!（）()]|但|但是|却|而且`)
-	fiveWords    = regexp.MustCompile(`^\s*\S+(?:\s+\S+){0,4}`)
-	zhNotNegated = regexp.MustCompile(`无论|未来|无法|无效|无需`)
-)
-
-// aNotA reports whether the negating character at runes[i] sits in an
-// A-not-A question (能不能, 要不要, 有没有, 值不值).
-func aNotA(runes []rune, i int) bool {
-	return i > 0 && i+1 < len(runes) && runes[i-1] == runes[i+1]
+// negationRules are NegEx-style triggers and the ends of their scopes,
+// for English and Chinese. An English scope runs to enEnd, at most
+// enWords words (0: no limit); a Chinese one to zhEnd, at most zhChars
+// characters. zhNot are words that hold a negating character without
+// negating (无论, 未来); A-not-A questions (有没有, 要不要) are never
+// negations.
+type negationRules struct {
+	en, enEnd, zh, zhEnd, zhNot *regexp.Regexp
+	enWords, zhChars            int
 }
 
-// NegatedScopes returns the stretches of text that a negation trigger
-// governs: "no fractures" gives "fractures", "没骨折过" gives "骨折过".
-// Question forms are not negations: A-not-A (有没有) and words that merely
-// contain a negating character (无法, 未来).
+// questionNegation states a finding absent in a question. "not" and 不
+// are left out: in questions they negate a wish or an action ("I don't
+// want injections", 不想打针, 不能做), not a finding. The scope stops at
+// punctuation or a conjunction, at most five words or eight characters.
+var questionNegation = negationRules{
+	en:      regexp.MustCompile(`(?i)\b(?:no|without|never|denies|denied|absence of|free of|negative for|has not had|have not had)\b`),
+	enEnd:   regexp.MustCompile(`(?i)[,.;:?!()/-]|\b(?:but|however|and|although|except|yet|with)\b`),
+	enWords: 5,
+	zh:      regexp.MustCompile(`没有|没|未|无`),
+	zhEnd:   regexp.MustCompile(`[，。；：？！、,.;:?!（）()]|但|但是|却|而且`),
+	zhNot:   regexp.MustCompile(`无论|未来|无法|无效|无需`),
+	zhChars: 8,
+}
+
+// planNegation rules out an action in a plan or answer: "I would not give
+// zoledronic acid", "no need to monitor markers", 不需要唑来膦酸. The
+// scope runs to the end of the clause ("or any other bisphosphonate" is
+// ruled out too), at most twelve Chinese characters.
+var planNegation = negationRules{
+	en:      regexp.MustCompile(`(?i)\b(?:no|not|never|without|avoid|avoiding|don't|do not|does not|doesn't|won't|would not|instead of|rather than)\b`),
+	enEnd:   regexp.MustCompile(`(?i)[,.;:!?()]|\bbut\b`),
+	zh:      regexp.MustCompile(`不需要|不用|不要|不必|没有|避免|而非|不|无|未|没|勿|别`),
+	zhEnd:   regexp.MustCompile(`[，。；：！？、,.;:!?（）()]|但`),
+	zhNot:   regexp.MustCompile(`不完全|不稳定|不良反应|不适|无论|未来|无法|无效|未愈合|不愈合`),
+	zhChars: 12,
+}
+
+var enWordsRe = regexp.MustCompile(`\S+`)
+
+// NegatedScopes returns the stretches of a question that a negation
+// trigger governs: "no fractures" gives "fractures", "没骨折过" gives
+// "骨折过". Question forms are not negations: A-not-A (有没有) and words
+// that merely contain a negating character (无法, 未来).
 func NegatedScopes(text string) []string {
 	text = norm.NFKC.String(text)
 	runes := []rune(text)
 	var out []string
-	for _, r := range negatedRanges(text) {
-		out = append(out, strings.TrimSpace(string(runes[r[0]:r[1]])))
+	for _, r := range questionNegation.ranges(text) {
+		out = append(out, strings.TrimSpace(string(runes[r.from:r.to])))
 	}
 	return out
 }
 
-// negatedRanges returns the negated scopes of NFKC text as rune ranges.
-func negatedRanges(text string) [][2]int {
-	var out [][2]int
-	runeAt := func(byteOff int) int { return len([]rune(text[:byteOff])) }
-	for _, m := range enNegation.FindAllStringIndex(text, -1) {
-		rest := text[m[1]:]
-		if e := enScopeEnd.FindStringIndex(rest); e != nil {
-			rest = rest[:e[0]]
-		}
-		// At most five words.
-		if w := fiveWords.FindStringIndex(rest); w != nil && w[1] > w[0] {
-			out = append(out, [2]int{runeAt(m[1] + w[0]), runeAt(m[1] + w[1])})
+// PlanNegations blanks, rune for rune, every stretch of a plan that a
+// negation rules out, and returns those stretches with their triggers
+// ("would not give zoledronic acid"), for saying what voided a rubric
+// item. The drill grader uses it: a drug named only there is not given.
+func PlanNegations(text string) (open string, negated []string) {
+	runes := []rune(text)
+	for _, r := range planNegation.ranges(text) {
+		negated = append(negated, strings.TrimSpace(string(runes[r.trigger:r.to])))
+		for i := r.from; i < r.to; i++ {
+			runes[i] = ' '
 		}
 	}
-	masked := zhNotNegated.ReplaceAllStringFunc(text, func(s string) string {
+	return string(runes), negated
+}
+
+// StatesNegation reports whether a phrase itself rules something out ("no
+// routine duplex", 没有药物假期), so that it is matched on a plan as
+// written rather than outside its negations.
+func StatesNegation(phrase string) bool {
+	return len(planNegation.ranges(phrase)) > 0 || planNegation.en.MatchString(phrase)
+}
+
+// negRange is a negated scope in runes: the trigger starts at trigger,
+// the scope runs from from to to.
+type negRange struct{ trigger, from, to int }
+
+// ranges returns the negated scopes of text.
+func (nr negationRules) ranges(text string) []negRange {
+	var out []negRange
+	runeAt := func(s string, byteOff int) int { return len([]rune(s[:byteOff])) }
+	for _, m := range nr.en.FindAllStringIndex(text, -1) {
+		rest := text[m[1]:]
+		if e := nr.enEnd.FindStringIndex(rest); e != nil {
+			rest = rest[:e[0]]
+		}
+		end := len(rest)
+		if nr.enWords > 0 {
+			if w := enWordsRe.FindAllStringIndex(rest, nr.enWords); len(w) > 0 {
+				end = w[len(w)-1][1]
+			} else {
+				end = 0
+			}
+		}
+		if strings.TrimSpace(rest[:end]) != "" {
+			out = append(out, negRange{runeAt(text, m[0]), runeAt(text, m[1]), runeAt(text, m[1]+end)})
+		}
+	}
+	masked := nr.zhNot.ReplaceAllStringFunc(text, func(s string) string {
 		return strings.Repeat("　", len([]rune(s))) // same length in runes, no trigger inside
 	})
-	mrunes := []rune(masked)
-	for _, m := range zhNegation.FindAllStringIndex(masked, -1) {
-		if aNotA(mrunes, len([]rune(masked[:m[0]]))) {
+	mr := []rune(masked)
+	for _, m := range nr.zh.FindAllStringIndex(masked, -1) {
+		at := runeAt(masked, m[0])
+		if at > 0 && at+1 < len(mr) && mr[at-1] == mr[at+1] { // A-not-A: 有没有, 要不要
 			continue
 		}
-		start := len([]rune(masked[:m[1]]))
+		start := runeAt(masked, m[1])
 		end := start
-		for end < len(mrunes) && end-start < 8 && !zhScopeEnd.MatchString(string(mrunes[end])) {
+		for end < len(mr) && end-start < nr.zhChars && !nr.zhEnd.MatchString(string(mr[end])) {
 			end++
 		}
 		if end > start {
-			out = append(out, [2]int{start, end})
+			out = append(out, negRange{at, start, end})
 		}
 	}
 	return out

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/orthocds/orthocds/analysis"
 )
 
 // Scope names the clinical concepts of a text; *analysis.Analyzer is one.
@@ -146,8 +148,8 @@ type Grade struct {
 // calcitonin long term" does not count as giving it).
 func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 	text := diagnosis + "\n" + plan
-	// Positive items are met only outside negated scopes.
-	open, scopes := blankNegated(text)
+	// Positive items are met only outside what the plan rules out.
+	open, scopes := analysis.PlanNegations(text)
 	concepts := scope.DomainConcepts(open)
 	negatedConcepts := scope.DomainConcepts(strings.Join(scopes, "\n"))
 	met, voided := map[string]string{}, map[string]string{}
@@ -160,14 +162,14 @@ func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 		}
 		for _, p := range it.Phrases {
 			in := open
-			if negationTrigger(p) {
+			if analysis.StatesNegation(p) {
 				in = text
 			}
 			if cued(in, []string{p}) != "" {
 				met[it.ID] = p
 				break
 			}
-			if s := cued(strings.Join(scopes, "\n"), []string{p}); s != "" && voided[it.ID] == "" {
+			if voided[it.ID] == "" {
 				voided[it.ID] = scopeOf(scopes, p)
 			}
 		}
@@ -182,7 +184,7 @@ func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 				}
 				break
 			}
-			if slices.Contains(negatedConcepts, c) && voided[it.ID] == "" {
+			if voided[it.ID] == "" && slices.Contains(negatedConcepts, c) {
 				voided[it.ID] = conceptScope(scope, scopes, c)
 			}
 		}

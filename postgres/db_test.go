@@ -52,17 +52,24 @@ func openDB(t *testing.T, cfg Config) *DB {
 
 func TestConformance(t *testing.T) {
 	needDB(t)
+	conformance(t, Config{})
+}
+
+// conformance runs the store suite on stores opened with cfg; a reopened
+// store is opened with the default configuration, as a later process
+// would be, and must keep what the first one built.
+func conformance(t *testing.T, cfg Config) {
 	schemas := map[rag.Store]string{}
 	storetest.Run(t, storetest.Harness{
 		Open: func(t *testing.T) rag.Store {
-			db := openDB(t, Config{})
+			db := openDB(t, cfg)
 			schemas[db] = db.pool.Config().ConnConfig.RuntimeParams["search_path"]
 			return db
 		},
 		Reopen: func(t *testing.T, old rag.Store) rag.Store {
 			old.Close()
 			sp := schemas[old]
-			db := openDB(t, Config{Schema: sp[:len(sp)-len(",public")]})
+			db := openDB(t, Config{Schema: strings.TrimSuffix(sp, ",public")})
 			schemas[db] = sp
 			return db
 		},

@@ -10,29 +10,13 @@ import (
 
 	"github.com/orthocds/orthocds"
 	"github.com/orthocds/orthocds/rag"
-	"github.com/orthocds/orthocds/rag/storetest"
 )
 
 // The conformance suite holds for a store keeping half-precision vectors
 // under its own HNSW build parameters.
 func TestConformanceHalfvec(t *testing.T) {
 	needDB(t)
-	schemas := map[rag.Store]string{}
-	opts := IndexOptions{VectorType: VectorFloat16, M: 8, EfConstruction: 32}
-	storetest.Run(t, storetest.Harness{
-		Open: func(t *testing.T) rag.Store {
-			db := openDB(t, Config{Index: opts})
-			schemas[db] = db.pool.Config().ConnConfig.RuntimeParams["search_path"]
-			return db
-		},
-		Reopen: func(t *testing.T, old rag.Store) rag.Store {
-			old.Close()
-			sp := schemas[old]
-			db := openDB(t, Config{Schema: sp[:len(sp)-len(",public")]})
-			schemas[db] = sp
-			return db
-		},
-	})
+	conformance(t, Config{Index: IndexOptions{VectorType: VectorFloat16, M: 8, EfConstruction: 32}})
 }
 
 func TestIndexOptionsRefused(t *testing.T) {
