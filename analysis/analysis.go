@@ -97,7 +97,7 @@ func NewWith(v *Vocabulary) (*Analyzer, error) {
 	if c, ok := v.Concept(LocalConcept); ok {
 		for _, name := range c.Names() {
 			for _, t := range a.Terms(name) {
-				if !strings.HasPrefix(t, "§") {
+				if !strings.HasPrefix(t, conceptPrefix) {
 					a.localWords[t] = true
 				}
 			}
@@ -266,9 +266,12 @@ func (a *Analyzer) TopicTerms(topics []string) []string {
 	return out
 }
 
+// conceptPrefix starts every concept term.
+const conceptPrefix = "§"
+
 // ConceptTerm is the lexical term that stands for a concept. Its
 // prefix cannot occur in analysed text, which keeps only letters and digits.
-func ConceptTerm(id string) string { return "§" + id }
+func ConceptTerm(id string) string { return conceptPrefix + id }
 
 // Words returns the segmented and stemmed words of text, without the
 // single characters Terms adds: the embedder and concept matching use these.

@@ -39,6 +39,47 @@ func TestFuse(t *testing.T) {
 	}
 }
 
+// fakeCoverer says every chunk named in covered names all the question's
+// concepts, and weighs coverage w for every question.
+type fakeCoverer struct {
+	w       float64
+	covered map[string]bool
+}
+
+func (f fakeCoverer) Weight(string) float64 { return f.w }
+func (f fakeCoverer) Measure(_ []string, id, _, _ string, _ []string) float64 {
+	if f.covered[id] {
+		return 1
+	}
+	return 0
+}
+
+func TestFuseWithCoverage(t *testing.T) {
+	// d is last in the dense ranking and absent from the lexical one, and
+	// beyond k=2 when fused; covering the question brings it first.
+	c := Candidates{Dense: sc("a", "b", "d"), Lexical: sc("c", "b")}
+	tests := []struct {
+		name string
+		cov  Coverer
+		want []string
+	}{
+		{"no coverage stage", nil, []string{"b", "a"}},
+		{"weight 0 for the question", fakeCoverer{w: 0, covered: map[string]bool{"d": true}}, []string{"b", "a"}},
+		{"covered candidate first", fakeCoverer{w: 0.06, covered: map[string]bool{"d": true}}, []string{"d", "b"}},
+		{"coverage ties keep the fused order", fakeCoverer{w: 0.06, covered: map[string]bool{"a": true, "c": true}}, []string{"a", "c"}},
+	}
+	for _, tt := range tests {
+		r := &Retriever{denseWeight: 1, coverage: tt.cov}
+		var ids []string
+		for _, h := range r.fuse("q", nil, c, 2) {
+			ids = append(ids, h.ID)
+		}
+		if diff := cmp.Diff(tt.want, ids); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+		}
+	}
+}
+
 func TestValidate(t *testing.T) {
 	qs := []Query{{Text: "a"}, {Text: ""}, {Text: "b", K: 51}}
 	err := Validate(qs)

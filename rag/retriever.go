@@ -46,6 +46,9 @@ type Hit struct {
 	Cosine      float64 `json:"cosine"`       // dense similarity, 0 when only lexical found it
 	DenseRank   int     `json:"dense_rank"`   // 1-based; 0 when absent
 	LexicalRank int     `json:"lexical_rank"` // 1-based; 0 when absent
+	// Coverage is the weighted share of the question's concepts the
+	// chunk names (0 to 1), when the retriever measures it.
+	Coverage float64 `json:"coverage,omitempty"`
 }
 
 // Retriever runs batched hybrid search.
@@ -55,6 +58,24 @@ type Retriever struct {
 	analyzer    Analyzer
 	denseWeight float64
 	assist      *Assist // nil: no language-model stages
+	coverage    Coverer // nil: fused scores as they are
+}
+
+// Coverer tells how much of a question's concepts a candidate names
+// (analysis.Coverage), and how much that counts for the question.
+type Coverer interface {
+	Weight(question string) float64
+	Measure(qterms []string, id, title, text string, topics []string) float64
+}
+
+// WithCoverage returns a copy of r that adds to each fused candidate's
+// score its concept coverage times c's weight for the question, then
+// reorders: among candidates the two rankings place alike, the one that
+// names what the question names comes first.
+func (r *Retriever) WithCoverage(c Coverer) *Retriever {
+	n := *r
+	n.coverage = c
+	return &n
 }
 
 // DenseWeighter is an Embedder that says how much its ranking should count
@@ -170,12 +191,31 @@ func (r *Retriever) searchPlain(ctx context.Context, qs []Query) ([][]Hit, error
 	}
 	out := make([][]Hit, len(qs))
 	for i, q := range qs {
-		out[i] = Fuse(cands[i], q.K, r.denseWeight)
+		out[i] = r.fuse(q.Text, sqs[i].Terms, cands[i], q.K)
 		if j, ok := local[i]; ok {
-			out[i] = localFirst(Fuse(cands[j], q.K, r.denseWeight), out[i], q.K)
+			out[i] = localFirst(r.fuse(q.Text, sqs[j].Terms, cands[j], q.K), out[i], q.K)
 		}
 	}
 	return out, nil
+}
+
+// fuse is Fuse with the coverage stage, when r has one.
+func (r *Retriever) fuse(question string, terms []string, c Candidates, k int) []Hit {
+	w := 0.0
+	if r.coverage != nil {
+		w = r.coverage.Weight(question)
+	}
+	if w == 0 {
+		return Fuse(c, k, r.denseWeight)
+	}
+	hits := Fuse(c, len(c.Dense)+len(c.Lexical), r.denseWeight)
+	for i := range hits {
+		h := &hits[i]
+		h.Coverage = r.coverage.Measure(terms, h.ID, h.Title, h.Text, h.Topics)
+		h.Score += w * h.Coverage
+	}
+	sortHits(hits)
+	return hits[:min(k, len(hits))]
 }
 
 // documentsOnly narrows f to the hospital's documents, or reports that f
@@ -237,18 +277,20 @@ func Fuse(c Candidates, k int, denseWeight float64) []Hit {
 		h.LexicalRank = i + 1
 		h.Score += 1.0 / float64(rrfK+i+1)
 	}
-	sort.SliceStable(order, func(a, b int) bool {
-		if order[a].Score != order[b].Score {
-			return order[a].Score > order[b].Score
-		}
-		return order[a].ID < order[b].ID
-	})
-	if len(order) > k {
-		order = order[:k]
-	}
 	hits := make([]Hit, len(order))
 	for i, h := range order {
 		hits[i] = *h
 	}
-	return hits
+	sortHits(hits)
+	return hits[:min(k, len(hits))]
+}
+
+// sortHits orders hits by score, then ID.
+func sortHits(hits []Hit) {
+	sort.SliceStable(hits, func(a, b int) bool {
+		if hits[a].Score != hits[b].Score {
+			return hits[a].Score > hits[b].Score
+		}
+		return hits[a].ID < hits[b].ID
+	})
 }
