@@ -12,6 +12,7 @@ import (
 type Entry struct {
 	ID, Title, Text string
 	Topics          []string
+	Asks            []string // wordings it is asked in, when known
 }
 
 // Coverage measures how much of what a question names an entry names too:
@@ -60,9 +61,12 @@ func NewCoverage(a *Analyzer, ref []rag.Document, weights map[string]float64) *C
 	for _, d := range ref {
 		for _, ch := range d.Chunks {
 			n++
-			for t := range c.entryConcepts(Entry{ID: ch.ID, Title: ch.Title, Text: ch.Text, Topics: ch.Topics}) {
+			e := Entry{ID: ch.ID, Title: ch.Title, Text: ch.Text, Topics: ch.Topics, Asks: ch.Asks}
+			m := c.entryConcepts(e)
+			for t := range m {
 				df[t]++
 			}
+			c.cache[ch.ID] = cachedEntry{title: ch.Title, text: ch.Text, concepts: m}
 		}
 	}
 	c.maxIDF = math.Log(1 + (float64(n)+0.5)/0.5)
@@ -122,7 +126,11 @@ func (c *Coverage) concepts(e Entry) map[string]bool {
 // entryConcepts are the concept terms of an entry as the index has them.
 func (c *Coverage) entryConcepts(e Entry) map[string]bool {
 	m := map[string]bool{}
-	for _, t := range append(c.a.Terms(e.Title+"\n"+e.Text), c.a.TopicTerms(e.Topics)...) {
+	text := e.Title + "\n" + e.Text
+	if len(e.Asks) > 0 {
+		text += "\n" + strings.Join(e.Asks, "\n")
+	}
+	for _, t := range append(c.a.Terms(text), c.a.TopicTerms(e.Topics)...) {
 		if strings.HasPrefix(t, conceptPrefix) {
 			m[t] = true
 		}

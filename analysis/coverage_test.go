@@ -61,3 +61,22 @@ func TestCoverage(t *testing.T) {
 		t.Errorf("weights by language: zh %v, en %v", cov.Weight("福善美吃了五年可以停吗"), cov.Weight("Can I stop Fosamax after five years?"))
 	}
 }
+
+// An entry of the reference corpus is covered by its asks too: a hit with
+// the same ID, title and text is measured with them; the same ID with
+// other text is measured on its own words.
+func TestCoverageCountsAsks(t *testing.T) {
+	a, err := Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := rag.Chunk{ID: "h1", Title: "Reassess after a first course", Text: "Review the need to continue.", Asks: []string{"Can I stop Fosamax after five years?"}}
+	cov := NewCoverage(a, []rag.Document{{ID: "h1", Chunks: []rag.Chunk{ch}}}, CoverageWeights)
+	q := a.QueryTerms("阿仑膦酸钠能停吗")
+	if got := cov.Measure(q, ch.ID, ch.Title, ch.Text, nil); got < 0.5 {
+		t.Errorf("the entry asked as 'stop Fosamax' covers %.3f of an alendronate-stopping question, want at least 0.5", got)
+	}
+	if got := cov.Measure(q, ch.ID, ch.Title, "Other text.", nil); got != 0 {
+		t.Errorf("same ID, other text: coverage %.3f, want 0", got)
+	}
+}

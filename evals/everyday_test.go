@@ -173,11 +173,13 @@ func count(items []RetrievalItem, lang string) int {
 // Bounds on the frozen test split, per language. Before the concept
 // layer (built-in embedder, both stores alike) the test split measured
 // MRR@10 0.567 en / 0.532 zh, recall@10 0.700 / 0.700; the tuning split
-// 0.577 / 0.517 and 0.694 / 0.680. The issue asks for 0.85 and 0.95; these
-// hold the baseline until the work reaches them.
+// 0.577 / 0.517 and 0.694 / 0.680. With the concept layer, concept
+// coverage and the entries' asks it measures MRR@10 0.861 en / 0.796 zh,
+// recall@10 0.904 / 0.854. The issue asks for 0.85 and 0.95; these bounds
+// hold what has been reached, a little below it, until the work gets there.
 const (
-	everydayMRR    = 0.60
-	everydayRecall = 0.72
+	everydayMRR    = 0.78
+	everydayRecall = 0.84
 )
 
 // The bundled starter set must not lose more than 0.01 of any figure to the

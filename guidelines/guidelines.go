@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,7 +24,7 @@ import (
 	"github.com/orthocds/orthocds/rag"
 )
 
-//go:embed data/*.yaml
+//go:embed data/*.yaml data/asks/*.yaml
 var embedded embed.FS
 
 // Embedded returns the corpus shipped in the binary.
@@ -95,6 +96,20 @@ type Entry struct {
 	Verified *Verification `yaml:"verified" json:"verified,omitempty"`
 	Source   Source        `yaml:"-" json:"source"`
 	File     string        `yaml:"-" json:"file"`
+	// Asks are everyday wordings of what the entry answers (asks/*.yaml):
+	// indexed with the entry, never shown as its text.
+	Asks Asks `yaml:"-" json:"asks,omitzero"`
+}
+
+// Asks are the wordings of one entry per language.
+type Asks struct {
+	EN []string `yaml:"en" json:"en,omitempty"`
+	ZH []string `yaml:"zh" json:"zh,omitempty"`
+}
+
+// AsksFile is the layout of one asks/*.yaml file: entry ID -> wordings.
+type AsksFile struct {
+	Asks map[string]Asks `yaml:"asks"`
 }
 
 // File is the layout of one YAML file.
@@ -159,8 +174,85 @@ func Load(fsys fs.FS) (*Corpus, error) {
 	if err := c.checkLinks(); err != nil {
 		return nil, err
 	}
+	if err := c.loadAsks(fsys); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
+
+// MaxAsks bounds the wordings of one entry per language, and
+// maxAskLen (characters) each one: they are questions, not text.
+const (
+	MaxAsks   = 5
+	maxAskLen = 200
+)
+
+// loadAsks reads asks/*.yaml, if fsys has it, onto the entries they name.
+// An unknown or superseded entry, an empty or overlong wording, an English
+// one in Chinese characters or a Chinese one without them is an error
+// naming the file and the field.
+func (c *Corpus) loadAsks(fsys fs.FS) error {
+	names, err := fs.Glob(fsys, "asks/*.yaml")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	seen := map[string]string{}
+	for _, name := range names {
+		b, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return err
+		}
+		var f AsksFile
+		if err := yamlx.UnmarshalStrict(b, &f); err != nil {
+			return &orthocds.Error{Code: orthocds.EINVALID, Field: name, Message: "cannot decode: " + oneLine(err.Error())}
+		}
+		ids := make([]string, 0, len(f.Asks))
+		for id := range f.Asks {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			field := "asks." + id
+			i, ok := c.byID[id]
+			switch {
+			case !ok:
+				return fileError(name, field, "no entry has this ID")
+			case c.Entries[i].SupersededBy != "":
+				return fileError(name, field, "the entry is superseded; ask about the entry that replaces it")
+			case seen[id] != "":
+				return fileError(name, field, "the entry's wordings are already in "+seen[id])
+			}
+			seen[id] = name
+			a := f.Asks[id]
+			if len(a.EN)+len(a.ZH) == 0 {
+				return fileError(name, field, "give at least one wording")
+			}
+			for lang, list := range map[string][]string{"en": a.EN, "zh": a.ZH} {
+				if len(list) > MaxAsks {
+					return fileError(name, field+"."+lang, fmt.Sprintf("%d wordings; at most %d", len(list), MaxAsks))
+				}
+				for j, q := range list {
+					f := fmt.Sprintf("%s.%s[%d]", field, lang, j)
+					switch n := len([]rune(q)); {
+					case strings.TrimSpace(q) == "":
+						return fileError(name, f, "must not be empty")
+					case n > maxAskLen:
+						return fileError(name, f, fmt.Sprintf("%d characters; at most %d", n, maxAskLen))
+					case lang == "zh" && !hanRe.MatchString(q):
+						return fileError(name, f, "a Chinese wording has no Chinese characters")
+					case lang == "en" && hanRe.MatchString(q):
+						return fileError(name, f, "an English wording has Chinese characters")
+					}
+				}
+			}
+			c.Entries[i].Asks = a
+		}
+	}
+	return nil
+}
+
+var hanRe = regexp.MustCompile(`\p{Han}`)
 
 func fileError(file, field, msg string) error {
 	return &orthocds.Error{Code: orthocds.EINVALID, Field: file + ": " + field, Message: msg}
@@ -347,7 +439,7 @@ func (e *Entry) Document() rag.Document {
 		Hash: hex.EncodeToString(sum[:]),
 		Chunks: []rag.Chunk{{
 			ID: e.ID, DocID: e.ID, Kind: rag.KindGuideline, Langs: []string{"en", "zh"},
-			Title: e.Title.EN + " / " + e.Title.ZH, Text: text,
+			Title: e.Title.EN + " / " + e.Title.ZH, Text: text, Asks: append(slices.Clone(e.Asks.EN), e.Asks.ZH...),
 			HeadingPath: []string{e.Source.Title, e.Section},
 			Topics:      append([]string{e.Domain}, e.Topics...), Year: e.Source.Year,
 			SourceKey: e.Source.Key, Superseded: e.SupersededBy != "", Citation: cite,

@@ -1,6 +1,7 @@
 package guidelines
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -222,5 +223,80 @@ func TestNoStatedGradeWithoutRecord(t *testing.T) {
 	}
 	if stated == 0 {
 		t.Error("no stated grade in the corpus; the check checks nothing")
+	}
+}
+
+// Every current entry of the shipped corpus is asked about in both
+// languages, and the wordings reach the index (terms and embedding) but
+// never the text shown.
+func TestEmbeddedAsks(t *testing.T) {
+	c, err := Load(Embedded())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range c.Entries {
+		if e.SupersededBy != "" {
+			continue
+		}
+		if len(e.Asks.EN) == 0 || len(e.Asks.ZH) == 0 {
+			t.Errorf("%s: asks en %d, zh %d; want at least one wording in each language (asks/%s.yaml)", e.ID, len(e.Asks.EN), len(e.Asks.ZH), e.Domain)
+			continue
+		}
+		ch := e.Document().Chunks[0]
+		if !slices.Contains(ch.Asks, e.Asks.ZH[0]) || strings.Contains(ch.Text, e.Asks.ZH[0]) {
+			t.Errorf("%s: the Chinese wording is not among the chunk's asks or shows in its text", e.ID)
+		}
+	}
+}
+
+func TestBadAsks(t *testing.T) {
+	old := strings.Replace(goodFile, "t-1", "t-old", 1) + "    superseded_by: t-1\n"
+	tests := []struct {
+		name, asks, wantField string
+	}{
+		{"unknown entry", "asks:\n  t-9: {en: [\"Why?\"]}\n", "asks/a.yaml: asks.t-9"},
+		{"superseded entry", "asks:\n  t-old: {en: [\"Why?\"]}\n", "asks/a.yaml: asks.t-old"},
+		{"no wording", "asks:\n  t-1: {}\n", "asks/a.yaml: asks.t-1"},
+		{"empty wording", "asks:\n  t-1: {en: [\" \"]}\n", "asks/a.yaml: asks.t-1.en[0]"},
+		{"Chinese wording without Chinese", "asks:\n  t-1: {zh: [\"why\"]}\n", "asks/a.yaml: asks.t-1.zh[0]"},
+		{"English wording in Chinese", "asks:\n  t-1: {en: [\"为什么\"]}\n", "asks/a.yaml: asks.t-1.en[0]"},
+		{"too long", "asks:\n  t-1: {en: [\"" + strings.Repeat("why ", 60) + "\"]}\n", "asks/a.yaml: asks.t-1.en[0]"},
+		{"unknown field", "asks:\n  t-1: {fr: [\"pourquoi\"]}\n", "asks/a.yaml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys := fstest.MapFS{"g.yaml": {Data: []byte(goodFile + "    supersedes: [t-old]\n")}, "o.yaml": {Data: []byte(strings.Replace(old, "key: T", "key: T0", 1))},
+				"asks/a.yaml": {Data: []byte(tt.asks)}}
+			_, err := Load(fsys)
+			if err == nil {
+				t.Fatal("Load accepted bad asks")
+			}
+			if orthocds.ErrorCode(err) != orthocds.EINVALID || !strings.HasPrefix(err.Error(), tt.wantField) {
+				t.Errorf("error %q (%s), want invalid starting with %q", err, orthocds.ErrorCode(err), tt.wantField)
+			}
+		})
+	}
+	// The same entry in two files is refused; good wordings load, and
+	// change the entry's hash so stores built before them re-index.
+	two := fstest.MapFS{"g.yaml": {Data: []byte(goodFile)},
+		"asks/a.yaml": {Data: []byte("asks:\n  t-1: {en: [\"Why?\"]}\n")}, "asks/b.yaml": {Data: []byte("asks:\n  t-1: {zh: [\"为什么\"]}\n")}}
+	if _, err := Load(two); err == nil || !strings.HasPrefix(err.Error(), "asks/b.yaml: asks.t-1") {
+		t.Errorf("an entry asked about in two files: %v", err)
+	}
+	without, err := Load(fstest.MapFS{"g.yaml": {Data: []byte(goodFile)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	with, err := Load(fstest.MapFS{"g.yaml": {Data: []byte(goodFile)}, "asks/a.yaml": {Data: []byte("asks:\n  t-1: {en: [\"Why?\"], zh: [\"为什么\"]}\n")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _ := with.Get("t-1")
+	e0, _ := without.Get("t-1")
+	if got := e.Document().Chunks[0].Asks; !slices.Equal(got, []string{"Why?", "为什么"}) {
+		t.Errorf("chunk asks %q", got)
+	}
+	if e.Document().Hash == e0.Document().Hash {
+		t.Error("adding wordings did not change the entry's hash")
 	}
 }

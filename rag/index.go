@@ -3,6 +3,7 @@ package rag
 import (
 	"context"
 	"fmt"
+	"strings"
 )
 
 // Indexer analyses and embeds documents and writes them to a store.
@@ -24,7 +25,7 @@ func (ix *Indexer) Prepare(ctx context.Context, docs []Document) error {
 	for i := range docs {
 		for j := range docs[i].Chunks {
 			c := &docs[i].Chunks[j]
-			c.Terms = ix.analyzer.Terms(c.Title + "\n" + c.Text)
+			c.Terms = ix.analyzer.Terms(c.indexText())
 			if ta, ok := ix.analyzer.(TopicAnalyzer); ok {
 				c.Terms = append(c.Terms, ta.TopicTerms(c.Topics)...)
 			}
@@ -35,7 +36,7 @@ func (ix *Indexer) Prepare(ctx context.Context, docs []Document) error {
 		batch := refs[start:min(start+MaxBatch, len(refs))]
 		texts := make([]string, len(batch))
 		for i, c := range batch {
-			texts[i] = c.Title + "\n" + c.Text
+			texts[i] = c.indexText()
 		}
 		vecs, err := ix.embedder.Embed(ctx, texts)
 		if err != nil {
@@ -100,4 +101,13 @@ func (ix *Indexer) Sync(ctx context.Context, kind string, docs []Document) (Sync
 		res.Deleted = len(gone)
 	}
 	return res, nil
+}
+
+// indexText is what the index analyses and embeds of a chunk: its title,
+// its text and the wordings it is asked in.
+func (c *Chunk) indexText() string {
+	if len(c.Asks) == 0 {
+		return c.Title + "\n" + c.Text
+	}
+	return c.Title + "\n" + c.Text + "\n" + strings.Join(c.Asks, "\n")
 }

@@ -53,22 +53,25 @@ type Document struct {
 
 // Chunk is the unit of retrieval.
 type Chunk struct {
-	ID          string    `json:"id"`
-	DocID       string    `json:"doc_id"`
-	Ord         int       `json:"ord"`
-	Kind        string    `json:"kind"`
-	Langs       []string  `json:"langs"`
-	Title       string    `json:"title"`
-	HeadingPath []string  `json:"heading_path,omitempty"`
-	Page        int       `json:"page,omitempty"` // 1-based PDF page; 0 when not paged
-	Text        string    `json:"text"`
-	Topics      []string  `json:"topics,omitempty"`
-	Year        int       `json:"year,omitempty"`
-	SourceKey   string    `json:"source_key,omitempty"` // short source name used by filters, e.g. "ACCP"
-	Superseded  bool      `json:"superseded,omitempty"`
-	Citation    Citation  `json:"citation"`
-	Terms       []string  `json:"-"` // analysed terms for the lexical index
-	Vector      []float32 `json:"-"`
+	ID          string   `json:"id"`
+	DocID       string   `json:"doc_id"`
+	Ord         int      `json:"ord"`
+	Kind        string   `json:"kind"`
+	Langs       []string `json:"langs"`
+	Title       string   `json:"title"`
+	HeadingPath []string `json:"heading_path,omitempty"`
+	Page        int      `json:"page,omitempty"` // 1-based PDF page; 0 when not paged
+	Text        string   `json:"text"`
+	Topics      []string `json:"topics,omitempty"`
+	Year        int      `json:"year,omitempty"`
+	SourceKey   string   `json:"source_key,omitempty"` // short source name used by filters, e.g. "ACCP"
+	Superseded  bool     `json:"superseded,omitempty"`
+	Citation    Citation `json:"citation"`
+	// Asks are other wordings of what the chunk answers (how people ask
+	// about it): indexed and embedded with it, never shown.
+	Asks   []string  `json:"-"`
+	Terms  []string  `json:"-"` // analysed terms for the lexical index
+	Vector []float32 `json:"-"`
 }
 
 // Filter narrows a query. Empty fields do not filter.
