@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"sync"
 
@@ -84,13 +85,18 @@ func (c *Coverage) Weight(question string) float64 { return c.weights[DetectLang
 // topic tags) names.
 func (c *Coverage) Measure(qterms []string, id, title, text string, topics []string) float64 {
 	have := c.concepts(Entry{ID: id, Title: title, Text: text, Topics: topics})
-	seen := map[string]bool{}
-	var all, met float64
+	// Sum in a fixed order: Terms lists concepts in map order, and a float
+	// sum must not depend on it (the same question gives the same score).
+	var qc []string
 	for _, t := range qterms {
-		if !strings.HasPrefix(t, conceptPrefix) || seen[t] {
-			continue
+		if strings.HasPrefix(t, conceptPrefix) {
+			qc = append(qc, t)
 		}
-		seen[t] = true
+	}
+	slices.Sort(qc)
+	qc = slices.Compact(qc)
+	var all, met float64
+	for _, t := range qc {
 		w, ok := c.idf[t]
 		if !ok {
 			w = c.maxIDF

@@ -64,8 +64,10 @@ func sourceIDs(a *Answer) []string {
 
 func TestRetrievalOnly(t *testing.T) {
 	s := service(t, nil)
-	// Entries that answer "can denosumab be stopped".
-	stopDenosumab := []string{"endo-2019-denosumab-no-stop", "ects-2017-denosumab-rebound", "ects-2017-denosumab-transition"}
+	// Entries that answer "can denosumab be stopped" (each says: not
+	// without a follow-on drug, or why not).
+	stopDenosumab := []string{"endo-2019-denosumab-no-stop", "ects-2017-denosumab-rebound", "ects-2017-denosumab-transition",
+		"csobmr-2022-denosumab", "nogg-2022-denosumab-stop"}
 	tests := []struct {
 		q         string
 		wantTop   []string
