@@ -177,6 +177,76 @@ func (a *Analyzer) DomainConcepts(text string) []string {
 	return out
 }
 
+// Named returns every concept text names, generic ones included (exercise,
+// warfarin), without their broader concepts, sorted: what a plan says, for
+// grading it, where DomainConcepts is what places a text in the domain.
+func (a *Analyzer) Named(text string) []string {
+	var out []string
+	for id := range a.find(a.Words(text), false) {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// NamedUnder returns the concepts text names that are, or fall under, one
+// of roots (generic ones included: warfarin is an anticoagulant however
+// broad), keeping only the most specific: "a bisphosphonate such as
+// zoledronic acid" names one drug, not two. Sorted.
+func (a *Analyzer) NamedUnder(text string, roots []string) []string {
+	var named []string
+	for _, id := range a.longestNames(a.Words(text)) {
+		if slices.Contains(named, id) {
+			continue
+		}
+		if slices.Contains(roots, id) || slices.ContainsFunc(a.ancestors[id], func(b string) bool { return slices.Contains(roots, b) }) {
+			named = append(named, id)
+		}
+	}
+	var out []string
+	for _, id := range named {
+		broader := false
+		for _, other := range named {
+			broader = broader || (other != id && a.IsA(other, id))
+		}
+		if !broader {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// longestNames returns the concepts terms name, reading left to right and
+// taking at each place the longest name that starts there, so that a name
+// inside a longer one ("heparin" in "low molecular weight heparin") does
+// not count apart.
+func (a *Analyzer) longestNames(terms []string) []string {
+	var out []string
+	for i := 0; i < len(terms); {
+		n := 0
+		var id string
+		for m := min(a.longest, len(terms)-i); m >= 1; m-- {
+			if c, ok := a.concepts[strings.Join(terms[i:i+m], " ")]; ok {
+				n, id = m, c
+				break
+			}
+		}
+		if n == 0 {
+			i++
+			continue
+		}
+		out = append(out, id)
+		i += n
+	}
+	return out
+}
+
+// IsA reports whether concept id is ancestor or falls under it.
+func (a *Analyzer) IsA(id, ancestor string) bool {
+	return id == ancestor || slices.Contains(a.ancestors[id], ancestor)
+}
+
 // compounds join clinical terms that contain a one-letter word, which
 // analysis would otherwise drop: "T-score" would match any "score" and
 // "vitamin D" any "vitamin".

@@ -60,10 +60,10 @@ type negationRules struct {
 // punctuation or a conjunction, at most five words or eight characters.
 var questionNegation = negationRules{
 	en:      regexp.MustCompile(`(?i)\b(?:no|without|never|denies|denied|absence of|free of|negative for|has not had|have not had)\b`),
-	enEnd:   regexp.MustCompile(`(?i)[,.;:?!()/-]|\b(?:but|however|and|although|except|yet|with)\b`),
+	enEnd:   regexp.MustCompile(`(?i)[,.;:?!()/\n-]|\b(?:but|however|and|although|except|yet|with)\b`),
 	enWords: 5,
 	zh:      regexp.MustCompile(`没有|没|未|无`),
-	zhEnd:   regexp.MustCompile(`[，。；：？！、,.;:?!（）()]|但|但是|却|而且`),
+	zhEnd:   regexp.MustCompile(`[，。；：？！、,.;:?!（）()\n]|但|但是|却|而且`),
 	zhNot:   regexp.MustCompile(`无论|未来|无法|无效|无需`),
 	zhChars: 8,
 }
@@ -74,9 +74,9 @@ var questionNegation = negationRules{
 // ruled out too), at most twelve Chinese characters.
 var planNegation = negationRules{
 	en:      regexp.MustCompile(`(?i)\b(?:no|not|never|without|avoid|avoiding|don't|do not|does not|doesn't|won't|would not|instead of|rather than)\b`),
-	enEnd:   regexp.MustCompile(`(?i)[,.;:!?()]|\bbut\b`),
+	enEnd:   regexp.MustCompile(`(?i)[,.;:!?()\n]|\bbut\b`),
 	zh:      regexp.MustCompile(`不需要|不用|不要|不必|没有|避免|而非|不|无|未|没|勿|别`),
-	zhEnd:   regexp.MustCompile(`[，。；：！？、,.;:!?（）()]|但`),
+	zhEnd:   regexp.MustCompile(`[，。；：！？、,.;:!?（）()\n]|但`),
 	zhNot:   regexp.MustCompile(`不完全|不稳定|不良反应|不适|无论|未来|无法|无效|未愈合|不愈合`),
 	zhChars: 12,
 }

@@ -68,9 +68,25 @@ type Item struct {
 	// concept IDs, which carry both languages' synonyms) that meet it.
 	Phrases  []string `yaml:"phrases" json:"-"`
 	Concepts []string `yaml:"concepts" json:"-"`
+	// A selectivity item is a must-not item with MaxDrugs: a plan that
+	// names, outside its negations, more drugs falling under Counts (drug
+	// classes, e.g. osteodrug) than MaxDrugs, or that names among two or
+	// more drugs one the case rules out for this patient (RuledOut, with
+	// its narrower concepts), lists options rather than choosing one.
+	// Negates, on a must-not item phrased as an omission ("continues
+	// alendronate"), names the positive item whose negation commits it: a
+	// plan that names that item only where it rules it out ("do not stop
+	// alendronate") does the must-not.
+	Negates  string   `yaml:"negates" json:"negates,omitempty"`
+	MaxDrugs int      `yaml:"max_drugs" json:"max_drugs,omitempty"`
+	Counts   []string `yaml:"counts" json:"-"`
+	RuledOut []string `yaml:"ruled_out" json:"ruled_out,omitempty"`
 	// Entries justify the item.
 	Entries []string `yaml:"entries" json:"entries"`
 }
+
+// Selective reports whether the item judges selectivity.
+func (it *Item) Selective() bool { return it.MaxDrugs > 0 }
 
 // Case is one virtual patient.
 type Case struct {
@@ -160,6 +176,11 @@ func LoadWith(corpus *guidelines.Corpus, extra ...fs.FS) ([]Case, error) {
 	return out, nil
 }
 
+// positiveItem reports whether the rubric has a positive item id.
+func (c *Case) positiveItem(id string) bool {
+	return slices.ContainsFunc(c.Rubric, func(it Item) bool { return it.ID == id && !it.MustNot })
+}
+
 func (t Text) complete() bool { return strings.TrimSpace(t.EN) != "" && strings.TrimSpace(t.ZH) != "" }
 
 func (c *Case) validate(corpus *guidelines.Corpus) error {
@@ -199,8 +220,14 @@ func (c *Case) validate(corpus *guidelines.Corpus) error {
 			return fmt.Errorf("case %s: rubric item id %q is used twice (IDs of facts, tests and items share one space)", c.ID, it.ID)
 		case it.ID == "" || !it.Criterion.complete():
 			return fmt.Errorf("case %s: rubric item %q needs a unique id and a criterion in both languages", c.ID, it.ID)
-		case it.MustNot && (it.Points >= 0 || len(it.Phrases) == 0 || len(it.Concepts) > 0):
-			return fmt.Errorf("case %s: must-not item %s needs negative points and phrases (no concepts)", c.ID, it.ID)
+		case it.MustNot && (it.Points >= 0 || len(it.Phrases) == 0 && !it.Selective() && it.Negates == "" || len(it.Concepts) > 0):
+			return fmt.Errorf("case %s: must-not item %s needs negative points and phrases, negates or max_drugs (no concepts)", c.ID, it.ID)
+		case it.Negates != "" && (!it.MustNot || !c.positiveItem(it.Negates)):
+			return fmt.Errorf("case %s: item %s negates %q, which is not a positive item of the case (only a must-not item negates one)", c.ID, it.ID, it.Negates)
+		case it.Selective() && (!it.MustNot || len(it.Counts) == 0):
+			return fmt.Errorf("case %s: selectivity item %s must be a must-not item and say which drug classes count (counts)", c.ID, it.ID)
+		case !it.Selective() && len(it.Counts)+len(it.RuledOut) > 0:
+			return fmt.Errorf("case %s: item %s has counts or ruled_out without max_drugs", c.ID, it.ID)
 		case !it.MustNot && (it.Points <= 0 || len(it.Phrases)+len(it.Concepts) == 0):
 			return fmt.Errorf("case %s: item %s needs positive points and phrases or concepts", c.ID, it.ID)
 		case len(it.Entries) == 0:

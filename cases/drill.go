@@ -150,13 +150,15 @@ func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 	text := diagnosis + "\n" + plan
 	// Positive items are met only outside what the plan rules out.
 	open, scopes := analysis.PlanNegations(text)
-	concepts := scope.DomainConcepts(open)
-	negatedConcepts := scope.DomainConcepts(strings.Join(scopes, "\n"))
+	concepts := named(scope, open)
+	negatedConcepts := named(scope, strings.Join(scopes, "\n"))
 	met, voided := map[string]string{}, map[string]string{}
 	for _, it := range d.Case.Rubric {
 		if it.MustNot {
 			if p := affirmed(text, it.Phrases); p != "" {
 				met[it.ID] = p
+			} else if why := d.unselective(scope, open, it); why != "" {
+				met[it.ID] = why
 			}
 			continue
 		}
@@ -177,15 +179,25 @@ func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 			continue
 		}
 		for _, c := range it.Concepts {
-			if slices.Contains(concepts, c) {
-				met[it.ID] = c
+			// A narrower concept meets the item: enoxaparin is a LMWH.
+			if i := slices.IndexFunc(concepts, func(x string) bool { return x == c || isA(scope, x, c) }); i >= 0 {
+				met[it.ID] = concepts[i]
 				if n, ok := scope.(interface{ ConceptName(id, lang string) string }); ok {
-					met[it.ID] = n.ConceptName(c, d.Lang)
+					met[it.ID] = n.ConceptName(concepts[i], d.Lang)
 				}
 				break
 			}
-			if voided[it.ID] == "" && slices.Contains(negatedConcepts, c) {
+			if voided[it.ID] == "" && slices.ContainsFunc(negatedConcepts, func(x string) bool { return x == c || isA(scope, x, c) }) {
 				voided[it.ID] = conceptScope(scope, scopes, c)
+			}
+		}
+	}
+	// A must-not omission is done when the item it negates is named only
+	// where the plan rules it out.
+	for _, it := range d.Case.Rubric {
+		if _, done := met[it.ID]; !done && it.Negates != "" && voided[it.Negates] != "" {
+			if _, positive := met[it.Negates]; !positive {
+				met[it.ID] = voided[it.Negates]
 			}
 		}
 	}
@@ -198,6 +210,61 @@ func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 		}
 	}
 	return g
+}
+
+// named returns the concepts a text names: all of them, generic ones
+// included ("exercise"), when scope can tell, else its domain concepts.
+func named(scope Scope, text string) []string {
+	if n, ok := scope.(interface{ Named(string) []string }); ok {
+		return n.Named(text)
+	}
+	return scope.DomainConcepts(text)
+}
+
+// isA reports whether concept x falls under c, when scope knows.
+func isA(scope Scope, x, c string) bool {
+	ds, ok := scope.(DrugScope)
+	return ok && ds.IsA(x, c)
+}
+
+// DrugScope is a Scope that names the drugs of a text under given
+// classes, most specific only, and knows which concept falls under which
+// (*analysis.Analyzer is one).
+type DrugScope interface {
+	NamedUnder(text string, roots []string) []string
+	IsA(id, ancestor string) bool
+}
+
+// unselective says how a plan (its text outside negations) fails a
+// selectivity item: more drugs than the case allows, or a ruled-out one
+// listed among others; "" when it does not, or when it is no such item.
+func (d *Drill) unselective(scope Scope, open string, it Item) string {
+	ds, ok := scope.(DrugScope)
+	if !it.Selective() || !ok {
+		return ""
+	}
+	named := ds.NamedUnder(open, it.Counts)
+	names := make([]string, len(named))
+	var ruled []string
+	for i, c := range named {
+		names[i] = c
+		if n, ok := scope.(interface{ ConceptName(id, lang string) string }); ok {
+			names[i] = n.ConceptName(c, d.Lang)
+		}
+		if slices.ContainsFunc(it.RuledOut, func(r string) bool { return ds.IsA(c, r) }) {
+			ruled = append(ruled, names[i])
+		}
+	}
+	list := strings.Join(names, ", ")
+	switch {
+	case len(named) > it.MaxDrugs:
+		return Text{EN: fmt.Sprintf("%d drugs named (%s) where the case calls for at most %d", len(named), list, it.MaxDrugs),
+			ZH: fmt.Sprintf("列出%d种药物（%s），本病例至多需要%d种", len(named), list, it.MaxDrugs)}.In(d.Lang)
+	case len(named) >= 2 && len(ruled) > 0:
+		return Text{EN: fmt.Sprintf("lists %s, ruled out for this patient, among other options (%s)", strings.Join(ruled, ", "), list),
+			ZH: fmt.Sprintf("在多个选项中列出本例不宜使用的%s（%s）", strings.Join(ruled, "、"), list)}.In(d.Lang)
+	}
+	return ""
 }
 
 // negations mark a clause that rules something out: "do not give
@@ -218,7 +285,7 @@ func affirmed(text string, phrases []string) string {
 			}
 			i += from
 			clause := t[:i]
-			if j := strings.LastIndexAny(clause, ".;,!?\n。；，！？"); j >= 0 {
+			if j := strings.LastIndexAny(clause, ".;:,!?\n。；：，！？"); j >= 0 {
 				clause = clause[j+1:]
 			}
 			negated := false
@@ -279,7 +346,7 @@ func scopeOf(scopes []string, phrase string) string {
 // conceptScope returns the negated scope naming concept c.
 func conceptScope(scope Scope, scopes []string, c string) string {
 	for _, s := range scopes {
-		if slices.Contains(scope.DomainConcepts(s), c) {
+		if slices.ContainsFunc(named(scope, s), func(x string) bool { return x == c || isA(scope, x, c) }) {
 			return s
 		}
 	}

@@ -131,7 +131,8 @@ func TestGraderAgreement(t *testing.T) {
 	}
 	for _, split := range []string{"tune", "test"} {
 		within, n := map[string]int{}, map[string]int{}
-		shotgunHigh, shotgun := 0, 0
+		shotgunHigh, shotgun, negatedHigh, paraphraseLow := 0, 0, 0, 0
+		kinds := map[string]int{}
 		for _, a := range loadGrader(t, "grader-"+split+".jsonl") {
 			c := byID[a.Case]
 			got := cases.NewDrill(c, a.Lang).Submit(a.Diagnosis, a.Plan, scope).Score
@@ -145,8 +146,14 @@ func TestGraderAgreement(t *testing.T) {
 				if got > 0.25 {
 					shotgunHigh++
 				}
-				continue
 			}
+			switch {
+			case a.Kind == "negated" && got > 0.25:
+				negatedHigh++
+			case a.Kind == "paraphrase" && got < 0.75:
+				paraphraseLow++
+			}
+			kinds[a.Kind]++
 			want := c.Score(a.Lang, met).Score
 			n[a.Lang]++
 			if math.Abs(got-want) <= 0.15 {
@@ -159,6 +166,7 @@ func TestGraderAgreement(t *testing.T) {
 			t.Logf("%s %s: grader within 0.15 of the examiner on %d of %d (%.2f)", split, lang, within[lang], n[lang],
 				float64(within[lang])/float64(max(1, n[lang])))
 		}
-		t.Logf("%s: %d of %d shotgun answers score above 0.25", split, shotgunHigh, shotgun)
+		t.Logf("%s: %d of %d shotgun answers score above 0.25, %d of %d negated correct plans above 0.25, %d of %d paraphrases below 0.75",
+			split, shotgunHigh, shotgun, negatedHigh, kinds["negated"], paraphraseLow, kinds["paraphrase"])
 	}
 }
