@@ -115,3 +115,33 @@ func TestTopicTerms(t *testing.T) {
 		}
 	}
 }
+
+// NamedUnder counts the drugs of a text under given classes, most specific
+// only; a name inside a longer name does not count apart.
+func TestNamedUnder(t *testing.T) {
+	a, err := Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	osteo, vte := []string{"osteodrug"}, []string{"anticoagulant", "antiplatelet"}
+	tests := []struct {
+		text  string
+		roots []string
+		want  []string
+	}{
+		{"a bisphosphonate such as zoledronic acid, with calcium and vitamin D", osteo, []string{"zoledronate"}},
+		{"Fosamax, Prolia and Forteo", osteo, []string{"alendronate", "denosumab", "teriparatide"}},
+		{"low-molecular-weight heparin (enoxaparin), then aspirin", vte, []string{"aspirin", "enoxaparin"}},
+		{"低分子肝素加利伐沙班", vte, []string{"lmwh", "rivaroxaban"}},
+		{"warfarin", vte, []string{"warfarin"}},
+		{"calcium and vitamin D", osteo, nil},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, a.NamedUnder(tt.text, tt.roots)); diff != "" {
+			t.Errorf("NamedUnder(%q) (-want +got):\n%s", tt.text, diff)
+		}
+	}
+	if got := a.Named("weight-bearing exercise"); !slices.Contains(got, "exercise") {
+		t.Errorf("Named keeps generic concepts: got %v", got)
+	}
+}

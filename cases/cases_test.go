@@ -280,3 +280,119 @@ func TestPositiveItemNegation(t *testing.T) {
 		}
 	}
 }
+
+func caseByID(t *testing.T, id string) (*Case, Scope) {
+	t.Helper()
+	cs, scope := load(t)
+	for i := range cs {
+		if cs[i].ID == id {
+			return &cs[i], scope
+		}
+	}
+	t.Fatalf("no case %s", id)
+	return nil, nil
+}
+
+func itemOf(g Grade, id string) ItemScore {
+	for _, it := range g.Items {
+		if it.ID == id {
+			return it
+		}
+	}
+	return ItemScore{}
+}
+
+// A plan that lists drugs rather than choosing loses the selectivity
+// points; a drug named with its class, or named only where the plan rules
+// it out, counts once or not at all.
+func TestSelectivity(t *testing.T) {
+	c, scope := caseByID(t, "denosumab-stop") // at most 2 drugs (denosumab and its follow-on)
+	for _, tc := range []struct {
+		lang, plan string
+		shotgun    bool
+		maxScore   float64
+	}{
+		{"en", "Give zoledronic acid, alendronate, teriparatide, romosozumab, raloxifene and calcitonin at the next dose date and monitor everything.", true, 0.25},
+		{"zh", "唑来膦酸、阿仑膦酸钠、特立帕肽、罗莫佐单抗、雷洛昔芬和降钙素都用上，到下次注射时开始，全面监测。", true, 0.25},
+		{"en", "Give a bisphosphonate (zoledronic acid) when the next denosumab dose would have been due; monitor turnover markers.", false, 1},
+		{"en", "Give zoledronic acid at the next dose; not teriparatide, not romosozumab, not raloxifene. Monitor CTX.", false, 1},
+	} {
+		g := NewDrill(c, tc.lang).Submit("osteoporosis", tc.plan, scope)
+		s := itemOf(g, "shotgun")
+		if s.Met != tc.shotgun || g.Score > tc.maxScore {
+			t.Errorf("%q: shotgun %v (%s), score %.2f; want shotgun %v, score at most %.2f", tc.plan, s.Met, s.Why, g.Score, tc.shotgun, tc.maxScore)
+		}
+		if tc.shotgun && !strings.Contains(s.Why, "6") {
+			t.Errorf("%q: the reason %q does not count the drugs", tc.plan, s.Why)
+		}
+	}
+	// LMWH named as "low-molecular-weight heparin (enoxaparin)" is one
+	// drug; three agents are the most the knee case allows.
+	vte, _ := caseByID(t, "vte-tka")
+	for _, tc := range []struct {
+		plan    string
+		shotgun bool
+	}{
+		{"Low-molecular-weight heparin (enoxaparin) for 14 days, foot pumps, early mobilisation.", false},
+		{"LMWH plus rivaroxaban plus aspirin plus warfarin together for 14 days, with pumps, and early mobilisation.", true},
+	} {
+		if got := itemOf(NewDrill(vte, "en").Submit("TKA", tc.plan, scope), "shotgun").Met; got != tc.shotgun {
+			t.Errorf("%q: shotgun %v, want %v", tc.plan, got, tc.shotgun)
+		}
+	}
+}
+
+// Items meet through concepts: a brand or a narrower drug meets an item
+// naming the class (Clexane is enoxaparin, a LMWH), and the negation of a
+// positive item commits the must-not omission that negates it.
+func TestConceptsAndOmissions(t *testing.T) {
+	vte, scope := caseByID(t, "vte-tka")
+	g := NewDrill(vte, "en").Submit("TKA", "Enoxaparin daily for 14 days, intermittent pneumatic compression, walking early.", scope)
+	if it := itemOf(g, "drug"); !it.Met || !strings.Contains(strings.ToLower(it.Why), "enoxaparin") {
+		t.Errorf("enoxaparin for a LMWH item: met %v, why %q", it.Met, it.Why)
+	}
+	g = NewDrill(vte, "en").Submit("TKA", "No anticoagulant, no aspirin and no compression devices are needed.", scope)
+	if it := itemOf(g, "no-prophylaxis"); !it.Met || g.Score != 0 {
+		t.Errorf("every agent ruled out: no-prophylaxis %v (%s), score %.2f; want met, 0", it.Met, it.Why, g.Score)
+	}
+	aff, _ := caseByID(t, "op-aff")
+	for _, tc := range []struct {
+		lang, plan string
+		continued  bool
+	}{
+		{"en", "Do not stop alendronate; no need to image the femurs.", true},
+		{"zh", "不要停用阿仑膦酸钠，不需要拍片。", true},
+		{"en", "Stop alendronate and image both femurs.", false},
+	} {
+		if got := itemOf(NewDrill(aff, tc.lang).Submit("thigh pain", tc.plan, scope), "continue").Met; got != tc.continued {
+			t.Errorf("%q: continue %v, want %v", tc.plan, got, tc.continued)
+		}
+	}
+}
+
+// Selectivity and omission fields are checked at load.
+func TestValidationOfNewItems(t *testing.T) {
+	corpus, _ := guidelines.Load(guidelines.Embedded())
+	c, _ := caseByID(t, "op-aff")
+	for _, tc := range []struct {
+		name string
+		edit func(*Item)
+		want string
+	}{
+		{"negates an unknown item", func(it *Item) { it.Negates = "nothing" }, "negates"},
+		{"selectivity without counts", func(it *Item) { it.MaxDrugs, it.Counts = 2, nil }, "counts"},
+		{"ruled_out without max_drugs", func(it *Item) { it.MaxDrugs, it.RuledOut = 0, []string{"calcitonin"} }, "max_drugs"},
+	} {
+		cc := *c
+		cc.Rubric = append([]Item(nil), c.Rubric...)
+		for i := range cc.Rubric {
+			if cc.Rubric[i].MustNot {
+				tc.edit(&cc.Rubric[i])
+				break
+			}
+		}
+		if err := cc.validate(corpus); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+}
