@@ -590,6 +590,14 @@ func (s *Service) Submit(ctx context.Context, p orthocds.Principal, id, diagnosi
 func (s *Service) judge(ctx context.Context, c *cases.Case, lang, diagnosis, plan string) *JudgeGrade {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.JudgeTimeout)
 	defer cancel()
+	return Judge(ctx, s.cfg.Judge, c, lang, diagnosis, plan)
+}
+
+// Judge has model j grade a diagnosis and plan for case c against the
+// case's rubric (the same items and points as the deterministic grader),
+// or says why it could not. The drill service and the evaluation of the
+// grader set both use it.
+func Judge(ctx context.Context, j judge.Model, c *cases.Case, lang, diagnosis, plan string) *JudgeGrade {
 	items := make([]judge.Item, len(c.Rubric))
 	for i, it := range c.Rubric {
 		crit := it.Criterion.In(lang)
@@ -599,8 +607,8 @@ func (s *Service) judge(ctx context.Context, c *cases.Case, lang, diagnosis, pla
 		items[i] = judge.Item{ID: it.ID, Criterion: crit}
 	}
 	question := c.Presenting.In(lang) + "\nGive the diagnosis and the management plan."
-	jg := &JudgeGrade{Model: s.cfg.Judge.Name()}
-	met, why, err := judge.Met(ctx, s.cfg.Judge, question, "Diagnosis: "+diagnosis+"\nPlan: "+plan, items)
+	jg := &JudgeGrade{Model: j.Name()}
+	met, why, err := judge.Met(ctx, j, question, "Diagnosis: "+diagnosis+"\nPlan: "+plan, items)
 	switch {
 	case err != nil:
 		jg.Unscorable = "the judge model could not be reached"
@@ -612,7 +620,7 @@ func (s *Service) judge(ctx context.Context, c *cases.Case, lang, diagnosis, pla
 	default:
 		m := map[string]string{}
 		for _, id := range met {
-			m[id] = "judge: " + s.cfg.Judge.Name()
+			m[id] = "judge: " + j.Name()
 		}
 		g := c.Score(lang, m)
 		jg.Grade = &g

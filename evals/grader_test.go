@@ -1,18 +1,20 @@
 package evals
 
 import (
-	"bufio"
-	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"io/fs"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/orthocds/orthocds/analysis"
 	"github.com/orthocds/orthocds/cases"
 	"github.com/orthocds/orthocds/guidelines"
+	"github.com/orthocds/orthocds/llm"
+	"github.com/orthocds/orthocds/llm/ollamareplay"
 )
 
 // graderTestSHA256 freezes the grader test split (issue 26): it was
@@ -20,37 +22,11 @@ import (
 // and no change is tuned on it.
 const graderTestSHA256 = "e5e8bf2402f050bb0b95873f410c4259a303b8c05f10e4cddbeac84fd96efb07"
 
-// GraderAnswer is a student answer to a drill case with the rubric items
-// an examiner credits: positive items the plan meets and must-not items it
-// commits. "shotgun" is the selectivity item (a plan naming options the
-// case rules out, or more drugs than it allows) that the case files do not
-// have yet.
-type GraderAnswer struct {
-	ID        string   `json:"id"`
-	Case      string   `json:"case"`
-	Lang      string   `json:"lang"`
-	Kind      string   `json:"kind"`
-	Diagnosis string   `json:"diagnosis"`
-	Plan      string   `json:"plan"`
-	Met       []string `json:"met"`
-}
-
 func loadGrader(t *testing.T, name string) []GraderAnswer {
 	t.Helper()
-	b, err := fs.ReadFile(Data(), name)
+	out, err := LoadGrader(Data(), name)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var out []GraderAnswer
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		var a GraderAnswer
-		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&a); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		out = append(out, a)
 	}
 	return out
 }
@@ -185,3 +161,79 @@ func TestGraderAgreement(t *testing.T) {
 // graderAgreement bounds the frozen test split's agreement per language;
 // the issue asks for 0.90.
 const graderAgreement = 0.85
+
+// The grader task scores the deterministic grader and the judge on the
+// same answers, each against the examiner: a judge (over Ollama's HTTP API,
+// scripted) that names exactly the examiner's items agrees on every answer
+// it scores, one that never replies with JSON leaves its answer
+// unscorable, and the deterministic grader's figure is the one
+// TestGraderAgreement measures.
+func TestGraderTaskScoresTheJudgeBeside(t *testing.T) {
+	answers := loadGrader(t, "grader-tune.jsonl")
+	byPlan := map[string][]string{}
+	for _, a := range answers {
+		byPlan[a.Plan] = a.Met
+	}
+	broken := answers[0].Plan
+	srv := ollamareplay.New([]string{"judge"}, func(_ string, msgs []ollamareplay.Message) ollamareplay.Script {
+		user := msgs[len(msgs)-1].Content
+		for plan, met := range byPlan {
+			if strings.Contains(user, "Plan: "+plan) {
+				if plan == broken {
+					return ollamareplay.Script{Chunks: []string{"All good, I think."}}
+				}
+				b, _ := json.Marshal(map[string][]string{"met": met})
+				return ollamareplay.Script{Chunks: []string{string(b)}}
+			}
+		}
+		return ollamareplay.Script{Chunks: []string{`{"met": []}`}}
+	})
+	defer srv.Close()
+	j, err := llm.New(llm.Config{Provider: llm.ProviderOllama, BaseURL: srv.URL, Model: "judge"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := env(t)
+	e.Judge = j
+	e.Cases = graderCases(t)
+	if e.Scope, err = analysis.Shared(); err != nil {
+		t.Fatal(err)
+	}
+	suite := Suite{Name: "grader", Tasks: []TaskSpec{{ID: "grader", Type: "grader", Data: "grader-tune.jsonl"}}}
+	rep, err := (&Runner{Env: e}).Run(context.Background(), suite, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]map[string]float64{}
+	for _, tr := range rep.Tasks {
+		got[tr.Model] = tr.Metrics
+	}
+	jm, dm := got[judgePrefix+j.Name()], got[rubricGrader]
+	if jm == nil || dm == nil {
+		t.Fatalf("models reported: %v", got)
+	}
+	if jm["within_0.15"] != 1 || jm["unscorable"] != 1 || jm["n"] != float64(len(answers)-1) {
+		t.Errorf("oracle judge: %v, want every scored answer within 0.15 and one unscorable", jm)
+	}
+	// The deterministic grader, measured directly.
+	within := 0
+	for _, a := range answers {
+		c := e.Cases[a.Case]
+		met := map[string]string{}
+		for _, m := range a.Met {
+			met[m] = "examiner"
+		}
+		if math.Abs(cases.NewDrill(c, a.Lang).Submit(a.Diagnosis, a.Plan, e.Scope).Score-c.Score(a.Lang, met).Score) <= 0.15 {
+			within++
+		}
+	}
+	if want := float64(within) / float64(len(answers)); math.Abs(dm["within_0.15"]-want) > 1e-9 || dm["n"] != float64(len(answers)) {
+		t.Errorf("rubric grader: %v, want within_0.15 %.3f over %d", dm, want, len(answers))
+	}
+	// Without the cases the task says why it is skipped.
+	e.Cases = nil
+	rep, err = (&Runner{Env: e}).Run(context.Background(), suite, t.TempDir())
+	if err != nil || rep.Tasks[0].Skipped == "" {
+		t.Errorf("no cases: %v, %+v", err, rep.Tasks[0])
+	}
+}

@@ -189,6 +189,8 @@ func summariseTask(t TaskSpec, modelName string, mine []Record) TaskReport {
 		metrics = CitationMetrics
 	case "latency":
 		metrics = LatencyMetrics
+	case "grader":
+		metrics = GraderMetrics
 	}
 	tr := TaskReport{ID: t.ID, Type: t.Type, Model: modelName, N: len(mine), Metrics: metrics(mine), Groups: map[string]map[string]float64{}}
 	for _, r := range mine {

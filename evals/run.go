@@ -23,6 +23,7 @@ import (
 
 	"github.com/orthocds/orthocds"
 	"github.com/orthocds/orthocds/answer"
+	"github.com/orthocds/orthocds/cases"
 	"github.com/orthocds/orthocds/llm"
 	"github.com/orthocds/orthocds/predictors/model"
 	"github.com/orthocds/orthocds/rag"
@@ -179,7 +180,7 @@ func ParseSuite(b []byte) (Suite, error) {
 	return s, nil
 }
 
-var taskTypes = []string{"retrieval", "abstention", "exam", "predictor", "rubric", "citation", "latency"}
+var taskTypes = []string{"retrieval", "abstention", "exam", "predictor", "rubric", "citation", "latency", "grader"}
 
 func (m ModelSpec) check(field string) error {
 	switch {
@@ -224,8 +225,13 @@ type Env struct {
 	// task, and the rubric and citation tasks then grade the
 	// retrieval-only answers of Answer.
 	Contestants []Contestant
-	// Judge grades rubric and citation tasks; nil skips them.
+	// Judge grades rubric and citation tasks; nil skips them. The grader
+	// task scores it beside the deterministic drill grader.
 	Judge Judge
+	// Cases are the drill cases by ID, and Scope the analysis the drill
+	// grader reads plans with, for the grader task; none skips it.
+	Cases map[string]*cases.Case
+	Scope cases.Scope
 }
 
 // retrievalOnly names the answers of the answer service without a
@@ -296,6 +302,9 @@ type Record struct {
 	// the item counts as failed, never as right, and the run goes on.
 	Failed   string `json:"failed,omitempty"`
 	FailKind string `json:"fail_kind,omitempty"`
+	// Examiner is the examiner's score of a grader-set answer, beside the
+	// grader's own in Score.
+	Examiner *float64 `json:"examiner,omitempty"`
 }
 
 // modelFailure sorts a model call's error: a cancelled run or a server
@@ -404,6 +413,8 @@ func (r *Runner) RunStore(ctx context.Context, suite Suite, store RecordStore, r
 			notes[t.ID], err = r.citations(ctx, suite, t, w)
 		case "latency":
 			err = r.latency(ctx, suite, t, w)
+		case "grader":
+			notes[t.ID], err = r.grader(ctx, suite, t, w)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("task %s: %w", t.ID, err)

@@ -21,6 +21,7 @@ import (
 	"github.com/orthocds/orthocds"
 
 	"github.com/orthocds/orthocds/answer"
+	"github.com/orthocds/orthocds/cases"
 	"github.com/orthocds/orthocds/evals"
 	"github.com/orthocds/orthocds/evals/evalpg"
 	"github.com/orthocds/orthocds/llm"
@@ -144,7 +145,14 @@ func evalEnv(cfg Config, a *app, modelsDir string) (evalpg.EnvFunc, error) {
 			},
 			Model: a.embedder.Model(), CorpusVersion: a.guidelines.Version(), Models: models,
 		}
-		var err error
+		cs, err := cases.LoadWith(a.guidelines)
+		if err != nil {
+			return e, err
+		}
+		e.Cases, e.Scope = map[string]*cases.Case{}, a.analyzer
+		for i := range cs {
+			e.Cases[cs[i].ID] = &cs[i]
+		}
 		e.Contestants, e.Judge, err = languageModels(ctx, cfg, a, suite)
 		return e, err
 	}, nil
