@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -143,5 +144,36 @@ func TestNamedUnder(t *testing.T) {
 	}
 	if got := a.Named("weight-bearing exercise"); !slices.Contains(got, "exercise") {
 		t.Errorf("Named keeps generic concepts: got %v", got)
+	}
+}
+
+// PlanNegations rules out what a negation governs: after a trigger to the
+// end of its clause, and, for a negation that closes its clause ("isn't
+// necessary", 没必要用), back to the clause's start; a line break ends a
+// scope (the diagnosis above the plan is not negated).
+func TestPlanNegations(t *testing.T) {
+	a, err := Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		text          string
+		ruledOut, not string // a concept named only where ruled out; one named outside
+	}{
+		{"Stop now; a bisphosphonate isn't necessary and markers are not needed.", "bisphosphonate", ""},
+		{"停就停吧，双膦酸盐没必要用，复查CTX。", "bisphosphonate", "turnover"},
+		{"I would not give zoledronic acid; check CTX.", "zoledronate", "turnover"},
+		{"no fractures\nAlendronate weekly.", "", "alendronate"},
+		{"不用急着转诊，给予唑来膦酸。", "", "zoledronate"},
+	}
+	for _, tt := range tests {
+		open, negated := PlanNegations(tt.text)
+		inOpen, inNegated := a.Named(open), a.Named(strings.Join(negated, "\n"))
+		if tt.ruledOut != "" && (slices.Contains(inOpen, tt.ruledOut) || !slices.Contains(inNegated, tt.ruledOut)) {
+			t.Errorf("%q: %s should be ruled out (open %v, negated %q)", tt.text, tt.ruledOut, inOpen, negated)
+		}
+		if tt.not != "" && !slices.Contains(inOpen, tt.not) {
+			t.Errorf("%q: %s should stay in the plan (open %v, negated %q)", tt.text, tt.not, inOpen, negated)
+		}
 	}
 }

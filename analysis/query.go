@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -68,6 +69,16 @@ var questionNegation = negationRules{
 	zhChars: 8,
 }
 
+// planPostNegation rules out what comes before it in its clause: "a
+// bisphosphonate isn't necessary", "markers are not needed". The scope
+// runs back to the start of the clause.
+// In Chinese the object often comes first: 双膦酸盐没必要用, 指标也不用查
+// (a negation closing its clause).
+var planPostNegation = regexp.MustCompile(`(?i)\b(?:is|are|was|were)\s*(?:not|n't)\s+(?:necessary|needed|required|indicated|recommended)\b|\b(?:isn't|aren't)\s+(?:necessary|needed|required|indicated|recommended)\b|\bunnecessary\b|(?:没有必要|没必要|不必要|不需要|用不着|不用)[用查做打吃给]?了?(?:[，。；！？,.;!?\n]|$)`)
+
+// planClauseStart ends the clause a post-negation reaches back into.
+var planClauseStart = regexp.MustCompile(`(?i)[,.;:!?()\n，。；：！？、]|\b(?:and|but|so)\b`)
+
 // planNegation rules out an action in a plan or answer: "I would not give
 // zoledronic acid", "no need to monitor markers", 不需要唑来膦酸. The
 // scope runs to the end of the clause ("or any other bisphosphonate" is
@@ -107,6 +118,20 @@ func PlanNegations(text string) (open string, negated []string) {
 		negated = append(negated, strings.TrimSpace(string(runes[r.trigger:r.to])))
 		for i := r.from; i < r.to; i++ {
 			runes[i] = ' '
+		}
+	}
+	// Post-negations: the clause before "isn't necessary" is ruled out.
+	for _, m := range planPostNegation.FindAllStringIndex(text, -1) {
+		start := 0
+		for _, c := range planClauseStart.FindAllStringIndex(text[:m[0]], -1) {
+			start = c[1]
+		}
+		from, to := utf8.RuneCountInString(text[:start]), utf8.RuneCountInString(text[:m[1]])
+		if s := strings.TrimSpace(string(runes[from:utf8.RuneCountInString(text[:m[0]])])); s != "" {
+			negated = append(negated, strings.TrimSpace(text[start:m[1]]))
+			for i := from; i < to; i++ {
+				runes[i] = ' '
+			}
 		}
 	}
 	return string(runes), negated

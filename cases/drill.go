@@ -187,7 +187,9 @@ func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 				}
 				break
 			}
-			if voided[it.ID] == "" && slices.ContainsFunc(negatedConcepts, func(x string) bool { return x == c || isA(scope, x, c) }) {
+			// Ruling out a class rules out its members: "no anticoagulant"
+			// voids an item met by LMWH.
+			if voided[it.ID] == "" && slices.ContainsFunc(negatedConcepts, func(x string) bool { return x == c || isA(scope, x, c) || isA(scope, c, x) }) {
 				voided[it.ID] = conceptScope(scope, scopes, c)
 			}
 		}
@@ -346,7 +348,7 @@ func scopeOf(scopes []string, phrase string) string {
 // conceptScope returns the negated scope naming concept c.
 func conceptScope(scope Scope, scopes []string, c string) string {
 	for _, s := range scopes {
-		if slices.ContainsFunc(named(scope, s), func(x string) bool { return x == c || isA(scope, x, c) }) {
+		if slices.ContainsFunc(named(scope, s), func(x string) bool { return x == c || isA(scope, x, c) || isA(scope, c, x) }) {
 			return s
 		}
 	}
