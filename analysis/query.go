@@ -18,7 +18,8 @@ import (
 //     want injections" is about injections);
 //   - numbers with their scale become the category they fall in: a T-score
 //     of -2.5 or lower is osteoporosis and one between -1.0 and -2.5
-//     osteopenia (WHO 1994), an mJOA of 15 to 17 is mild myelopathy and a
+//     osteopenia (WHO 1994), one below -3.0 also very high fracture risk
+//     (AACE 2020), an mJOA of 15 to 17 is mild myelopathy and a
 //     lower one moderate or severe (WFNS 2019, as the corpus states).
 func (a *Analyzer) QueryTerms(text string) []string {
 	text = norm.NFKC.String(text)
@@ -205,6 +206,9 @@ func numericConcepts(text string) []string {
 		v, err := strconv.ParseFloat(strings.NewReplacer("−", "-", "–", "-", " ", "").Replace(m[1]+m[2]), 64)
 		switch {
 		case err != nil:
+		case v < -3.0:
+			// AACE 2020: a T-score below -3.0 is very high fracture risk.
+			out = append(out, "osteoporosis", "veryhigh")
 		case v <= -2.5:
 			out = append(out, "osteoporosis")
 		case v < -1.0:

@@ -126,6 +126,8 @@ func TestQueryTerms(t *testing.T) {
 		{"hip fracture, no other fractures", []string{"hipfx"}, nil},
 		{"FRAX over the threshold but T-score only -1.9", []string{"osteopenia"}, []string{"osteoporosis"}},
 		{"T-score -0.5", nil, []string{"osteopenia", "osteoporosis"}},
+		{"68F, T-score -3.5, which drug first?", []string{"osteoporosis", "veryhigh"}, nil},
+		{"T值-2.8", []string{"osteoporosis"}, []string{"veryhigh"}},
 		{"mJOA 13 - surgery?", []string{"moderatesevere"}, []string{"mild"}},
 		{"mJOA 16", []string{"mild"}, []string{"moderatesevere"}},
 		{"I don't want injections for clot prevention", []string{"injectable", "vte"}, nil},
