@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/orthocds/orthocds/llm"
 	"github.com/orthocds/orthocds/llm/ollamareplay"
 )
 
@@ -23,12 +22,8 @@ func TestCitationTaskWithScriptedJudge(t *testing.T) {
 		return ollamareplay.Script{Chunks: []string{`{"supported": true}`}}
 	})
 	defer srv.Close()
-	j, err := llm.New(llm.Config{Provider: llm.ProviderOllama, BaseURL: srv.URL, Model: "judge"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	e := env(t)
-	e.Judge = j
+	e.Judge = judgeAt(t, srv.URL)
 	suite := Suite{Name: "cite", Tasks: []TaskSpec{{ID: "cite", Type: "citation", Data: "testdata/citation-sample.jsonl"}}}
 	dir := t.TempDir()
 	rep, err := (&Runner{Env: e}).Run(context.Background(), suite, dir)

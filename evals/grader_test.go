@@ -13,7 +13,6 @@ import (
 	"github.com/orthocds/orthocds/analysis"
 	"github.com/orthocds/orthocds/cases"
 	"github.com/orthocds/orthocds/guidelines"
-	"github.com/orthocds/orthocds/llm"
 	"github.com/orthocds/orthocds/llm/ollamareplay"
 )
 
@@ -189,13 +188,11 @@ func TestGraderTaskScoresTheJudgeBeside(t *testing.T) {
 		return ollamareplay.Script{Chunks: []string{`{"met": []}`}}
 	})
 	defer srv.Close()
-	j, err := llm.New(llm.Config{Provider: llm.ProviderOllama, BaseURL: srv.URL, Model: "judge"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	j := judgeAt(t, srv.URL)
 	e := env(t)
 	e.Judge = j
 	e.Cases = graderCases(t)
+	var err error
 	if e.Scope, err = analysis.Shared(); err != nil {
 		t.Fatal(err)
 	}

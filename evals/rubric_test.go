@@ -27,10 +27,7 @@ func TestRubricTaskWithScriptedJudge(t *testing.T) {
 	})
 	defer srv.Close()
 	attempts := map[string]int{}
-	judgeClient, err := llm.New(llm.Config{Provider: llm.ProviderOllama, BaseURL: srv.URL, Model: "judge"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	judgeClient := judgeAt(t, srv.URL)
 	// The Chinese question's judge is wrong once (an unknown item), then right.
 	j := &countingJudge{Judge: judgeClient, n: attempts, fix: map[string][]string{
 		"中度": {`{"met": ["nerve-block"]}`, `{"met": ["surgery"]}`}}}
@@ -92,4 +89,14 @@ func (c *countingJudge) Complete(ctx context.Context, system, user string, onTok
 		}
 	}
 	return c.Judge.Complete(ctx, system, user, onToken)
+}
+
+// judgeAt is a judge model "judge" on the Ollama server at url.
+func judgeAt(t *testing.T, url string) Judge {
+	t.Helper()
+	j, err := llm.New(llm.Config{Provider: llm.ProviderOllama, BaseURL: url, Model: "judge"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
 }
