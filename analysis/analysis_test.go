@@ -177,3 +177,17 @@ func TestPlanNegations(t *testing.T) {
 		}
 	}
 }
+
+// PlanNegations never panics and keeps the plan's length in runes, so that
+// what it blanks lines up with the plan (any text a student types).
+func FuzzPlanNegations(f *testing.F) {
+	for _, s := range []string{"Stop now; a bisphosphonate isn't necessary.", "双膦酸盐没必要用，复查CTX。", "no\n不用", "\xff不用。isn't necessary"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		open, _ := PlanNegations(text)
+		if got, want := len([]rune(open)), len([]rune(text)); got != want {
+			t.Errorf("PlanNegations(%q) has %d runes, the plan %d", text, got, want)
+		}
+	})
+}

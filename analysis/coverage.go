@@ -9,8 +9,8 @@ import (
 	"github.com/orthocds/orthocds/rag"
 )
 
-// Entry is the text of one indexed chunk as coverage sees it.
-type Entry struct {
+// entry is the text of one indexed chunk as coverage sees it.
+type entry struct {
 	ID, Title, Text string
 	Topics          []string
 	Asks            []string // wordings it is asked in, when known
@@ -28,6 +28,9 @@ type Coverage struct {
 	idf     map[string]float64
 	maxIDF  float64
 	weights map[string]float64 // language -> weight of coverage in the fused score
+	// ref holds the reference corpus's entries, asks included, for good;
+	// cache the other chunks met in searches, within coverageCache.
+	ref map[string]cachedEntry
 
 	mu    sync.Mutex
 	cache map[string]cachedEntry
@@ -56,18 +59,18 @@ var CoverageWeights = map[string]float64{"zh": 0.06, "en": 0}
 // NewCoverage returns a Coverage whose concept weights come from the
 // chunks of ref, the reference corpus (the shipped guidelines).
 func NewCoverage(a *Analyzer, ref []rag.Document, weights map[string]float64) *Coverage {
-	c := &Coverage{a: a, idf: map[string]float64{}, weights: weights, cache: map[string]cachedEntry{}}
+	c := &Coverage{a: a, idf: map[string]float64{}, weights: weights, ref: map[string]cachedEntry{}, cache: map[string]cachedEntry{}}
 	df := map[string]int{}
 	n := 0
 	for _, d := range ref {
 		for _, ch := range d.Chunks {
 			n++
-			e := Entry{ID: ch.ID, Title: ch.Title, Text: ch.Text, Topics: ch.Topics, Asks: ch.Asks}
+			e := entry{ID: ch.ID, Title: ch.Title, Text: ch.Text, Topics: ch.Topics, Asks: ch.Asks}
 			m := c.entryConcepts(e)
 			for t := range m {
 				df[t]++
 			}
-			c.cache[ch.ID] = cachedEntry{title: ch.Title, text: ch.Text, concepts: m}
+			c.ref[ch.ID] = cachedEntry{title: ch.Title, text: ch.Text, concepts: m}
 		}
 	}
 	c.maxIDF = math.Log(1 + (float64(n)+0.5)/0.5)
@@ -84,7 +87,7 @@ func (c *Coverage) Weight(question string) float64 { return c.weights[DetectLang
 // question's QueryTerms) that the entry (chunk id with its title, text and
 // topic tags) names.
 func (c *Coverage) Measure(qterms []string, id, title, text string, topics []string) float64 {
-	have := c.concepts(Entry{ID: id, Title: title, Text: text, Topics: topics})
+	have := c.concepts(entry{ID: id, Title: title, Text: text, Topics: topics})
 	// Sum in a fixed order: Terms lists concepts in map order, and a float
 	// sum must not depend on it (the same question gives the same score).
 	var qc []string
@@ -112,7 +115,10 @@ func (c *Coverage) Measure(qterms []string, id, title, text string, topics []str
 	return met / all
 }
 
-func (c *Coverage) concepts(e Entry) map[string]bool {
+func (c *Coverage) concepts(e entry) map[string]bool {
+	if ce, ok := c.ref[e.ID]; ok && ce.title == e.Title && ce.text == e.Text {
+		return ce.concepts
+	}
 	c.mu.Lock()
 	ce, ok := c.cache[e.ID]
 	c.mu.Unlock()
@@ -130,7 +136,7 @@ func (c *Coverage) concepts(e Entry) map[string]bool {
 }
 
 // entryConcepts are the concept terms of an entry as the index has them.
-func (c *Coverage) entryConcepts(e Entry) map[string]bool {
+func (c *Coverage) entryConcepts(e entry) map[string]bool {
 	m := map[string]bool{}
 	text := e.Title + "\n" + e.Text
 	if len(e.Asks) > 0 {

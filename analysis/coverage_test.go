@@ -24,13 +24,13 @@ func TestCoverage(t *testing.T) {
 	q := a.QueryTerms("福善美吃了五年可以停吗？") // Fosamax (alendronate), five years, can I stop
 	tests := []struct {
 		name     string
-		e        Entry
+		e        entry
 		min, max float64
 	}{
-		{"names nothing asked", Entry{ID: "x1", Title: "Cement leakage", Text: "Leakage into veins during vertebroplasty."}, 0, 0},
-		{"names the drug and the stop", Entry{ID: "x2", Title: "Alendronate drug holiday", Text: "Stop alendronate after five years for a drug holiday."}, 0.99, 1},
-		{"names the drug only", Entry{ID: "x3", Title: "Alendronate dosing", Text: "Alendronate 70 mg weekly."}, 0.2, 0.9},
-		{"names the drug and the stop in its tags", Entry{ID: "x4", Title: "Reassess after five years", Text: "Reassess the need to continue.", Topics: []string{"stopping", "alendronate"}}, 0.99, 1},
+		{"names nothing asked", entry{ID: "x1", Title: "Cement leakage", Text: "Leakage into veins during vertebroplasty."}, 0, 0},
+		{"names the drug and the stop", entry{ID: "x2", Title: "Alendronate drug holiday", Text: "Stop alendronate after five years for a drug holiday."}, 0.99, 1},
+		{"names the drug only", entry{ID: "x3", Title: "Alendronate dosing", Text: "Alendronate 70 mg weekly."}, 0.2, 0.9},
+		{"names the drug and the stop in its tags", entry{ID: "x4", Title: "Reassess after five years", Text: "Reassess the need to continue.", Topics: []string{"stopping", "alendronate"}}, 0.99, 1},
 	}
 	for _, tt := range tests {
 		got := cov.Measure(q, tt.e.ID, tt.e.Title, tt.e.Text, tt.e.Topics)

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/orthocds/orthocds/internal/yamlx"
@@ -226,6 +227,8 @@ func (c *Case) validate(corpus *guidelines.Corpus) error {
 			return fmt.Errorf("case %s: item %s negates %q, which is not a positive item of the case (only a must-not item negates one)", c.ID, it.ID, it.Negates)
 		case it.Selective() && (!it.MustNot || len(it.Counts) == 0):
 			return fmt.Errorf("case %s: selectivity item %s must be a must-not item and say which drug classes count (counts)", c.ID, it.ID)
+		case it.Selective() && (!strings.Contains(it.Criterion.EN, strconv.Itoa(it.MaxDrugs)) || !strings.Contains(it.Criterion.ZH, strconv.Itoa(it.MaxDrugs))):
+			return fmt.Errorf("case %s: selectivity item %s: its criterion must state max_drugs (%d) in both languages", c.ID, it.ID, it.MaxDrugs)
 		case !it.Selective() && len(it.Counts)+len(it.RuledOut) > 0:
 			return fmt.Errorf("case %s: item %s has counts or ruled_out without max_drugs", c.ID, it.ID)
 		case !it.MustNot && (it.Points <= 0 || len(it.Phrases)+len(it.Concepts) == 0):

@@ -382,6 +382,7 @@ func TestValidationOfNewItems(t *testing.T) {
 		{"negates an unknown item", func(it *Item) { it.Negates = "nothing" }, "negates"},
 		{"selectivity without counts", func(it *Item) { it.MaxDrugs, it.Counts = 2, nil }, "counts"},
 		{"ruled_out without max_drugs", func(it *Item) { it.MaxDrugs, it.RuledOut = 0, []string{"calcitonin"} }, "max_drugs"},
+		{"criterion not stating max_drugs", func(it *Item) { it.MaxDrugs, it.Counts = 7, []string{"osteodrug"} }, "criterion"},
 	} {
 		cc := *c
 		cc.Rubric = append([]Item(nil), c.Rubric...)

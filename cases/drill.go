@@ -143,9 +143,11 @@ type Grade struct {
 
 // Submit grades a diagnosis and plan. A positive item is met by any of its
 // phrases or concepts (concepts carry synonyms in both languages); a
-// must-not item only by its phrases, so that naming a drug correctly
-// never counts as misusing it, and only outside a negated clause ("avoid
-// calcitonin long term" does not count as giving it).
+// must-not item by its phrases, by negating the item it negates, or by
+// listing more drugs than its selectivity allows, so that naming a drug
+// correctly never counts as misusing it. Both kinds are met only outside
+// what the plan rules out (analysis.PlanNegations: "avoid calcitonin long
+// term" does not count as giving it).
 func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 	text := diagnosis + "\n" + plan
 	// Positive items are met only outside what the plan rules out.
@@ -154,14 +156,9 @@ func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 	negatedConcepts := named(scope, strings.Join(scopes, "\n"))
 	met, voided := map[string]string{}, map[string]string{}
 	for _, it := range d.Case.Rubric {
-		if it.MustNot {
-			if p := affirmed(text, it.Phrases); p != "" {
-				met[it.ID] = p
-			} else if why := d.unselective(scope, open, it); why != "" {
-				met[it.ID] = why
-			}
-			continue
-		}
+		// An item's phrase counts outside what the plan rules out ("do
+		// not give calcitonin" does not give it), unless the phrase itself
+		// states a negation ("no routine duplex").
 		for _, p := range it.Phrases {
 			in := open
 			if analysis.StatesNegation(p) {
@@ -171,9 +168,17 @@ func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 				met[it.ID] = p
 				break
 			}
-			if voided[it.ID] == "" {
+			if voided[it.ID] == "" && !it.MustNot {
 				voided[it.ID] = scopeOf(scopes, p)
 			}
+		}
+		if it.MustNot {
+			if _, ok := met[it.ID]; !ok {
+				if why := d.unselective(scope, open, it); why != "" {
+					met[it.ID] = why
+				}
+			}
+			continue
 		}
 		if _, ok := met[it.ID]; ok {
 			continue
@@ -265,40 +270,6 @@ func (d *Drill) unselective(scope Scope, open string, it Item) string {
 	case len(named) >= 2 && len(ruled) > 0:
 		return Text{EN: fmt.Sprintf("lists %s, ruled out for this patient, among other options (%s)", strings.Join(ruled, ", "), list),
 			ZH: fmt.Sprintf("在多个选项中列出本例不宜使用的%s（%s）", strings.Join(ruled, "、"), list)}.In(d.Lang)
-	}
-	return ""
-}
-
-// negations mark a clause that rules something out: "do not give
-// calcitonin" must not count as giving it.
-var negations = []string{"not ", "n't ", "no ", "never ", "avoid", "without ", "instead of", "rather than", "不", "避免", "勿", "禁", "而非"}
-
-// affirmed returns the first phrase that text holds outside a negated
-// clause: the clause before the phrase (back to the last sentence or
-// clause mark) holds no negation.
-func affirmed(text string, phrases []string) string {
-	t := strings.ToLower(text)
-	for _, p := range phrases {
-		p = strings.ToLower(p)
-		for from := 0; ; {
-			i := strings.Index(t[from:], p)
-			if i < 0 {
-				break
-			}
-			i += from
-			clause := t[:i]
-			if j := strings.LastIndexAny(clause, ".;:,!?\n。；：，！？"); j >= 0 {
-				clause = clause[j+1:]
-			}
-			negated := false
-			for _, n := range negations {
-				negated = negated || strings.Contains(" "+clause, n)
-			}
-			if !negated {
-				return p
-			}
-			from = i + len(p)
-		}
 	}
 	return ""
 }

@@ -1,10 +1,7 @@
 package evals
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"math"
@@ -27,28 +24,9 @@ type GraderAnswer struct {
 	Met       []string `json:"met"`
 }
 
-// LoadGrader reads a grader set (JSON lines; unknown fields are errors).
+// LoadGrader reads a grader set, naming the line of any bad record.
 func LoadGrader(fsys fs.FS, name string) ([]GraderAnswer, error) {
-	b, err := fs.ReadFile(fsys, name)
-	if err != nil {
-		return nil, err
-	}
-	var out []GraderAnswer
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for line := 1; sc.Scan(); line++ {
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-			continue
-		}
-		var a GraderAnswer
-		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&a); err != nil {
-			return nil, fmt.Errorf("%s line %d: %w", name, line, err)
-		}
-		out = append(out, a)
-	}
-	return out, sc.Err()
+	return loadJSONL(fsys, name, func(a GraderAnswer) bool { return a.ID != "" && a.Case != "" && a.Plan != "" })
 }
 
 // Graders name the two graders of the grader task's records: the
@@ -102,6 +80,8 @@ func (r *Runner) grader(ctx context.Context, suite Suite, t TaskSpec, w *recordW
 			examiner[m] = "examiner"
 		}
 		want := c.Score(a.Lang, examiner).Score
+		// Topic groups the report by the kind of answer (paraphrase,
+		// negated, shotgun...), the grader set's breakdown.
 		rec := Record{Task: t.ID, Model: rubricGrader, Item: a.ID, Lang: a.Lang, Topic: a.Kind, Examiner: &want}
 		t0 := time.Now()
 		if jobs[i].judge {
