@@ -165,6 +165,20 @@ func TestPlanNegations(t *testing.T) {
 		{"I would not give zoledronic acid; check CTX.", "zoledronate", "turnover"},
 		{"no fractures\nAlendronate weekly.", "", "alendronate"},
 		{"不用急着转诊，给予唑来膦酸。", "", "zoledronate"},
+		// A negated list runs over commas to its closing "or".
+		{"He doesn't need Clexane, aspirin or calf pumps.", "aspirin", ""},
+		// ...but not into a new clause: giving is not ruled out.
+		{"Do not just stop, give zoledronic acid or alendronate.", "", "zoledronate"},
+		// The enumeration comma lists what is ruled out.
+		{"术后不需要低分子肝素、阿司匹林，也不用足底泵。", "aspirin", ""},
+		// A dash or "then" ends the scope.
+		{"She has no heart attack or stroke history - then switch to Prolia.", "", "denosumab"},
+		{"Neither zoledronic acid nor alendronate is needed.", "zoledronate", ""},
+		{"Skip the LMWH; mobilise early.", "lmwh", "mobilisation"},
+		{"Withhold alendronate; calcium daily.", "alendronate", "calcium"},
+		// Negations closing a Chinese clause.
+		{"抗凝针免了，唑来膦酸就算了，复查CTX。", "zoledronate", "turnover"},
+		{"低分子肝素也不打，早期下地。", "lmwh", "mobilisation"},
 	}
 	for _, tt := range tests {
 		open, negated := PlanNegations(tt.text)

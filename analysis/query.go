@@ -54,6 +54,9 @@ func (a *Analyzer) QueryTerms(text string) []string {
 type negationRules struct {
 	en, enEnd, zh, zhEnd, zhNot *regexp.Regexp
 	enWords, zhChars            int
+	// enLists lets an English scope run on over a comma into a list that
+	// closes with "or" or "nor" ("no Clexane, aspirin or calf pumps").
+	enLists bool
 }
 
 // questionNegation states a finding absent in a question. "not" and 不
@@ -73,9 +76,10 @@ var questionNegation = negationRules{
 // planPostNegation rules out what comes before it in its clause: "a
 // bisphosphonate isn't necessary", "markers are not needed". The scope
 // runs back to the start of the clause.
-// In Chinese the object often comes first: 双膦酸盐没必要用, 指标也不用查
-// (a negation closing its clause).
-var planPostNegation = regexp.MustCompile(`(?i)\b(?:is|are|was|were)\s*(?:not|n't)\s+(?:necessary|needed|required|indicated|recommended)\b|\b(?:isn't|aren't)\s+(?:necessary|needed|required|indicated|recommended)\b|\bunnecessary\b|(?:没有必要|没必要|不必要|不需要|用不着|不用)[用查做打吃给]?了?(?:[，。；！？,.;!?\n]|$)`)
+// In Chinese the object often comes first: 双膦酸盐没必要用, 指标也不用查,
+// 抗凝针免了, 唑来膦酸就算了, 低分子肝素也不打 (a negation closing its
+// clause).
+var planPostNegation = regexp.MustCompile(`(?i)\b(?:is|are|was|were)\s*(?:not|n't)\s+(?:necessary|needed|required|indicated|recommended)\b|\b(?:isn't|aren't)\s+(?:necessary|needed|required|indicated|recommended)\b|\bunnecessary\b|(?:没有必要|没必要|不必要|不需要|用不着|不用)[用查做打吃给]?了?(?:[，。；！？,.;!?\n]|$)|(?:就算了|算了|免了|省了|不适用|不适合|不[吃打做查开给上])了?(?:[，。；！？,.;!?\n]|$)`)
 
 // planClauseStart ends the clause a post-negation reaches back into.
 var planClauseStart = regexp.MustCompile(`(?i)[,.;:!?()\n，。；：！？、]|\b(?:and|but|so)\b`)
@@ -85,15 +89,50 @@ var planClauseStart = regexp.MustCompile(`(?i)[,.;:!?()\n，。；：！？、]|
 // scope runs to the end of the clause ("or any other bisphosphonate" is
 // ruled out too), at most twelve Chinese characters.
 var planNegation = negationRules{
-	en:      regexp.MustCompile(`(?i)\b(?:no|not|never|without|avoid|avoiding|don't|do not|does not|doesn't|won't|would not|instead of|rather than)\b`),
-	enEnd:   regexp.MustCompile(`(?i)[,.;:!?()\n]|\bbut\b`),
-	zh:      regexp.MustCompile(`不需要|不用|不要|不必|没有|避免|而非|不|无|未|没|勿|别`),
-	zhEnd:   regexp.MustCompile(`[，。；：！？、,.;:!?（）()\n]|但`),
+	en:      regexp.MustCompile(`(?i)\b(?:no|not|never|without|avoid|avoiding|don't|do not|does not|doesn't|won't|would not|instead of|rather than|neither|nor|none of|skip|skipping|omit|omitting|forgo|forgoing|withhold|withholding)\b`),
+	enEnd:   regexp.MustCompile(`(?i)[,.;:!?()\n–—]|\s-\s|\b(?:but|then)\b`),
+	enLists: true,
+	zh:      regexp.MustCompile(`不需要|不用|不要|不必|没有|避免|而非|不|无|未|没|勿|别|甭`),
+	// The enumeration comma (、) lists what the negation covers:
+	// 不需要低分子肝素、阿司匹林.
+	zhEnd:   regexp.MustCompile(`[，。；：！？,.;:!?（）()\n]|但`),
 	zhNot:   regexp.MustCompile(`不完全|不稳定|不良反应|不适|无论|未来|无法|无效|未愈合|不愈合`),
 	zhChars: 12,
 }
 
 var enWordsRe = regexp.MustCompile(`\S+`)
+
+// listStart is how a comma-separated stretch that starts a new clause
+// begins (a verb of a plan, or a subject), so that a list never runs into
+// it: "do not stop, give zoledronic acid or alendronate" negates only the
+// stopping.
+var listStart = regexp.MustCompile(`(?i)^\s*(?:and\s+|or\s+)?(?:give|start|begin|switch|add|check|recheck|monitor|measure|refer|stop|continue|keep|use|offer|plan|treat|arrange|order|repeat|consider|prescribe|book|image|scan|operate|mobilise|mobilize|teach|explain|tell|advise|discuss|follow|take|try|get|send|do|then|i|we|she|he|they|it|you|this|that)\b`)
+
+// listClose closes a list.
+var listClose = regexp.MustCompile(`(?i)\b(?:or|nor)\b`)
+
+// listRun returns how far, from a comma at the start of rest, a negated
+// list runs on: through the item that closes it with "or" or "nor", when
+// no item starts a new clause; 0 when rest is not such a list.
+func listRun(rest string, end *regexp.Regexp) int {
+	at := 0
+	for at < len(rest) && rest[at] == ',' {
+		seg := rest[at+1:]
+		stop := len(seg)
+		if e := end.FindStringIndex(seg); e != nil {
+			stop = e[0]
+		}
+		item := seg[:stop]
+		if listStart.MatchString(item) || len(enWordsRe.FindAllString(item, -1)) > 10 {
+			return 0
+		}
+		at += 1 + stop
+		if listClose.MatchString(item) {
+			return at
+		}
+	}
+	return 0
+}
 
 // NegatedScopes returns the stretches of a question that a negation
 // trigger governs: "no fractures" gives "fractures", "没骨折过" gives
@@ -156,7 +195,11 @@ func (nr negationRules) ranges(text string) []negRange {
 	for _, m := range nr.en.FindAllStringIndex(text, -1) {
 		rest := text[m[1]:]
 		if e := nr.enEnd.FindStringIndex(rest); e != nil {
-			rest = rest[:e[0]]
+			cut := e[0]
+			if nr.enLists && rest[cut] == ',' {
+				cut += listRun(rest[cut:], nr.enEnd)
+			}
+			rest = rest[:cut]
 		}
 		end := len(rest)
 		if nr.enWords > 0 {

@@ -340,6 +340,20 @@ func TestSelectivity(t *testing.T) {
 			t.Errorf("%q: shotgun %v, want %v", tc.plan, got, tc.shotgun)
 		}
 	}
+	// The drug the diagnosis says she failed on is not an option the plan
+	// lists: three choices are the most this case allows.
+	tf, _ := caseByID(t, "op-treatment-failure")
+	for _, tc := range []struct {
+		diagnosis, plan string
+		shotgun         bool
+	}{
+		{"New fracture on Fosamax", "Switch to zoledronic acid or denosumab, or teriparatide; calcium and vitamin D.", false},
+		{"New fracture", "Switch to zoledronic acid or denosumab, or teriparatide, or alendronate again; calcium and vitamin D.", true},
+	} {
+		if got := itemOf(NewDrill(tf, "en").Submit(tc.diagnosis, tc.plan, scope), "shotgun").Met; got != tc.shotgun {
+			t.Errorf("%q / %q: shotgun %v, want %v", tc.diagnosis, tc.plan, got, tc.shotgun)
+		}
+	}
 }
 
 // Items meet through concepts: a brand or a narrower drug meets an item

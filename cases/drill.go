@@ -152,6 +152,9 @@ func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 	text := diagnosis + "\n" + plan
 	// Positive items are met only outside what the plan rules out.
 	open, scopes := analysis.PlanNegations(text)
+	// Selectivity counts the options the plan gives, not the drug the
+	// diagnosis says the patient is on ("fracture on Fosamax").
+	planOpen, _ := analysis.PlanNegations(plan)
 	concepts := named(scope, open)
 	negatedConcepts := named(scope, strings.Join(scopes, "\n"))
 	met, voided := map[string]string{}, map[string]string{}
@@ -174,7 +177,7 @@ func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 		}
 		if it.MustNot {
 			if _, ok := met[it.ID]; !ok {
-				if why := d.unselective(scope, open, it); why != "" {
+				if why := d.unselective(scope, planOpen, it); why != "" {
 					met[it.ID] = why
 				}
 			}
