@@ -242,6 +242,15 @@ func (a *Analyzer) longestNames(terms []string) []string {
 	return out
 }
 
+// ConceptKind returns a concept's kind (drug, condition, finding, ...),
+// "" for an unknown ID.
+func (a *Analyzer) ConceptKind(id string) string {
+	if c, ok := a.vocab.Concept(id); ok {
+		return c.Kind
+	}
+	return ""
+}
+
 // IsA reports whether concept id is ancestor or falls under it.
 func (a *Analyzer) IsA(id, ancestor string) bool {
 	return id == ancestor || slices.Contains(a.ancestors[id], ancestor)

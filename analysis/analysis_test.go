@@ -179,6 +179,10 @@ func TestPlanNegations(t *testing.T) {
 		// Negations closing a Chinese clause.
 		{"抗凝针免了，唑来膦酸就算了，复查CTX。", "zoledronate", "turnover"},
 		{"低分子肝素也不打，早期下地。", "lmwh", "mobilisation"},
+		{"Zoledronic acid: not needed. Mobilise early.", "zoledronate", "mobilisation"},
+		{"唑来膦酸无需使用，早期下地。", "zoledronate", "mobilisation"},
+		{"I wouldn't give alendronate; calcium daily.", "alendronate", "calcium"},
+		{"特立帕肽暂不考虑，补钙。", "teriparatide", "calcium"},
 	}
 	for _, tt := range tests {
 		open, negated := PlanNegations(tt.text)

@@ -79,17 +79,18 @@ var questionNegation = negationRules{
 // In Chinese the object often comes first: 双膦酸盐没必要用, 指标也不用查,
 // 抗凝针免了, 唑来膦酸就算了, 低分子肝素也不打 (a negation closing its
 // clause).
-var planPostNegation = regexp.MustCompile(`(?i)\b(?:is|are|was|were)\s*(?:not|n't)\s+(?:necessary|needed|required|indicated|recommended)\b|\b(?:isn't|aren't)\s+(?:necessary|needed|required|indicated|recommended)\b|\bunnecessary\b|(?:没有必要|没必要|不必要|不需要|用不着|不用)[用查做打吃给]?了?(?:[，。；！？,.;!?\n]|$)|(?:就算了|算了|免了|省了|不适用|不适合|不[吃打做查开给上])了?(?:[，。；！？,.;!?\n]|$)`)
+var planPostNegation = regexp.MustCompile(`(?i)\b(?:is|are|was|were)\s*(?:not|n't)\s+(?:necessary|needed|required|indicated|recommended)\b|\b(?:isn't|aren't)\s+(?:necessary|needed|required|indicated|recommended)\b|\b(?:not|no longer)\s+(?:necessary|needed|required|indicated|recommended|warranted)\b|\bunneeded\b|\b(?:unnecessary|pointless)\b|(?:没有必要|没必要|不必要|不需要|不再需要|用不着|不用|无需|无须|不必)(?:使用|用药|[用查做打吃给])?了?(?:[，。；！？,.;!?\n]|$)|(?:就算了|算了|免了|省了|不适用|不适合|不[吃打做查开给上补]|暂?不(?:考虑|建议|推荐|宜))了?(?:[，。；！？,.;!?\n]|$)`)
 
-// planClauseStart ends the clause a post-negation reaches back into.
-var planClauseStart = regexp.MustCompile(`(?i)[,.;:!?()\n，。；：！？、]|\b(?:and|but|so)\b`)
+// planClauseStart ends the clause a post-negation reaches back into; a
+// colon does not ("zoledronic acid: not needed").
+var planClauseStart = regexp.MustCompile(`(?i)[,.;!?()\n，。；！？、]|\b(?:and|but|so)\b`)
 
 // planNegation rules out an action in a plan or answer: "I would not give
 // zoledronic acid", "no need to monitor markers", 不需要唑来膦酸. The
 // scope runs to the end of the clause ("or any other bisphosphonate" is
 // ruled out too), at most twelve Chinese characters.
 var planNegation = negationRules{
-	en:      regexp.MustCompile(`(?i)\b(?:no|not|never|without|avoid|avoiding|don't|do not|does not|doesn't|won't|would not|instead of|rather than|neither|nor|none of|skip|skipping|omit|omitting|forgo|forgoing|withhold|withholding)\b`),
+	en:      regexp.MustCompile(`(?i)\b(?:no|not|never|without|avoid|avoiding|don't|do not|does not|doesn't|won't|would not|instead of|rather than|neither|nor|none of|skip|skipping|omit|omitting|forgo|forgoing|withhold|withholding|wouldn't|shouldn't|should not|cannot|can't|needn't|need not|hold off)\b`),
 	enEnd:   regexp.MustCompile(`(?i)[,.;:!?()\n–—]|\s-\s|\b(?:but|then)\b`),
 	enLists: true,
 	zh:      regexp.MustCompile(`不需要|不用|不要|不必|没有|避免|而非|不|无|未|没|勿|别|甭`),

@@ -69,6 +69,10 @@ type Item struct {
 	// concept IDs, which carry both languages' synonyms) that meet it.
 	Phrases  []string `yaml:"phrases" json:"-"`
 	Concepts []string `yaml:"concepts" json:"-"`
+	// RulingOut, on a positive item phrased as an omission ("does not
+	// offer prophylactic surgery"), names concepts whose ruling out meets
+	// it: "no preventive operation", "don't operate", 不做手术.
+	RulingOut []string `yaml:"ruling_out" json:"-"`
 	// A selectivity item is a must-not item with MaxDrugs: a plan that
 	// names, outside its negations, more drugs falling under Counts (drug
 	// classes, e.g. osteodrug) than MaxDrugs, or that names among two or
@@ -221,8 +225,8 @@ func (c *Case) validate(corpus *guidelines.Corpus) error {
 			return fmt.Errorf("case %s: rubric item id %q is used twice (IDs of facts, tests and items share one space)", c.ID, it.ID)
 		case it.ID == "" || !it.Criterion.complete():
 			return fmt.Errorf("case %s: rubric item %q needs a unique id and a criterion in both languages", c.ID, it.ID)
-		case it.MustNot && (it.Points >= 0 || len(it.Phrases) == 0 && !it.Selective() && it.Negates == "" || len(it.Concepts) > 0):
-			return fmt.Errorf("case %s: must-not item %s needs negative points and phrases, negates or max_drugs (no concepts)", c.ID, it.ID)
+		case it.MustNot && (it.Points >= 0 || len(it.Phrases) == 0 && !it.Selective() && it.Negates == "" || len(it.Concepts)+len(it.RulingOut) > 0):
+			return fmt.Errorf("case %s: must-not item %s needs negative points and phrases, negates or max_drugs (no concepts or ruling_out)", c.ID, it.ID)
 		case it.Negates != "" && (!it.MustNot || !c.positiveItem(it.Negates)):
 			return fmt.Errorf("case %s: item %s negates %q, which is not a positive item of the case (only a must-not item negates one)", c.ID, it.ID, it.Negates)
 		case it.Selective() && (!it.MustNot || len(it.Counts) == 0):
@@ -231,8 +235,8 @@ func (c *Case) validate(corpus *guidelines.Corpus) error {
 			return fmt.Errorf("case %s: selectivity item %s: its criterion must state max_drugs (%d) in both languages", c.ID, it.ID, it.MaxDrugs)
 		case !it.Selective() && len(it.Counts)+len(it.RuledOut) > 0:
 			return fmt.Errorf("case %s: item %s has counts or ruled_out without max_drugs", c.ID, it.ID)
-		case !it.MustNot && (it.Points <= 0 || len(it.Phrases)+len(it.Concepts) == 0):
-			return fmt.Errorf("case %s: item %s needs positive points and phrases or concepts", c.ID, it.ID)
+		case !it.MustNot && (it.Points <= 0 || len(it.Phrases)+len(it.Concepts)+len(it.RulingOut) == 0):
+			return fmt.Errorf("case %s: item %s needs positive points and phrases, concepts or ruling_out", c.ID, it.ID)
 		case len(it.Entries) == 0:
 			return fmt.Errorf("case %s: item %s names no guideline entry that justifies it", c.ID, it.ID)
 		}

@@ -411,3 +411,50 @@ func TestValidationOfNewItems(t *testing.T) {
 		}
 	}
 }
+
+// Every concept a rubric item names (concepts, ruling_out, counts,
+// ruled_out) is a concept of the shared vocabulary: a misspelt ID would
+// never match and the item would silently never be met.
+func TestItemConceptsAreKnown(t *testing.T) {
+	cs, _ := load(t)
+	a, err := analysis.Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		for _, it := range c.Rubric {
+			for _, id := range slices.Concat(it.Concepts, it.RulingOut, it.Counts, it.RuledOut) {
+				if _, ok := a.Vocabulary().Concept(id); !ok {
+					t.Errorf("case %s, item %s: %q is not a concept of analysis/data/concepts.yaml", c.ID, it.ID, id)
+				}
+			}
+		}
+	}
+}
+
+// An omission item (ruling_out) is met wherever the plan rules out what it
+// omits, in any wording of the concept; naming the concept without ruling
+// it out does not meet it. A finding does not meet a condition item:
+// clumsy hands are a sign of myelopathy, not its diagnosis.
+func TestRulingOutAndSigns(t *testing.T) {
+	c, scope := caseByID(t, "dcm-nonmyelopathic")
+	for _, tc := range []struct {
+		lang, plan string
+		met        bool
+	}{
+		{"en", "No preventive operation; review in clinic.", true},
+		{"zh", "暂不手术，门诊随访。", true},
+		{"en", "Book decompression surgery now.", false},
+	} {
+		if got := itemOf(NewDrill(c, tc.lang).Submit("cord compression", tc.plan, scope), "no-surgery"); got.Met != tc.met {
+			t.Errorf("%q: no-surgery met %v (%s), want %v", tc.plan, got.Met, got.Why, tc.met)
+		}
+	}
+	m, _ := caseByID(t, "dcm-moderate")
+	if got := itemOf(NewDrill(m, "en").Submit("Clumsy hands", "Nerve conduction studies.", scope), "diagnosis"); got.Met {
+		t.Errorf("a sign met the diagnosis item: %s", got.Why)
+	}
+	if got := itemOf(NewDrill(m, "en").Submit("Degenerative cervical myelopathy", "Refer for surgery.", scope), "diagnosis"); !got.Met {
+		t.Errorf("the diagnosis did not meet the diagnosis item: %s", got.Why)
+	}
+}

@@ -187,8 +187,10 @@ func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 			continue
 		}
 		for _, c := range it.Concepts {
-			// A narrower concept meets the item: enoxaparin is a LMWH.
-			if i := slices.IndexFunc(concepts, func(x string) bool { return x == c || isA(scope, x, c) }); i >= 0 {
+			// A narrower concept meets the item: enoxaparin is a LMWH. A
+			// finding does not meet a condition: clumsy hands are a sign of
+			// myelopathy, not its diagnosis.
+			if i := slices.IndexFunc(concepts, func(x string) bool { return x == c || isA(scope, x, c) && !signOf(scope, x, c) }); i >= 0 {
 				met[it.ID] = concepts[i]
 				if n, ok := scope.(interface{ ConceptName(id, lang string) string }); ok {
 					met[it.ID] = n.ConceptName(concepts[i], d.Lang)
@@ -199,6 +201,20 @@ func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 			// voids an item met by LMWH.
 			if voided[it.ID] == "" && slices.ContainsFunc(negatedConcepts, func(x string) bool { return x == c || isA(scope, x, c) || isA(scope, c, x) }) {
 				voided[it.ID] = conceptScope(scope, scopes, c)
+			}
+		}
+	}
+	// An omission item is met where the plan rules out what it omits ("no
+	// preventive operation").
+	for _, it := range d.Case.Rubric {
+		if _, done := met[it.ID]; done || it.MustNot {
+			continue
+		}
+		for _, c := range it.RulingOut {
+			if slices.ContainsFunc(negatedConcepts, func(x string) bool { return x == c || isA(scope, x, c) }) {
+				met[it.ID] = conceptScope(scope, scopes, c)
+				delete(voided, it.ID)
+				break
 			}
 		}
 	}
@@ -229,6 +245,13 @@ func named(scope Scope, text string) []string {
 		return n.Named(text)
 	}
 	return scope.DomainConcepts(text)
+}
+
+// signOf reports whether x is a finding that falls under condition c
+// (when scope knows kinds): a sign, not the diagnosis.
+func signOf(scope Scope, x, c string) bool {
+	k, ok := scope.(interface{ ConceptKind(id string) string })
+	return ok && k.ConceptKind(x) == "finding" && k.ConceptKind(c) == "condition"
 }
 
 // isA reports whether concept x falls under c, when scope knows.

@@ -202,6 +202,8 @@ type KeyItem struct {
 	MustNot   bool     `json:"must_not,omitempty"`
 	Phrases   []string `json:"phrases,omitempty"`
 	Concepts  []string `json:"concepts,omitempty"`
+	// RulingOut are concepts whose ruling out meets the item.
+	RulingOut []string `json:"ruling_out,omitempty"`
 	Entries   []string `json:"entries"`
 }
 
@@ -228,7 +230,7 @@ func (s *Service) Key(p orthocds.Principal, id, lang string) (*AnswerKey, error)
 	}
 	for _, it := range c.Rubric {
 		k.Rubric = append(k.Rubric, KeyItem{ID: it.ID, Criterion: it.Criterion.In(lang), Points: it.Points, MustNot: it.MustNot,
-			Phrases: it.Phrases, Concepts: it.Concepts, Entries: it.Entries})
+			Phrases: it.Phrases, Concepts: it.Concepts, RulingOut: it.RulingOut, Entries: it.Entries})
 	}
 	return k, nil
 }
