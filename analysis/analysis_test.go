@@ -183,6 +183,12 @@ func TestPlanNegations(t *testing.T) {
 		{"唑来膦酸无需使用，早期下地。", "zoledronate", "mobilisation"},
 		{"I wouldn't give alendronate; calcium daily.", "alendronate", "calcium"},
 		{"特立帕肽暂不考虑，补钙。", "teriparatide", "calcium"},
+		// A list of short items closed by "and" is ruled out; a longer
+		// stretch after the comma is a new clause.
+		{"Forgo rivaroxaban, aspirin and LMWH; mobilise early.", "aspirin", "mobilisation"},
+		{"No holiday, zoledronic acid and markers at six months.", "", "zoledronate"},
+		// A clause-closing negation reaches back over the enumeration comma.
+		{"可以停地舒单抗，之后唑来膦酸、阿仑膦酸都不需要。", "zoledronate", ""},
 	}
 	for _, tt := range tests {
 		open, negated := PlanNegations(tt.text)

@@ -82,8 +82,9 @@ var questionNegation = negationRules{
 var planPostNegation = regexp.MustCompile(`(?i)\b(?:is|are|was|were)\s*(?:not|n't)\s+(?:necessary|needed|required|indicated|recommended)\b|\b(?:isn't|aren't)\s+(?:necessary|needed|required|indicated|recommended)\b|\b(?:not|no longer)\s+(?:necessary|needed|required|indicated|recommended|warranted)\b|\bunneeded\b|\b(?:unnecessary|pointless)\b|(?:没有必要|没必要|不必要|不需要|不再需要|用不着|不用|无需|无须|不必)(?:使用|用药|[用查做打吃给])?了?(?:[，。；！？,.;!?\n]|$)|(?:就算了|算了|免了|省了|不适用|不适合|不[吃打做查开给上补]|暂?不(?:考虑|建议|推荐|宜))了?(?:[，。；！？,.;!?\n]|$)`)
 
 // planClauseStart ends the clause a post-negation reaches back into; a
-// colon does not ("zoledronic acid: not needed").
-var planClauseStart = regexp.MustCompile(`(?i)[,.;!?()\n，。；！？、]|\b(?:and|but|so)\b`)
+// colon does not ("zoledronic acid: not needed"), nor the enumeration
+// comma (唑来膦酸、阿仑膦酸都不需要).
+var planClauseStart = regexp.MustCompile(`(?i)[,.;!?()\n，。；！？]|\b(?:and|but|so)\b`)
 
 // planNegation rules out an action in a plan or answer: "I would not give
 // zoledronic acid", "no need to monitor markers", 不需要唑来膦酸. The
@@ -109,8 +110,11 @@ var enWordsRe = regexp.MustCompile(`\S+`)
 // stopping.
 var listStart = regexp.MustCompile(`(?i)^\s*(?:and\s+|or\s+)?(?:give|start|begin|switch|add|check|recheck|monitor|measure|refer|stop|continue|keep|use|offer|plan|treat|arrange|order|repeat|consider|prescribe|book|image|scan|operate|mobilise|mobilize|teach|explain|tell|advise|discuss|follow|take|try|get|send|do|then|i|we|she|he|they|it|you|this|that)\b`)
 
-// listClose closes a list.
-var listClose = regexp.MustCompile(`(?i)\b(?:or|nor)\b`)
+// listClose closes a list; listAnd closes a list of short items.
+var (
+	listClose = regexp.MustCompile(`(?i)\b(?:or|nor)\b`)
+	listAnd   = regexp.MustCompile(`(?i)\band\b`)
+)
 
 // listRun returns how far, from a comma at the start of rest, a negated
 // list runs on: through the item that closes it with "or" or "nor", when
@@ -129,6 +133,12 @@ func listRun(rest string, end *regexp.Regexp) int {
 		}
 		at += 1 + stop
 		if listClose.MatchString(item) {
+			return at
+		}
+		// "and" closes a list of short items only ("forgo rivaroxaban,
+		// aspirin and LMWH"), not a new clause ("no holiday, zoledronic
+		// acid and markers at six months").
+		if listAnd.MatchString(item) && len(enWordsRe.FindAllString(item, -1)) <= 4 {
 			return at
 		}
 	}

@@ -458,3 +458,23 @@ func TestRulingOutAndSigns(t *testing.T) {
 		t.Errorf("the diagnosis did not meet the diagnosis item: %s", got.Why)
 	}
 }
+
+// A Latin-script cue starts a word but may end inside one; a Chinese cue
+// matches anywhere.
+func TestCuedStartsAWord(t *testing.T) {
+	for _, tc := range []struct {
+		text, cue string
+		want      bool
+	}{
+		{"Discontinue alendronate.", "continue alendronate", false},
+		{"Continue alendronate.", "continue alendronate", true},
+		{"early mobilisation", "mobilis", true},
+		{"a fracture", "ct", false},
+		{"CT of the spine", "ct", true},
+		{"停用阿仑膦酸", "阿仑膦酸", true},
+	} {
+		if got := cued(tc.text, []string{tc.cue}) != ""; got != tc.want {
+			t.Errorf("cued(%q, %q) = %v, want %v", tc.text, tc.cue, got, tc.want)
+		}
+	}
+}

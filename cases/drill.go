@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/orthocds/orthocds/analysis"
 )
@@ -37,12 +39,31 @@ func NewDrill(c *Case, lang string) *Drill {
 	return &Drill{Case: c, Lang: lang}
 }
 
-// cued returns the first cue that text holds ("" for none).
+// cued returns the first cue that text holds ("" for none). A cue that
+// starts with a letter or digit of an alphabetic script starts a word:
+// "continue alendronate" is not inside "discontinue alendronate", nor
+// "ct" inside "fracture"; it may end inside one ("mobilis" meets
+// "mobilisation"). Chinese cues match anywhere.
 func cued(text string, cues []string) string {
 	t := strings.ToLower(text)
 	for _, c := range cues {
-		if strings.Contains(t, strings.ToLower(c)) {
-			return c
+		lc := strings.ToLower(c)
+		if lc == "" {
+			continue
+		}
+		first, _ := utf8.DecodeRuneInString(lc)
+		wordStart := first < utf8.RuneSelf && (unicode.IsLetter(first) || unicode.IsDigit(first))
+		for from := 0; from <= len(t); {
+			i := strings.Index(t[from:], lc)
+			if i < 0 {
+				break
+			}
+			at := from + i
+			before, _ := utf8.DecodeLastRuneInString(t[:at])
+			if !wordStart || at == 0 || !(before < utf8.RuneSelf && (unicode.IsLetter(before) || unicode.IsDigit(before))) {
+				return c
+			}
+			from = at + len(lc)
 		}
 	}
 	return ""
