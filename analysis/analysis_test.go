@@ -189,6 +189,7 @@ func TestPlanNegations(t *testing.T) {
 		{"No holiday, zoledronic acid and markers at six months.", "", "zoledronate"},
 		// A clause-closing negation reaches back over the enumeration comma.
 		{"可以停地舒单抗，之后唑来膦酸、阿仑膦酸都不需要。", "zoledronate", ""},
+		{"低分子肝素、阿司匹林都避免使用，早期下地。", "aspirin", "mobilisation"},
 	}
 	for _, tt := range tests {
 		open, negated := PlanNegations(tt.text)

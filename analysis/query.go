@@ -77,9 +77,9 @@ var questionNegation = negationRules{
 // bisphosphonate isn't necessary", "markers are not needed". The scope
 // runs back to the start of the clause.
 // In Chinese the object often comes first: 双膦酸盐没必要用, 指标也不用查,
-// 抗凝针免了, 唑来膦酸就算了, 低分子肝素也不打 (a negation closing its
-// clause).
-var planPostNegation = regexp.MustCompile(`(?i)\b(?:is|are|was|were)\s*(?:not|n't)\s+(?:necessary|needed|required|indicated|recommended)\b|\b(?:isn't|aren't)\s+(?:necessary|needed|required|indicated|recommended)\b|\b(?:not|no longer)\s+(?:necessary|needed|required|indicated|recommended|warranted)\b|\bunneeded\b|\b(?:unnecessary|pointless)\b|(?:没有必要|没必要|不必要|不需要|不再需要|用不着|不用|无需|无须|不必)(?:使用|用药|[用查做打吃给])?了?(?:[，。；！？,.;!?\n]|$)|(?:就算了|算了|免了|省了|不适用|不适合|不[吃打做查开给上补]|暂?不(?:考虑|建议|推荐|宜))了?(?:[，。；！？,.;!?\n]|$)`)
+// 抗凝针免了, 唑来膦酸就算了, 低分子肝素也不打, 阿司匹林避免使用 (a negation
+// closing its clause).
+var planPostNegation = regexp.MustCompile(`(?i)\b(?:is|are|was|were)\s*(?:not|n't)\s+(?:necessary|needed|required|indicated|recommended)\b|\b(?:isn't|aren't)\s+(?:necessary|needed|required|indicated|recommended)\b|\b(?:not|no longer)\s+(?:necessary|needed|required|indicated|recommended|warranted)\b|\bunneeded\b|\b(?:unnecessary|pointless)\b|(?:没有必要|没必要|不必要|不需要|不再需要|用不着|不用|无需|无须|不必)(?:使用|用药|[用查做打吃给])?了?(?:[，。；！？,.;!?\n]|$)|(?:就算了|算了|免了|省了|不适用|不适合|不[吃打做查开给上补]|暂?不(?:考虑|建议|推荐|宜)|避免|禁用)(?:使用|用药|[用给])?了?(?:[，。；！？,.;!?\n]|$)`)
 
 // planClauseStart ends the clause a post-negation reaches back into; a
 // colon does not ("zoledronic acid: not needed"), nor the enumeration
