@@ -190,6 +190,8 @@ func TestPlanNegations(t *testing.T) {
 		// A clause-closing negation reaches back over the enumeration comma.
 		{"可以停地舒单抗，之后唑来膦酸、阿仑膦酸都不需要。", "zoledronate", ""},
 		{"低分子肝素、阿司匹林都避免使用，早期下地。", "aspirin", "mobilisation"},
+		// 别 inside 识别 or 鉴别 negates nothing.
+		{"教她识别手笨等症状，鉴别腕管综合征；唑来膦酸。", "", "zoledronate"},
 	}
 	for _, tt := range tests {
 		open, negated := PlanNegations(tt.text)

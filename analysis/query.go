@@ -98,7 +98,7 @@ var planNegation = negationRules{
 	// The enumeration comma (、) lists what the negation covers:
 	// 不需要低分子肝素、阿司匹林.
 	zhEnd:   regexp.MustCompile(`[，。；：！？,.;:!?（）()\n]|但`),
-	zhNot:   regexp.MustCompile(`不完全|不稳定|不良反应|不适|无论|未来|无法|无效|未愈合|不愈合`),
+	zhNot:   regexp.MustCompile(`不完全|不稳定|不良反应|不适|无论|未来|无法|无效|未愈合|不愈合|识别|鉴别|区别|辨别|差别|分别|特别|个别|类别|级别|性别|别人|告别`),
 	zhChars: 12,
 }
 
