@@ -192,6 +192,9 @@ func TestPlanNegations(t *testing.T) {
 		{"低分子肝素、阿司匹林都避免使用，早期下地。", "aspirin", "mobilisation"},
 		// 别 inside 识别 or 鉴别 negates nothing.
 		{"教她识别手笨等症状，鉴别腕管综合征；唑来膦酸。", "", "zoledronate"},
+		// A limit is not a negation.
+		{"A soft collar for no more than two weeks.", "", "collar"},
+		{"Steer clear of surgery; calcium daily.", "surgery", "calcium"},
 	}
 	for _, tt := range tests {
 		open, negated := PlanNegations(tt.text)

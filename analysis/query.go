@@ -53,7 +53,10 @@ func (a *Analyzer) QueryTerms(text string) []string {
 // negations.
 type negationRules struct {
 	en, enEnd, zh, zhEnd, zhNot *regexp.Regexp
-	enWords, zhChars            int
+	// enNot are English pseudo-negations: "no more than two weeks" limits,
+	// it does not rule out.
+	enNot            *regexp.Regexp
+	enWords, zhChars int
 	// enLists lets an English scope run on over a comma into a list that
 	// closes with "or" or "nor" ("no Clexane, aspirin or calf pumps").
 	enLists bool
@@ -91,7 +94,8 @@ var planClauseStart = regexp.MustCompile(`(?i)[,.;!?()\n，。；！？]|\b(?:an
 // scope runs to the end of the clause ("or any other bisphosphonate" is
 // ruled out too), at most twelve Chinese characters.
 var planNegation = negationRules{
-	en:      regexp.MustCompile(`(?i)\b(?:no|not|never|without|avoid|avoiding|don't|do not|does not|doesn't|won't|would not|instead of|rather than|neither|nor|none of|skip|skipping|omit|omitting|forgo|forgoing|withhold|withholding|wouldn't|shouldn't|should not|cannot|can't|needn't|need not|hold off)\b`),
+	en:      regexp.MustCompile(`(?i)\b(?:no|not|never|without|avoid|avoiding|don't|do not|does not|doesn't|won't|would not|instead of|rather than|neither|nor|none of|skip|skipping|omit|omitting|forgo|forgoing|withhold|withholding|wouldn't|shouldn't|should not|cannot|can't|needn't|need not|hold off|steer clear of|refrain from|stay away from)\b`),
+	enNot:   regexp.MustCompile(`(?i)\b(?:no|not)\s+(?:more|longer|later|sooner|fewer|less)\s+than\b|\bnot\s+only\b|\bno\s+doubt\b`),
 	enEnd:   regexp.MustCompile(`(?i)[,.;:!?()\n–—]|\s-\s|\b(?:but|then)\b`),
 	enLists: true,
 	zh:      regexp.MustCompile(`不需要|不用|不要|不必|没有|避免|而非|不|无|未|没|勿|别|甭`),
@@ -203,7 +207,11 @@ type negRange struct{ trigger, from, to int }
 func (nr negationRules) ranges(text string) []negRange {
 	var out []negRange
 	runeAt := func(s string, byteOff int) int { return len([]rune(s[:byteOff])) }
-	for _, m := range nr.en.FindAllStringIndex(text, -1) {
+	enText := text
+	if nr.enNot != nil {
+		enText = nr.enNot.ReplaceAllStringFunc(text, func(s string) string { return strings.Repeat(" ", len(s)) })
+	}
+	for _, m := range nr.en.FindAllStringIndex(enText, -1) {
 		rest := text[m[1]:]
 		if e := nr.enEnd.FindStringIndex(rest); e != nil {
 			cut := e[0]

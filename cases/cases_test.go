@@ -472,6 +472,8 @@ func TestCuedStartsAWord(t *testing.T) {
 		{"a fracture", "ct", false},
 		{"CT of the spine", "ct", true},
 		{"停用阿仑膦酸", "阿仑膦酸", true},
+		{"Correct the vitamin D first.", "correct vitamin d", true},
+		{"Stop her HRT.", "stop hrt", true},
 	} {
 		if got := cued(tc.text, []string{tc.cue}) != ""; got != tc.want {
 			t.Errorf("cued(%q, %q) = %v, want %v", tc.text, tc.cue, got, tc.want)

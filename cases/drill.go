@@ -2,6 +2,7 @@ package cases
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -44,8 +45,12 @@ func NewDrill(c *Case, lang string) *Drill {
 // "continue alendronate" is not inside "discontinue alendronate", nor
 // "ct" inside "fracture"; it may end inside one ("mobilis" meets
 // "mobilisation"). Chinese cues match anywhere.
+//
+// Articles and possessives do not count: "correct the vitamin D" meets
+// "correct vitamin d", "stop her HRT" meets "stop hrt".
 func cued(text string, cues []string) string {
 	t := strings.ToLower(text)
+	bare := determiners.ReplaceAllString(t, "")
 	for _, c := range cues {
 		lc := strings.ToLower(c)
 		if lc == "" {
@@ -53,20 +58,34 @@ func cued(text string, cues []string) string {
 		}
 		first, _ := utf8.DecodeRuneInString(lc)
 		wordStart := first < utf8.RuneSelf && (unicode.IsLetter(first) || unicode.IsDigit(first))
-		for from := 0; from <= len(t); {
-			i := strings.Index(t[from:], lc)
-			if i < 0 {
-				break
-			}
-			at := from + i
-			before, _ := utf8.DecodeLastRuneInString(t[:at])
-			if !wordStart || at == 0 || !(before < utf8.RuneSelf && (unicode.IsLetter(before) || unicode.IsDigit(before))) {
-				return c
-			}
-			from = at + len(lc)
+		if startsWord(t, lc, wordStart) || wordStart && startsWord(bare, determiners.ReplaceAllString(lc, ""), true) {
+			return c
 		}
 	}
 	return ""
+}
+
+// determiners are the articles and possessives cued ignores.
+var determiners = regexp.MustCompile(`\b(?:the|a|an|her|his|their|its)\s+`)
+
+// startsWord reports whether t holds cue, starting a word when wordStart.
+func startsWord(t, cue string, wordStart bool) bool {
+	if cue == "" {
+		return false
+	}
+	for from := 0; from <= len(t); {
+		i := strings.Index(t[from:], cue)
+		if i < 0 {
+			return false
+		}
+		at := from + i
+		before, _ := utf8.DecodeLastRuneInString(t[:at])
+		if !wordStart || at == 0 || !(before < utf8.RuneSelf && (unicode.IsLetter(before) || unicode.IsDigit(before))) {
+			return true
+		}
+		from = at + len(cue)
+	}
+	return false
 }
 
 // Match returns the history and examination facts whose cues the question
