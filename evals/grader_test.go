@@ -25,7 +25,7 @@ const graderTestSHA256 = "e5e8bf2402f050bb0b95873f410c4259a303b8c05f10e4cddbeac8
 // graderHoldoutSHA256 freezes a second held-out split, written after the
 // grader work (negation scope, ruling_out, the examiners' wordings) and
 // committed before it was first measured; no change is tuned on it either.
-const graderHoldoutSHA256 = "8545593a0dad26f5ba9fac766406c08dae17eb81b4d6ae125672545ba9f686cd"
+const graderHoldoutSHA256 = "4a3290c7661441d3939d4d3c27c7215d71823dd122d68c76aab4c36e53e04d54"
 
 func loadGrader(t *testing.T, name string) []GraderAnswer {
 	t.Helper()
@@ -173,14 +173,14 @@ func TestGraderAgreement(t *testing.T) {
 	}
 }
 
-// graderAgreement bounds each held-out split's agreement per language:
-// the issue's 0.90 on the frozen test split; on the held-out split in
-// place, its first measurement (0.75 en / 0.85 zh; 2 of 16 negated correct
-// plans above 0.25, 1 of 16 paraphrases below 0.75, no shotgun list above
-// 0.25). Each earlier held-out split went into the tuning split once its
-// misses had been read: they measured 0.80 / 0.85, 0.95 / 0.95 and
-// 0.90 / 0.85 in turn.
-var graderAgreement = map[string]float64{"test en": 0.90, "test zh": 0.90, "holdout en": 0.75, "holdout zh": 0.85}
+// graderAgreement bounds each held-out split's agreement per language at
+// the issue's 0.90. The held-out split in place measured 0.90 en / 0.90 zh
+// at its first run (4 of 16 negated correct plans above 0.25, no
+// paraphrase below 0.75, no shotgun list above 0.25). Each earlier
+// held-out split went into the tuning split once its misses had been read:
+// they measured 0.80 / 0.85, 0.95 / 0.95, 0.90 / 0.85 and 0.75 / 0.85 in
+// turn.
+var graderAgreement = map[string]float64{"test en": 0.90, "test zh": 0.90, "holdout en": 0.90, "holdout zh": 0.90}
 
 // The grader task scores the deterministic grader and the judge on the
 // same answers, each against the examiner: a judge (over Ollama's HTTP API,
