@@ -73,6 +73,10 @@ type Item struct {
 	// offer prophylactic surgery"), names concepts whose ruling out meets
 	// it: "no preventive operation", "don't operate", 不做手术.
 	RulingOut []string `yaml:"ruling_out" json:"-"`
+	// InPlan items are met by the plan alone, not the diagnosis: naming
+	// the leakage risk factors is a plan's work even when the diagnosis
+	// names the cleft.
+	InPlan bool `yaml:"in_plan" json:"-"`
 	// A selectivity item is a must-not item with MaxDrugs: a plan that
 	// names, outside its negations, more drugs falling under Counts (drug
 	// classes, e.g. osteodrug) than MaxDrugs, or that names among two or

@@ -198,7 +198,12 @@ func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 	concepts := named(scope, open)
 	negatedConcepts := named(scope, strings.Join(scopes, "\n"))
 	met, voided := map[string]string{}, map[string]string{}
+	planConcepts := named(scope, planOpen)
 	for _, it := range d.Case.Rubric {
+		open, concepts, text := open, concepts, text
+		if it.InPlan {
+			open, concepts, text = planOpen, planConcepts, plan
+		}
 		// An item's phrase counts outside what the plan rules out ("do
 		// not give calcitonin" does not give it), unless the phrase itself
 		// states a negation ("no routine duplex").
