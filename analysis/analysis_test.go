@@ -195,6 +195,10 @@ func TestPlanNegations(t *testing.T) {
 		// A limit is not a negation.
 		{"A soft collar for no more than two weeks.", "", "collar"},
 		{"Steer clear of surgery; calcium daily.", "surgery", "calcium"},
+		{"Kyphoplasty would be a mistake; calcium daily.", "kyphoplasty", "calcium"},
+		{"Calcium daily; alendronate can wait.", "alendronate", "calcium"},
+		{"IPC and enoxaparin are both unnecessary; mobilise early.", "ipc", "mobilisation"},
+		{"Give zoledronic acid and markers are not needed.", "", "zoledronate"},
 	}
 	for _, tt := range tests {
 		open, negated := PlanNegations(tt.text)

@@ -82,12 +82,19 @@ var questionNegation = negationRules{
 // In Chinese the object often comes first: 双膦酸盐没必要用, 指标也不用查,
 // 抗凝针免了, 唑来膦酸就算了, 低分子肝素也不打, 阿司匹林避免使用 (a negation
 // closing its clause).
-var planPostNegation = regexp.MustCompile(`(?i)\b(?:is|are|was|were)\s*(?:not|n't)\s+(?:necessary|needed|required|indicated|recommended)\b|\b(?:isn't|aren't)\s+(?:necessary|needed|required|indicated|recommended)\b|\b(?:not|no longer)\s+(?:necessary|needed|required|indicated|recommended|warranted)\b|\bunneeded\b|\b(?:unnecessary|pointless)\b|(?:没有必要|没必要|不必要|不需要|不再需要|用不着|不用|无需|无须|不必)(?:使用|用药|[用查做打吃给])?了?(?:[，。；！？,.;!?\n]|$)|(?:就算了|算了|免了|省了|不适用|不适合|不[吃打做查开给上补]|暂?不(?:考虑|建议|推荐|宜)|避免|禁用)(?:使用|用药|[用给])?了?(?:[，。；！？,.;!?\n]|$)`)
+var planPostNegation = regexp.MustCompile(`(?i)\b(?:is|are|was|were)\s*(?:not|n't)\s+(?:necessary|needed|required|indicated|recommended)\b|\b(?:isn't|aren't)\s+(?:necessary|needed|required|indicated|recommended)\b|\b(?:not|no longer)\s+(?:necessary|needed|required|indicated|recommended|warranted)\b|\bunneeded\b|\b(?:unnecessary|pointless)\b|\b(?:can|could|should)\s+wait\b|\b(?:would be|is)\s+(?:a mistake|wrong|inappropriate)\b|(?:没有必要|没必要|不必要|不需要|不再需要|用不着|不用|无需|无须|不必)(?:使用|用药|[用查做打吃给])?了?(?:[，。；！？,.;!?\n]|$)|(?:就算了|算了|免了|省了|不适用|不适合|是错误的|是错的|不[吃打做查开给上补]|暂?不(?:考虑|建议|推荐|宜)|避免|禁用)(?:使用|用药|[用给])?了?(?:[，。；！？,.;!?\n]|$)`)
 
 // planClauseStart ends the clause a post-negation reaches back into; a
 // colon does not ("zoledronic acid: not needed"), nor the enumeration
 // comma (唑来膦酸、阿仑膦酸都不需要).
 var planClauseStart = regexp.MustCompile(`(?i)[,.;!?()\n，。；！？]|\b(?:and|but|so)\b`)
+
+// planClauseStartNoAnd is planClauseStart without "and", for a negation
+// that says "both"; bothBefore finds that "both" just before it.
+var (
+	planClauseStartNoAnd = regexp.MustCompile(`(?i)[,.;!?()\n，。；！？]|\b(?:but|so)\b`)
+	bothBefore           = regexp.MustCompile(`(?i)\bboth\s*$`)
+)
 
 // planNegation rules out an action in a plan or answer: "I would not give
 // zoledronic acid", "no need to monitor markers", 不需要唑来膦酸. The
@@ -178,7 +185,13 @@ func PlanNegations(text string) (open string, negated []string) {
 	// Post-negations: the clause before "isn't necessary" is ruled out.
 	for _, m := range planPostNegation.FindAllStringIndex(text, -1) {
 		start := 0
-		for _, c := range planClauseStart.FindAllStringIndex(text[:m[0]], -1) {
+		// "X and Y are both unnecessary", "X和Y都不需要": the
+		// conjunction joins what is ruled out, it does not start a clause.
+		clause := planClauseStart
+		if bothBefore.MatchString(text[:m[0]]) {
+			clause = planClauseStartNoAnd
+		}
+		for _, c := range clause.FindAllStringIndex(text[:m[0]], -1) {
 			start = c[1]
 		}
 		from, to := utf8.RuneCountInString(text[:start]), utf8.RuneCountInString(text[:m[1]])
