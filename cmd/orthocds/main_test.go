@@ -494,7 +494,7 @@ func TestEvalRunFullSuiteWithoutLLM(t *testing.T) {
 		got[tr.ID] = state
 	}
 	want := map[string]string{"retrieval": "ran", "abstention": "ran", "everyday": "ran", "exam": "skipped", "rubric": "skipped",
-		"citation": "skipped", "search-latency": "ran", "ask-latency": "ran", "grader": "ran"}
+		"citation": "skipped", "search-latency": "ran", "ask-latency": "ran", "grader": "ran", "grader-holdout": "ran"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("tasks (-want +got):\n%s\noutput:\n%s", diff, out.String())
 	}
