@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -46,7 +47,7 @@ type cachedEntry struct {
 // dozen candidates at a time).
 const coverageCache = 100_000
 
-// CoverageWeights is how much full coverage adds to a fused score, per
+// CoverageWeights returns how much full coverage adds to a fused score, per
 // question language. Reciprocal-rank fusion gives the first place 1/61 of
 // the lexical ranking; coverage in Chinese counts up to about four times
 // that. Fitted on the everyday-wording tuning split (evals, coordinate
@@ -54,12 +55,13 @@ const coverageCache = 100_000
 // README "Questions in everyday words"): in English, where words map to
 // concepts cleanly, it did not help and counts nothing; in Chinese, where
 // single characters dilute the lexical match, it did.
-var CoverageWeights = map[string]float64{"zh": 0.06, "en": 0}
+// Each call returns a fresh map, so no caller changes another's weights.
+func CoverageWeights() map[string]float64 { return map[string]float64{"zh": 0.06, "en": 0} }
 
 // NewCoverage returns a Coverage whose concept weights come from the
 // chunks of ref, the reference corpus (the shipped guidelines).
 func NewCoverage(a *Analyzer, ref []rag.Document, weights map[string]float64) *Coverage {
-	c := &Coverage{a: a, idf: map[string]float64{}, weights: weights, ref: map[string]cachedEntry{}, cache: map[string]cachedEntry{}}
+	c := &Coverage{a: a, idf: map[string]float64{}, weights: maps.Clone(weights), ref: map[string]cachedEntry{}, cache: map[string]cachedEntry{}}
 	df := map[string]int{}
 	n := 0
 	for _, d := range ref {

@@ -20,7 +20,7 @@ func TestCoverage(t *testing.T) {
 		{ID: "r3", Title: "Alendronate", Text: "Alendronate treats osteoporosis."},
 		{ID: "r4", Title: "Drug holiday", Text: "A drug holiday after five years of a bisphosphonate."},
 	}}}
-	cov := NewCoverage(a, ref, CoverageWeights)
+	cov := NewCoverage(a, ref, CoverageWeights())
 	q := a.QueryTerms("福善美吃了五年可以停吗？") // Fosamax (alendronate), five years, can I stop
 	tests := []struct {
 		name     string
@@ -57,7 +57,7 @@ func TestCoverage(t *testing.T) {
 	if got := cov.Measure(a.QueryTerms("hello"), "x2", "Alendronate drug holiday", "Stop.", nil); got != 0 || math.IsNaN(got) {
 		t.Errorf("a question naming no concept: coverage %v, want 0", got)
 	}
-	if cov.Weight("福善美吃了五年可以停吗") <= 0 || cov.Weight("Can I stop Fosamax after five years?") != CoverageWeights["en"] {
+	if cov.Weight("福善美吃了五年可以停吗") <= 0 || cov.Weight("Can I stop Fosamax after five years?") != CoverageWeights()["en"] {
 		t.Errorf("weights by language: zh %v, en %v", cov.Weight("福善美吃了五年可以停吗"), cov.Weight("Can I stop Fosamax after five years?"))
 	}
 }
@@ -71,7 +71,7 @@ func TestCoverageCountsAsks(t *testing.T) {
 		t.Fatal(err)
 	}
 	ch := rag.Chunk{ID: "h1", Title: "Reassess after a first course", Text: "Review the need to continue.", Asks: []string{"Can I stop Fosamax after five years?"}}
-	cov := NewCoverage(a, []rag.Document{{ID: "h1", Chunks: []rag.Chunk{ch}}}, CoverageWeights)
+	cov := NewCoverage(a, []rag.Document{{ID: "h1", Chunks: []rag.Chunk{ch}}}, CoverageWeights())
 	q := a.QueryTerms("阿仑膦酸钠能停吗")
 	if got := cov.Measure(q, ch.ID, ch.Title, ch.Text, nil); got < 0.5 {
 		t.Errorf("the entry asked as 'stop Fosamax' covers %.3f of an alendronate-stopping question, want at least 0.5", got)

@@ -81,7 +81,7 @@ func open(ctx context.Context, cfg Config, stderr io.Writer) (_ *app, err error)
 	}
 	a.indexer = rag.NewIndexer(a.store, a.embedder, a.analyzer)
 	a.retriever = rag.NewRetriever(a.store, a.embedder, a.analyzer).
-		WithCoverage(analysis.NewCoverage(a.analyzer, a.guidelines.Documents(), analysis.CoverageWeights))
+		WithCoverage(analysis.NewCoverage(a.analyzer, a.guidelines.Documents(), analysis.CoverageWeights()))
 	start := time.Now()
 	res, err := a.indexer.Sync(ctx, rag.KindGuideline, a.guidelines.Documents())
 	if err != nil {

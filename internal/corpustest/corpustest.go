@@ -63,6 +63,6 @@ func index(st rag.Store) (*Fixture, error) {
 	if _, err := rag.NewIndexer(st, e, a).Sync(ctx, rag.KindGuideline, c.Documents()); err != nil {
 		return nil, err
 	}
-	r := rag.NewRetriever(st, e, a).WithCoverage(analysis.NewCoverage(a, c.Documents(), analysis.CoverageWeights))
+	r := rag.NewRetriever(st, e, a).WithCoverage(analysis.NewCoverage(a, c.Documents(), analysis.CoverageWeights()))
 	return &Fixture{Analyzer: a, Embedder: e, Store: st, Retriever: r, Corpus: c}, nil
 }
