@@ -87,14 +87,16 @@ var planPostNegation = regexp.MustCompile(`(?i)\b(?:is|are|was|were)\s*(?:not|n'
 // planClauseStart ends the clause a post-negation reaches back into; a
 // colon does not ("zoledronic acid: not needed"), nor the enumeration
 // comma (唑来膦酸、阿仑膦酸都不需要).
-var planClauseStart = regexp.MustCompile(`(?i)[,.;!?()\n，。；！？]|\b(?:and|but|so)\b`)
-
-// planClauseStartNoAnd is planClauseStart without "and", for a negation
-// that says "both"; bothBefore finds that "both" just before it.
+//
+// planClauseStartNoAnd is the same without "and", for a negation that
+// says "both"; bothBefore finds that "both" just before it.
 var (
-	planClauseStartNoAnd = regexp.MustCompile(`(?i)[,.;!?()\n，。；！？]|\b(?:but|so)\b`)
+	planClauseStart      = regexp.MustCompile(`(?i)` + clausePunct + `|\b(?:and|but|so)\b`)
+	planClauseStartNoAnd = regexp.MustCompile(`(?i)` + clausePunct + `|\b(?:but|so)\b`)
 	bothBefore           = regexp.MustCompile(`(?i)\bboth\s*$`)
 )
+
+const clausePunct = `[,.;!?()\n，。；！？]`
 
 // planNegation rules out an action in a plan or answer: "I would not give
 // zoledronic acid", "no need to monitor markers", 不需要唑来膦酸. The
@@ -139,7 +141,8 @@ func listRun(rest string, end *regexp.Regexp) int {
 			stop = e[0]
 		}
 		item := seg[:stop]
-		if listStart.MatchString(item) || len(enWordsRe.FindAllString(item, -1)) > 10 {
+		words := len(enWordsRe.FindAllString(item, -1))
+		if listStart.MatchString(item) || words > 10 {
 			return 0
 		}
 		at += 1 + stop
@@ -149,7 +152,7 @@ func listRun(rest string, end *regexp.Regexp) int {
 		// "and" closes a list of short items only ("forgo rivaroxaban,
 		// aspirin and LMWH"), not a new clause ("no holiday, zoledronic
 		// acid and markers at six months").
-		if listAnd.MatchString(item) && len(enWordsRe.FindAllString(item, -1)) <= 4 {
+		if listAnd.MatchString(item) && words <= 4 {
 			return at
 		}
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/orthocds/orthocds/guidelines"
 )
 
-func load(t *testing.T) ([]Case, Scope) {
+func load(t testing.TB) ([]Case, Scope) {
 	t.Helper()
 	corpus, err := guidelines.Load(guidelines.Embedded())
 	if err != nil {

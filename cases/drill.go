@@ -192,9 +192,11 @@ func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 	text := diagnosis + "\n" + plan
 	// Positive items are met only outside what the plan rules out.
 	open, scopes := analysis.PlanNegations(text)
-	// Selectivity counts the options the plan gives, not the drug the
-	// diagnosis says the patient is on ("fracture on Fosamax").
-	planOpen, _ := analysis.PlanNegations(plan)
+	// The plan's part of it, for selectivity (the options the plan gives,
+	// not the drug the diagnosis says the patient is on) and in_plan items.
+	// PlanNegations keeps the length in runes and no scope crosses the
+	// line break, so it is the plan analysed alone.
+	planOpen := string([]rune(open)[utf8.RuneCountInString(diagnosis)+1:])
 	concepts := named(scope, open)
 	negatedConcepts := named(scope, strings.Join(scopes, "\n"))
 	met, voided := map[string]string{}, map[string]string{}

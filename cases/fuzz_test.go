@@ -39,3 +39,26 @@ func FuzzLoad(f *testing.F) {
 type noConcepts struct{}
 
 func (noConcepts) DomainConcepts(string) []string { return nil }
+
+// FuzzSubmit: any diagnosis and plan a student types, in either language
+// and any bytes, is graded without a crash, to a score in [0, 1].
+func FuzzSubmit(f *testing.F) {
+	cs, scope := load(f)
+	for _, s := range [][2]string{
+		{"Osteoporosis on denosumab", "Do not just stop, give zoledronic acid, alendronate or risedronate - then check CTX."},
+		{"骨质疏松\n使用地舒单抗", "唑来膦酸、阿仑膦酸都不需要；直接停。"},
+		{"\xff骨", "no\xe4, a\n不"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, diagnosis, plan string) {
+		if len(diagnosis) > 4000 || len(plan) > 4000 {
+			return // the drill service refuses longer answers (drills.MaxAnswer)
+		}
+		for i := range cs {
+			if g := NewDrill(&cs[i], "zh").Submit(diagnosis, plan, scope); g.Score < 0 || g.Score > 1 {
+				t.Fatalf("%s: score %v", cs[i].ID, g.Score)
+			}
+		}
+	})
+}
