@@ -30,13 +30,16 @@ type Config struct {
 	// recall@K >= MinRecall at batch 64 is used for the batch-size runs.
 	EfSearch  []int
 	MinRecall float64
+	// BinaryCandidates are the candidate counts tried for the binary
+	// quantization method, chosen the same way.
+	BinaryCandidates []int
 	// LoopQueries caps the queries sent to the one-query-at-a-time
 	// baselines, which are slow on large corpora.
 	LoopQueries int
 	// DatabaseURL enables the PostgreSQL methods; empty skips them.
 	DatabaseURL string
 	// Methods, when set, keeps only these: embedded, chromem, pgvector,
-	// pgvector-halfvec, langchaingo.
+	// pgvector-halfvec, pgvector-binary, langchaingo.
 	Methods []string
 	// Half is the representation measured as pgvector-halfvec beside
 	// today's (4-byte vector, pgvector's default build parameters): halfvec
@@ -49,7 +52,7 @@ type Config struct {
 // Quick is the CI configuration: 10k vectors, both dimensions.
 func Quick() Config {
 	return Config{Sizes: []int{10_000}, Dims: []int{384, 768}, Batches: []int{1, 8, 64, 256}, Queries: 256, K: 10,
-		Seed: 1, EfSearch: []int{40, 64, 100, 200}, MinRecall: 0.95, LoopQueries: 64}
+		Seed: 1, EfSearch: []int{40, 64, 100, 200}, MinRecall: 0.95, LoopQueries: 64, BinaryCandidates: []int{40, 80, 160, 320}}
 }
 
 // Full is the configuration behind docs/benchmarks.md.
@@ -182,6 +185,9 @@ func (r *Report) corpus(ctx context.Context, cfg Config, n, dim int) error {
 		methods = append(methods, &Postgres{URL: cfg.DatabaseURL, Schema: fmt.Sprintf("bench_half_%d_%d", n, dim), EfSearch: cfg.EfSearch[0],
 			Index: postgres.IndexOptions{VectorType: postgres.VectorFloat16, M: cfg.HalfM, EfConstruction: cfg.HalfEfConstruction}})
 	}
+	if cfg.DatabaseURL != "" && want("pgvector-binary") {
+		methods = append(methods, &Binary{URL: cfg.DatabaseURL, Schema: fmt.Sprintf("bench_bin_%d_%d", n, dim), Candidates: cfg.BinaryCandidates[0]})
+	}
 	if cfg.DatabaseURL != "" && want("langchaingo") {
 		methods = append(methods, &Langchain{URL: cfg.DatabaseURL, Schema: fmt.Sprintf("bench_lc_%d_%d", n, dim)})
 	}
@@ -202,7 +208,7 @@ func (r *Report) corpus(ctx context.Context, cfg Config, n, dim int) error {
 // method loads and measures one method.
 func (r *Report) method(ctx context.Context, cfg Config, d *Dataset, qs [][]float32, m Method,
 	bw float64, res map[string]Result) error {
-	pg, _ := m.(*Postgres)
+	tn, _ := m.(tuner)
 	r.logf(cfg, "  %s: loading", m.Name())
 	runtime.GC()
 	var before runtime.MemStats
@@ -221,9 +227,12 @@ func (r *Report) method(ctx context.Context, cfg Config, d *Dataset, qs [][]floa
 	if l, ok := m.(*Langchain); ok {
 		mem = l.tableBytes(ctx)
 	}
+	if b, ok := m.(*Binary); ok {
+		mem = b.tableBytes(ctx)
+	}
 	name := m.Name()
-	if pg != nil {
-		name = pg.label() + " (ours, HNSW)"
+	if tn != nil {
+		name = tn.label() + " (ours, HNSW)"
 	}
 	total := lt.Copy + lt.Index
 	r.Loads = append(r.Loads, Load{N: d.N, Dim: d.Dim, Method: name, VectorsPerS: float64(d.N) / lt.Copy.Seconds(),
@@ -240,15 +249,16 @@ func (r *Report) method(ctx context.Context, cfg Config, d *Dataset, qs [][]floa
 		return nil
 	}
 	batches := cfg.Batches
-	if pg != nil {
-		// Choose ef_search: the smallest value whose recall at batch 64
+	if tn != nil {
+		// Choose the setting: the smallest value whose recall at batch 64
 		// reaches the bound.
 		chosen := 0
-		for _, ef := range cfg.EfSearch {
-			if err := pg.SetEfSearch(ctx, ef); err != nil {
+		grid := tn.grid(cfg)
+		for _, ef := range grid {
+			if err := tn.tune(ctx, ef); err != nil {
 				return err
 			}
-			out, err := r.measure(ctx, cfg, d, qs, m, pg.Name(), 64)
+			out, err := r.measure(ctx, cfg, d, qs, m, tn.Name(), 64)
 			if err != nil {
 				return err
 			}
@@ -257,13 +267,13 @@ func (r *Report) method(ctx context.Context, cfg Config, d *Dataset, qs [][]floa
 			}
 		}
 		if chosen == 0 {
-			chosen = cfg.EfSearch[len(cfg.EfSearch)-1]
+			chosen = grid[len(grid)-1]
 		}
-		if err := pg.SetEfSearch(ctx, chosen); err != nil {
+		if err := tn.tune(ctx, chosen); err != nil {
 			return err
 		}
-		name = pg.Name()
-		r.logf(cfg, "  ef_search %d chosen", chosen)
+		name = tn.Name()
+		r.logf(cfg, "  %d chosen", chosen)
 	}
 	for _, b := range batches {
 		out, err := r.measure(ctx, cfg, d, qs, m, name, b)
@@ -271,8 +281,8 @@ func (r *Report) method(ctx context.Context, cfg Config, d *Dataset, qs [][]floa
 			return err
 		}
 		key := m.Name()
-		if pg != nil {
-			key = pg.label()
+		if tn != nil {
+			key = tn.label()
 		}
 		res[key+"/"+fmt.Sprint(b)] = out
 	}
@@ -350,6 +360,22 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
+// A tuner is a method with one search-time setting that trades speed for
+// recall: HNSW's ef_search, or the candidates a binary index passes to
+// re-scoring. The run takes the smallest value of its grid whose recall at
+// batch 64 reaches MinRecall.
+type tuner interface {
+	Method
+	label() string
+	grid(cfg Config) []int
+	tune(ctx context.Context, v int) error
+}
+
+func (p *Postgres) grid(cfg Config) []int                 { return cfg.EfSearch }
+func (p *Postgres) tune(ctx context.Context, v int) error { return p.SetEfSearch(ctx, v) }
+func (b *Binary) grid(cfg Config) []int                   { return cfg.BinaryCandidates }
+func (b *Binary) tune(ctx context.Context, v int) error   { return b.setCandidates(ctx, v) }
+
 // ratios states the targets on this corpus. Targets are set for
 // particular sizes; every one is computed wherever its inputs exist.
 func (r *Report) ratios(n, dim int, d *Dataset, bw float64, res map[string]Result) {
@@ -399,6 +425,39 @@ func (r *Report) ratios(n, dim int, d *Dataset, bw float64, res map[string]Resul
 		}
 	}
 	r.halfRatios(n, dim, res, add)
+	r.binaryRatios(n, dim, res, add)
+}
+
+// binaryRatios sets binary quantization with re-scoring against the
+// halfvec HNSW representation, side by side: recall, batch-64 throughput
+// and memory (table and index).
+func (r *Report) binaryRatios(n, dim int, res map[string]Result, add func(string, float64, string, bool)) {
+	var b Binary
+	bin, ok := res[b.label()+"/64"]
+	if !ok {
+		return
+	}
+	add(b.label()+" recall@10 at its chosen candidates", bin.Recall, ">= 0.95", bin.Recall >= 0.95)
+	for key, half := range res {
+		if name, ok := strings.CutSuffix(key, "/64"); ok && strings.HasPrefix(name, "pgvector halfvec") {
+			add(b.label()+" / "+name+" batch 64 queries/s", bin.QPS/half.QPS, "(side by side)", true)
+		}
+	}
+	var binMem, halfMem int64
+	for _, l := range r.Loads {
+		if l.N != n || l.Dim != dim {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(l.Method, b.label()):
+			binMem = l.MemoryBytes
+		case strings.HasPrefix(l.Method, "pgvector halfvec"):
+			halfMem = l.MemoryBytes
+		}
+	}
+	if binMem > 0 && halfMem > 0 {
+		add(b.label()+" / halfvec table + index bytes", float64(binMem)/float64(halfMem), "(side by side)", true)
+	}
 }
 
 // halfRatios sets the halfvec representation against today's (4-byte

@@ -92,6 +92,24 @@ func TestRunSmall(t *testing.T) {
 		if !found {
 			t.Errorf("no halfvec memory ratio in %+v", r.Ratios)
 		}
+		// Binary quantization: more candidates re-scored exactly can only
+		// find more of the true top k; at the largest count (a sixth of
+		// the rows) it finds nearly all of it.
+		var recalls []float64
+		for _, c := range cfg.BinaryCandidates {
+			name := fmt.Sprintf("pgvector binary quantization + re-scoring (%d candidates)", c)
+			want = append(want, name)
+			for _, x := range r.Results {
+				if x.Method == name && x.Batch == 64 {
+					recalls = append(recalls, x.Recall)
+					break
+				}
+			}
+		}
+		t.Logf("binary quantization recall by candidates %v: %v", cfg.BinaryCandidates, recalls)
+		if len(recalls) != len(cfg.BinaryCandidates) || !slices.IsSorted(recalls) || recalls[len(recalls)-1] < 0.9 {
+			t.Errorf("binary quantization recall by candidates %v: %v, want rising to at least 0.9", cfg.BinaryCandidates, recalls)
+		}
 	}
 	for _, m := range want {
 		if !seen[m] {
