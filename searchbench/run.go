@@ -221,14 +221,10 @@ func (r *Report) method(ctx context.Context, cfg Config, d *Dataset, qs [][]floa
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
 	mem := int64(after.HeapAlloc) - int64(before.HeapAlloc)
-	if p, ok := m.(*Postgres); ok {
-		mem = p.tableBytes(ctx)
-	}
-	if l, ok := m.(*Langchain); ok {
-		mem = l.tableBytes(ctx)
-	}
-	if b, ok := m.(*Binary); ok {
-		mem = b.tableBytes(ctx)
+	// A PostgreSQL method's memory is its table and indexes, not the
+	// process heap.
+	if t, ok := m.(interface{ tableBytes(context.Context) int64 }); ok {
+		mem = t.tableBytes(ctx)
 	}
 	name := m.Name()
 	if tn != nil {
@@ -273,7 +269,7 @@ func (r *Report) method(ctx context.Context, cfg Config, d *Dataset, qs [][]floa
 			return err
 		}
 		name = tn.Name()
-		r.logf(cfg, "  %d chosen", chosen)
+		r.logf(cfg, "  %s chosen", tn.Name())
 	}
 	for _, b := range batches {
 		out, err := r.measure(ctx, cfg, d, qs, m, name, b)
