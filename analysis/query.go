@@ -77,12 +77,35 @@ var questionNegation = negationRules{
 }
 
 // planPostNegation rules out what comes before it in its clause: "a
-// bisphosphonate isn't necessary", "markers are not needed". The scope
-// runs back to the start of the clause.
+// bisphosphonate isn't necessary", "markers are not needed", "enoxaparin is
+// contraindicated", "calf pumps won't help", "a bisphosphonate would be
+// overkill". The scope runs back to the start of the clause.
 // In Chinese the object often comes first: 双膦酸盐没必要用, 指标也不用查,
-// 抗凝针免了, 唑来膦酸就算了, 低分子肝素也不打, 阿司匹林避免使用 (a negation
-// closing its clause).
-var planPostNegation = regexp.MustCompile(`(?i)\b(?:is|are|was|were)\s*(?:not|n't)\s+(?:necessary|needed|required|indicated|recommended)\b|\b(?:isn't|aren't)\s+(?:necessary|needed|required|indicated|recommended)\b|\b(?:not|no longer)\s+(?:necessary|needed|required|indicated|recommended|warranted)\b|\bunneeded\b|\b(?:unnecessary|pointless)\b|\b(?:can|could|should)\s+wait\b|\b(?:would be|is)\s+(?:a mistake|wrong|inappropriate)\b|(?:没有必要|没必要|不必要|不需要|不再需要|用不着|不用|无需|无须|不必)(?:使用|用药|[用查做打吃给])?了?(?:[，。；！？,.;!?\n]|$)|(?:就算了|算了|免了|省了|不适用|不适合|是错误的|是错的|不[吃打做查开给上补]|暂?不(?:考虑|建议|推荐|宜)|避免|禁用)(?:使用|用药|[用给])?了?(?:[，。；！？,.;!?\n]|$)`)
+// 抗凝针免了, 唑来膦酸就算了, 低分子肝素也不打, 阿司匹林避免使用,
+// 低分子肝素没用, 阿司匹林意义不大, 气压泵可以不做 (a negation closing its
+// clause).
+var planPostNegation = regexp.MustCompile(`(?i)` + strings.Join([]string{
+	// "is not needed", "isn't worthwhile", "no longer indicated"
+	`\b(?:not|no longer|isn't|aren't|wasn't|weren't)\s+(?:` + postNeeded + `)`,
+	// "should be avoided", "is contraindicated", "would be overkill"
+	`\b(?:is|are|be|been|'s|'re|seems?|looks?)\s+(?:(?:clearly|rather|quite|totally|completely|probably)\s+)?(?:` + postRuledOut + `)`,
+	`\bunneeded\b|\b(?:unnecessary|pointless)\b|\b(?:can|could|should)\s+wait\b`,
+	// "won't help", "adds nothing", "makes no difference"
+	`\b(?:won't|will not|wouldn't|would not|doesn't|does not|don't|do not)\s+(?:help|change (?:anything|management|the plan)|add (?:anything|much)|make (?:a|any) difference)\b`,
+	`\badds? nothing\b|\bmakes? no difference\b|\bhas no (?:role|place|benefit)\b|\b(?:would|will|could|might)\s+do more harm than good\b`,
+	// "LMWH? No.", "stockings - forget them", "is not something I would give"
+	`\?\s*(?:also\s+|again\s+)?no\b|\bforget (?:it|them|that|about it)\b|\b(?:is|are)\s+not\s+(?:something|what)\b`,
+	`(?:没有必要|没必要|不必要|不需要|不再需要|用不着|不用|无需|无须|不必)(?:使用|用药|[用查做打吃给])?了?(?:` + zhClauseEnd + `)`,
+	`(?:就算了|算了|免了|省了|不适用|不适合|不合适|是错误的|是错的|不[吃打做查开给上补]|暂?不(?:考虑|建议|推荐|宜)|避免|禁用|没用|没有用|没什么用|意义不大|没有意义|没意义|不是必须的?|不是必需的?|并非必需|并非必须|不值得|不划算|帮助不大|没有帮助|没帮助|用处不大|作用不大|不可取|可以不[用做查打吃给开]|(?:也|就|先)?别(?:再)?[吃打做查用补上开给]了?|不要了|暂缓|缓一缓|缓缓|放一放|先放放)(?:使用|用药|[用给])?了?(?:` + zhClauseEnd + `)`,
+}, "|"))
+
+// What a post-negation says of what it rules out: not needed (after "not"
+// or "isn't"), or ruled out (after "is" or "should be").
+const (
+	postNeeded   = `necessary|needed|required|indicated|recommended|warranted|advised|advisable|appropriate|helpful|useful|worthwhile|beneficial|justified|essential|called for|a good idea|worth\b(?:\s+(?:it|doing|giving|trying|the risk))?`
+	postRuledOut = `avoided|withheld|omitted|skipped|contraindicated|unwarranted|unhelpful|useless|futile|overkill|inappropriate|ill-advised|unjustified|a mistake|wrong|a waste(?: of (?:time|money|effort))?|not an option|off the table|out of the question|of no (?:use|benefit|value)`
+	zhClauseEnd  = `[，。；！？,.;!?\n]|$`
+)
 
 // planClauseStart ends the clause a post-negation reaches back into; a
 // colon does not ("zoledronic acid: not needed"), nor the enumeration
@@ -91,19 +114,24 @@ var planPostNegation = regexp.MustCompile(`(?i)\b(?:is|are|was|were)\s*(?:not|n'
 // planClauseStartNoAnd is the same without "and", for a negation that
 // says "both"; bothBefore finds that "both" just before it.
 var (
-	planClauseStart      = regexp.MustCompile(`(?i)` + clausePunct + `|\b(?:and|but|so)\b`)
-	planClauseStartNoAnd = regexp.MustCompile(`(?i)` + clausePunct + `|\b(?:but|so)\b`)
+	planClauseStart      = regexp.MustCompile(`(?i)` + clausePunct + `|\b(?:and|but|so|` + subordinators + `)\b`)
+	planClauseStartNoAnd = regexp.MustCompile(`(?i)` + clausePunct + `|\b(?:but|so|` + subordinators + `)\b`)
 	bothBefore           = regexp.MustCompile(`(?i)\bboth\s*$`)
 )
 
 const clausePunct = `[,.;!?()\n，。；！？]`
+
+// subordinators start a clause a post-negation does not reach past: in
+// "give zoledronic acid because oral drugs are contraindicated" only the
+// oral drugs are ruled out.
+const subordinators = `because|since|although|though|whereas|unless|if|when|while|as|which|who`
 
 // planNegation rules out an action in a plan or answer: "I would not give
 // zoledronic acid", "no need to monitor markers", 不需要唑来膦酸. The
 // scope runs to the end of the clause ("or any other bisphosphonate" is
 // ruled out too), at most twelve Chinese characters.
 var planNegation = negationRules{
-	en:      regexp.MustCompile(`(?i)\b(?:no|not|never|without|avoid|avoiding|don't|do not|does not|doesn't|won't|would not|instead of|rather than|neither|nor|none of|skip|skipping|omit|omitting|forgo|forgoing|withhold|withholding|wouldn't|shouldn't|should not|cannot|can't|needn't|need not|hold off|steer clear of|refrain from|stay away from)\b`),
+	en:      regexp.MustCompile(`(?i)\b(?:no|not|never|without|avoid|avoiding|don't|do not|does not|doesn't|won't|would not|instead of|rather than|neither|nor|none of|skip|skipping|omit|omitting|forgo|forgoing|withhold|withholding|wouldn't|shouldn't|should not|cannot|can't|needn't|need not|hold off|steer clear of|refrain from|stay away from|drop (?:the|all|any)|declines|declined|refuses|refused|(?:decline|refuse) (?:the|a|an|any))\b`),
 	enNot:   regexp.MustCompile(`(?i)\b(?:no|not)\s+(?:more|longer|later|sooner|fewer|less)\s+than\b|\bnot\s+only\b|\bno\s+doubt\b`),
 	enEnd:   regexp.MustCompile(`(?i)[,.;:!?()\n–—]|\s-\s|\b(?:but|then)\b`),
 	enLists: true,
