@@ -174,12 +174,12 @@ func TestGraderAgreement(t *testing.T) {
 }
 
 // graderAgreement bounds each held-out split's agreement per language: the
-// issue's 0.90 on the frozen test split; on the held-out split in place,
-// its first measurement (0.80 en / 0.75 zh; 4 of 24 negated correct plans
-// above 0.25, no paraphrase below 0.75, no shotgun list above 0.25). Each
-// earlier held-out split went into the tuning split once its misses had
-// been read (README, "Drill grading").
-var graderAgreement = map[string]float64{"test en": 0.90, "test zh": 0.90, "holdout en": 0.80, "holdout zh": 0.75}
+// issue's 0.90 on the frozen test split; on the held-out split in place
+// (the eighth, -y IDs), its first measurement (0.70 en / 0.75 zh; 8 of 24
+// negated correct plans above 0.25, 2 of 8 paraphrases below 0.75, no
+// shotgun list above 0.25). Each earlier held-out split went into the
+// tuning split once its misses had been read (README, "Drill grading").
+var graderAgreement = map[string]float64{"test en": 0.90, "test zh": 0.90, "holdout en": 0.70, "holdout zh": 0.75}
 
 // The grader task scores the deterministic grader and the judge on the
 // same answers, each against the examiner: a judge (over Ollama's HTTP API,
