@@ -174,13 +174,14 @@ func count(items []RetrievalItem, lang string) int {
 // layer (built-in embedder, both stores alike) the test split measured
 // MRR@10 0.567 en / 0.532 zh, recall@10 0.700 / 0.700; the tuning split
 // 0.577 / 0.517 and 0.694 / 0.680. With the concept layer, concept
-// coverage and the entries' asks it measures MRR@10 0.882 en / 0.868 zh,
-// recall@10 0.924 / 0.882. The issue asks for 0.85 and 0.95: MRR is held
-// at the issue's bound; recall at what has been reached, a little below
-// it, until the work gets there.
+// coverage and the entries' asks it measured MRR@10 0.882 en / 0.868 zh,
+// recall@10 0.924 / 0.882; with the topic stage (rag.topicNeighbours) it
+// measures MRR@10 0.883 / 0.871, recall@10 0.944 / 0.892. The issue asks
+// for 0.85 and 0.95: MRR is held at the issue's bound; recall at what has
+// been reached, a little below it, until the work gets there.
 const (
 	everydayMRR    = 0.85
-	everydayRecall = 0.87
+	everydayRecall = 0.89
 )
 
 // The bundled starter set must not lose more than 0.01 of any figure to the

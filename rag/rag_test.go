@@ -80,6 +80,44 @@ func TestFuseWithCoverage(t *testing.T) {
 	}
 }
 
+// The topic stage lifts, below the first three, a candidate tagged like
+// one of them, and never moves the first three.
+func TestTopicNeighbours(t *testing.T) {
+	hit := func(id string, score float64, topics ...string) Hit {
+		return Hit{Chunk: Chunk{ID: id, Topics: topics}, Score: score}
+	}
+	tests := []struct {
+		name string
+		hits []Hit
+		want []string
+	}{
+		{"a sibling of an anchor passes an unrelated candidate",
+			[]Hit{hit("a", 0.05, "holiday", "bisphosphonate"), hit("b", 0.04, "vte"), hit("c", 0.03, "dxa"),
+				hit("d", 0.020, "fracture"), hit("e", 0.018, "holiday", "bisphosphonate")},
+			[]string{"a", "b", "c", "e", "d"}},
+		{"a partial overlap gains less than the gap",
+			[]Hit{hit("a", 0.05, "holiday", "bisphosphonate", "monitoring", "review"), hit("b", 0.04), hit("c", 0.03),
+				hit("d", 0.020), hit("e", 0.018, "holiday")},
+			[]string{"a", "b", "c", "d", "e"}},
+		{"a candidate tagged like an anchor does not pass the anchors",
+			[]Hit{hit("a", 0.05, "vte"), hit("b", 0.04, "dxa"), hit("c", 0.0300, "fracture"), hit("d", 0.0299, "vte")},
+			[]string{"a", "b", "c", "d"}},
+		{"no topics, no change",
+			[]Hit{hit("a", 0.05), hit("b", 0.04), hit("c", 0.03), hit("d", 0.020), hit("e", 0.019)},
+			[]string{"a", "b", "c", "d", "e"}},
+	}
+	for _, tt := range tests {
+		topicNeighbours(tt.hits)
+		var ids []string
+		for _, h := range tt.hits {
+			ids = append(ids, h.ID)
+		}
+		if diff := cmp.Diff(tt.want, ids); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+		}
+	}
+}
+
 func TestValidate(t *testing.T) {
 	qs := []Query{{Text: "a"}, {Text: ""}, {Text: "b", K: 51}}
 	err := Validate(qs)
