@@ -199,6 +199,16 @@ func TestPlanNegations(t *testing.T) {
 		{"Calcium daily; alendronate can wait.", "alendronate", "calcium"},
 		{"IPC and enoxaparin are both unnecessary; mobilise early.", "ipc", "mobilisation"},
 		{"Give zoledronic acid and markers are not needed.", "", "zoledronate"},
+		// Post-clause verdicts.
+		{"Enoxaparin is contraindicated; mobilise early.", "enoxaparin", "mobilisation"},
+		{"Calf pumps won't help; mobilise early.", "ipc", "mobilisation"},
+		{"低分子肝素没用，早期下地。", "lmwh", "mobilisation"},
+		{"Give zoledronic acid because oral drugs are contraindicated.", "", "zoledronate"},
+		// A deferral with a later start is not a refusal; without one it is.
+		{"先别打地舒单抗；先补钙，血钙正常后再开始。", "", "denosumab"},
+		{"Do not give denosumab yet; correct the calcium, then start it.", "", "denosumab"},
+		{"先别打地舒单抗，补钙。", "denosumab", "calcium"},
+		{"No bisphosphonate until she fractures.", "bisphosphonate", ""},
 	}
 	for _, tt := range tests {
 		open, negated := PlanNegations(tt.text)

@@ -208,6 +208,9 @@ func NegatedScopes(text string) []string {
 func PlanNegations(text string) (open string, negated []string) {
 	runes := []rune(text)
 	for _, r := range planNegation.ranges(text) {
+		if deferred(runes, r) {
+			continue
+		}
 		negated = append(negated, strings.TrimSpace(string(runes[r.trigger:r.to])))
 		for i := r.from; i < r.to; i++ {
 			runes[i] = ' '
@@ -235,6 +238,27 @@ func PlanNegations(text string) (open string, negated []string) {
 	}
 	return string(runes), negated
 }
+
+// deferred reports whether a negation only puts something off, to be done
+// later in the same plan: 先别打地舒单抗……血钙正常后再开始, "do not give
+// denosumab yet; correct the calcium, then start it". The plan does it, in
+// its time, so it is not ruled out.
+func deferred(runes []rune, r negRange) bool {
+	before := string(runes[max(0, r.trigger-2):r.trigger])
+	scope := string(runes[r.trigger:r.to])
+	if !deferralBefore.MatchString(before) && !deferralIn.MatchString(scope) {
+		return false
+	}
+	return resumption.MatchString(string(runes[r.to:]))
+}
+
+// The cues of a deferral: "not yet" before or in the negation, and a later
+// start.
+var (
+	deferralBefore = regexp.MustCompile(`(?:先|暂|还|暂时)$`)
+	deferralIn     = regexp.MustCompile(`(?i)\b(?:yet|for now|until|first)\b|暂时|先`)
+	resumption     = regexp.MustCompile(`(?i)\bthen\s+(?:start|give|begin|inject|use)\b|\bstart (?:it|them|treatment|the drug) (?:once|when|after)\b|再(?:开始|用|打|给|注射|启动)|才(?:开始|用|打|给)`)
+)
 
 // StatesNegation reports whether a phrase itself rules something out ("no
 // routine duplex", 没有药物假期), so that it is matched on a plan as
