@@ -208,6 +208,8 @@ func TestPlanNegations(t *testing.T) {
 		{"先别打地舒单抗；先补钙，血钙正常后再开始。", "", "denosumab"},
 		{"Do not give denosumab yet; correct the calcium, then start it.", "", "denosumab"},
 		{"先别打地舒单抗，补钙。", "denosumab", "calcium"},
+		{"先别用降钙素；先补钙，血钙正常后再开始地舒单抗。", "calcitonin", "denosumab"},
+		{"Do not give calcitonin yet; correct the calcium, then start denosumab.", "calcitonin", "denosumab"},
 		{"No bisphosphonate until she fractures.", "bisphosphonate", ""},
 	}
 	for _, tt := range tests {

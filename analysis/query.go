@@ -253,11 +253,13 @@ func deferred(runes []rune, r negRange) bool {
 }
 
 // The cues of a deferral: "not yet" before or in the negation, and a later
-// start.
+// start of the same thing, named by a pronoun or not at all ("then start
+// it", 再开始。): "先别用降钙素，再开始地舒单抗" starts another drug and defers
+// nothing.
 var (
 	deferralBefore = regexp.MustCompile(`(?:先|暂|还|暂时)$`)
 	deferralIn     = regexp.MustCompile(`(?i)\b(?:yet|for now|until|first)\b|暂时|先`)
-	resumption     = regexp.MustCompile(`(?i)\bthen\s+(?:start|give|begin|inject|use)\b|\bstart (?:it|them|treatment|the drug) (?:once|when|after)\b|再(?:开始|用|打|给|注射|启动)|才(?:开始|用|打|给)`)
+	resumption     = regexp.MustCompile(`(?i)\bthen\s+(?:start|give|begin|inject|use)\s+(?:it|them)\b|\bstart (?:it|them) (?:once|when|after)\b|[再才](?:开始|用|打|给|注射|启动)(?:使用|用药)?了?(?:` + zhClauseEnd + `)`)
 )
 
 // StatesNegation reports whether a phrase itself rules something out ("no
