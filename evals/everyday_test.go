@@ -163,19 +163,19 @@ func TestEverydayRetrieval(t *testing.T) {
 		for _, split := range []struct {
 			name        string
 			items       []RetrievalItem
-			mrr, recall float64 // bounds per language; 0: printed only
+			mrr, recall map[string]float64 // bounds per language; none: printed only
 		}{
-			{"tune", tune, 0, 0},
-			{"test", test, everydayMRR, everydayRecall},
+			{"tune", tune, nil, nil},
+			{"test", test, map[string]float64{"en": everydayMRR, "zh": everydayMRR}, map[string]float64{"en": everydayRecall, "zh": everydayRecall}},
 			{"holdout", holdout, holdoutMRR, holdoutRecall},
 		} {
 			m := measure(t, f.Retriever, split.items, 10, split.name == "tune")
 			for _, lang := range []string{"all", "en", "zh"} {
 				t.Logf("%s %s %-3s n=%d MRR@10=%.3f recall@10=%.3f hit@1=%.3f", name, split.name, lang,
 					count(split.items, lang), m[lang]["mrr"], m[lang]["recall@10"], m[lang]["hit@1"])
-				if lang != "all" && (m[lang]["mrr"] < split.mrr || m[lang]["recall@10"] < split.recall) {
+				if m[lang]["mrr"] < split.mrr[lang] || m[lang]["recall@10"] < split.recall[lang] {
 					t.Errorf("%s, %s split, %s: MRR@10 %.3f (bound %.2f), recall@10 %.3f (bound %.2f)", name, split.name, lang,
-						m[lang]["mrr"], split.mrr, m[lang]["recall@10"], split.recall)
+						m[lang]["mrr"], split.mrr[lang], m[lang]["recall@10"], split.recall[lang])
 				}
 			}
 		}
@@ -206,11 +206,13 @@ const (
 	everydayRecall = 0.89
 )
 
-// Bounds on the held-out split: its first measurement (both stores alike),
-// taken before anyone read its questions' results.
-const (
-	holdoutMRR    = 0
-	holdoutRecall = 0
+// Bounds on the held-out split: its first measurement (both stores alike,
+// 2026-12-05), taken before anyone read its questions' results: MRR@10
+// 0.828 en / 0.681 zh, recall@10 0.847 / 0.753, well below the frozen test
+// split.
+var (
+	holdoutMRR    = map[string]float64{"en": 0.82, "zh": 0.68}
+	holdoutRecall = map[string]float64{"en": 0.84, "zh": 0.75}
 )
 
 // The bundled starter set must not lose more than 0.01 of any figure to the
