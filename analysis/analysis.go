@@ -266,7 +266,7 @@ var compounds = []struct {
 	{regexp.MustCompile(`\b([tz])[- ]?scores?\b`), "${1}score"},
 	{regexp.MustCompile(`\b25\s*\(?\s*oh\s*\)?\s*d\d?\b`), "25ohd"},
 	{regexp.MustCompile(`\b25-hydroxyvitamin[- ]?d\d?\b`), "25ohd"},
-	{regexp.MustCompile(`\bvitamin[- ]?d\d?\b`), "vitamind"},
+	{regexp.MustCompile(`\bvitam(?:in|ine|en)[- ]?d\d?\b`), "vitamind"}, // and two common misspellings
 	{regexp.MustCompile(`\bx[- ]?rays?\b`), "xray"},
 	{regexp.MustCompile(`\bvit\.?[- ]?d\d?\b`), "vitamind"},
 	{regexp.MustCompile(`\bvitamin[- ]?k\b`), "vitamink"},

@@ -89,6 +89,12 @@ func TestEverydayNamesReachConcepts(t *testing.T) {
 		{"PVP vs PKP", []string{"vertebroplasty", "kyphoplasty", "comparison"}},
 		{"leg squeeze pumps", []string{"ipc", "mechanical"}},
 		{"vit D level", []string{"vitamind"}},
+		{"vitamen d dose for bones", []string{"vitamind"}},
+		{"fell twice this year", []string{"falls"}},
+		{"TKA patient with haemophilia", []string{"bleedingdisorder", "bleeding", "tka"}},
+		{"换了髋关节回家还要打肚皮针吗", []string{"tha", "arthroplasty", "discharge", "lmwh"}},
+		{"阿仑膦酸钠吃了胃不舒服", []string{"alendronate", "giupset"}},
+		{"吃了五年骨松药还要接着吃吗", []string{"osteodrug", "holiday"}},
 	} {
 		got := a.Concepts(a.Words(tc.text))
 		for _, w := range tc.want {
