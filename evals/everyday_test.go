@@ -19,11 +19,15 @@ import (
 // written, with the tuning split, before any work on the concept layer.
 const everydayTestSHA256 = "e0198cfaf5c39123ed2388cbe9b10dcbe2ccb7cca49798ae1f6f837ef8fcd5ee"
 
-// everydayHoldoutSHA256 freezes a held-out split of 60 questions (30 per
-// language, IDs n and q) written on 2026-12-05, long after the tuning began,
-// and committed before its first measurement: it shows how far the concept
-// layer and the ranking stages carry to wording nobody has tuned on yet.
-const everydayHoldoutSHA256 = "3031ff0a4fa715b8dfa55c58e432f7d1316210487a8e4fbe199cc99fa3850eed"
+// everydayHoldoutSHA256 freezes the held-out split: 60 questions (30 per
+// language, IDs n031-n060 and q031-q060) written on 2026-12-05 and
+// committed before their first measurement, to show how far the concept
+// layer and the ranking stages carry to wording nobody has tuned on. The
+// first held-out split (n001-n030, q001-q030) measured MRR@10 0.828 en /
+// 0.681 zh and recall@10 0.847 / 0.753 at first; its misses were then read
+// and fixed, and it moved into the tuning split. A split whose misses are
+// read is tuning data; the next one is written fresh.
+const everydayHoldoutSHA256 = "dcbfa1dbfb65abb7cd1f02838630f7c7ece47dbea53f9a35eb60a46eab1d2382"
 
 // The everyday-wording set: at least 300 questions, half in each
 // language, every gold entry current; the test split (at least 100) is
@@ -206,13 +210,11 @@ const (
 	everydayRecall = 0.89
 )
 
-// Bounds on the held-out split: its first measurement (both stores alike,
-// 2026-12-05), taken before anyone read its questions' results: MRR@10
-// 0.828 en / 0.681 zh, recall@10 0.847 / 0.753, well below the frozen test
-// split.
+// Bounds on the held-out split: its first measurement, taken before
+// anyone read its questions' results.
 var (
-	holdoutMRR    = map[string]float64{"en": 0.82, "zh": 0.68}
-	holdoutRecall = map[string]float64{"en": 0.84, "zh": 0.75}
+	holdoutMRR    = map[string]float64{}
+	holdoutRecall = map[string]float64{}
 )
 
 // The bundled starter set must not lose more than 0.01 of any figure to the
