@@ -210,11 +210,12 @@ const (
 	everydayRecall = 0.89
 )
 
-// Bounds on the held-out split: its first measurement, taken before
-// anyone read its questions' results.
+// Bounds on the held-out split: its first measurement (2026-12-05, both
+// stores alike), taken before anyone read its questions' results: MRR@10
+// 0.831 en / 0.797 zh, recall@10 0.925 / 0.906.
 var (
-	holdoutMRR    = map[string]float64{}
-	holdoutRecall = map[string]float64{}
+	holdoutMRR    = map[string]float64{"en": 0.83, "zh": 0.79}
+	holdoutRecall = map[string]float64{"en": 0.92, "zh": 0.90}
 )
 
 // The bundled starter set must not lose more than 0.01 of any figure to the
