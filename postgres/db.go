@@ -58,6 +58,10 @@ type Config struct {
 	// query is searched exactly rather than through HNSW (0: ExactBelow;
 	// negative: never, as before migration 005; the benchmark's baseline).
 	ExactBelow int
+	// AlwaysIterative turns pgvector's iterative index scans on for every
+	// search, as before the store chose per batch (the benchmark's
+	// baseline; see iterativeNeeded).
+	AlwaysIterative bool
 	// Index chooses how a new store keeps embeddings (DATABASE_VECTOR_TYPE,
 	// DATABASE_HNSW_M, DATABASE_HNSW_EF_CONSTRUCTION). It takes effect when
 	// a model is first bound (Init on an empty store, or after Reset); a
@@ -109,6 +113,8 @@ type DB struct {
 	pool            *pgxpool.Pool
 	model           rag.ModelInfo
 	exactBelow      int
+	efSearch        int          // hnsw.ef_search of every connection
+	alwaysIterative bool         // Config.AlwaysIterative
 	want            IndexOptions // from Config, for a store not yet bound
 	index           IndexOptions // the bound store's, read by Init
 	maintenanceMem  string
@@ -147,9 +153,9 @@ func Open(ctx context.Context, cfg Config) (_ *DB, err error) {
 		if err := pgxvec.RegisterTypes(ctx, c); err != nil {
 			return err
 		}
-		// Iterative scans let filtered HNSW queries keep searching until
-		// they have k rows (pgvector 0.8).
-		_, err := c.Exec(ctx, fmt.Sprintf("SET hnsw.ef_search = %d; SET hnsw.iterative_scan = relaxed_order", ef))
+		// Iterative scans are off by default; a batch that needs them
+		// turns them on for its own transaction (DB.iterativeNeeded).
+		_, err := c.Exec(ctx, fmt.Sprintf("SET hnsw.ef_search = %d; SET hnsw.iterative_scan = off", ef))
 		return err
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
@@ -164,7 +170,8 @@ func Open(ctx context.Context, cfg Config) (_ *DB, err error) {
 		pool.Close()
 		return nil, orthocds.Invalid("maintenance_work_mem", "must be a number with kB, MB or GB")
 	}
-	db := &DB{pool: pool, maintenanceMem: mem, want: cfg.Index, exactBelow: cmp.Or(cfg.ExactBelow, ExactBelow)}
+	db := &DB{pool: pool, maintenanceMem: mem, want: cfg.Index, exactBelow: cmp.Or(cfg.ExactBelow, ExactBelow),
+		efSearch: ef, alwaysIterative: cfg.AlwaysIterative}
 	if len(cfg.ReplicaURLs) > 0 {
 		var configs []*pgxpool.Config
 		for i, u := range cfg.ReplicaURLs {

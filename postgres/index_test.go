@@ -229,3 +229,68 @@ func cmpFloat(a, b float64) int {
 	}
 	return 0
 }
+
+// Iterative index scans are off unless a batch needs them; where one does
+// (a filter, or more rows wanted than half of ef_search) every query still
+// gets its k rows from HNSW, which without them stops at ef_search rows.
+func TestIterativeScansWhereNeeded(t *testing.T) {
+	needDB(t)
+	ctx := context.Background()
+	db := openDB(t, Config{EfSearch: 10})
+	const n, dim = 6000, 16
+	if err := db.Init(ctx, rag.ModelInfo{Name: "iterative", Dim: dim}); err != nil {
+		t.Fatal(err)
+	}
+	vec := func(seed int) []float32 {
+		v := make([]float32, dim)
+		for j := range v {
+			v[j] = float32(math.Sin(float64(seed*(j+3))*0.37) + 0.2*math.Cos(float64(seed+2*j)*0.9))
+		}
+		return v
+	}
+	docs := make([]rag.Document, n)
+	for i := range docs {
+		id := fmt.Sprintf("c%d", i)
+		topic := []string{"even"}
+		if i%2 == 1 {
+			topic = []string{"odd"}
+		}
+		docs[i] = rag.Document{ID: id, Kind: rag.KindDocument, Hash: id, Source: id,
+			Chunks: []rag.Chunk{{ID: id + "#0", DocID: id, Langs: []string{"en"}, Text: id, Topics: topic, Vector: vec(i)}}}
+	}
+	if err := db.PutDocuments(ctx, docs); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name      string
+		k         int
+		filter    rag.Filter
+		iterative bool
+	}{
+		{"k within half of ef_search", 5, rag.Filter{}, false},
+		{"k past half of ef_search", 40, rag.Filter{}, true},
+		{"half the rows kept by a filter", 10, rag.Filter{Topics: []string{"odd"}}, true},
+	} {
+		var qs []rag.StoreQuery
+		for i := range 16 {
+			qs = append(qs, rag.StoreQuery{Vector: vec(n + 13*i), K: tc.k, Filter: tc.filter})
+		}
+		if got := db.iterativeNeeded(qs); got != tc.iterative {
+			t.Errorf("%s: iterativeNeeded %v, want %v", tc.name, got, tc.iterative)
+		}
+		res, err := db.Search(ctx, qs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, c := range res {
+			if len(c.Dense) != tc.k {
+				t.Fatalf("%s, query %d: %d dense rows, want %d", tc.name, i, len(c.Dense), tc.k)
+			}
+			for _, s := range c.Dense {
+				if len(tc.filter.Topics) > 0 && !slices.Contains(s.Chunk.Topics, "odd") {
+					t.Fatalf("%s, query %d: %s is not kept by the filter", tc.name, i, s.Chunk.ID)
+				}
+			}
+		}
+	}
+}

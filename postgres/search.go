@@ -216,47 +216,53 @@ func (db *DB) Search(ctx context.Context, qs []rag.StoreQuery) (_ []rag.Candidat
 		maxK = max(maxK, q.K)
 	}
 	stmt := statement(usedFields(qs), maxK, db.index.vectorType(), db.exactBelow)
+	iterative := db.iterativeNeeded(qs)
 	var out []rag.Candidates
 	// Replicas, when configured, answer; a failed one hands the batch on.
 	err = db.onReplicas(ctx, func(q querier) error {
 		out = make([]rag.Candidates, len(qs))
-		if len(qs) <= GroupSize {
-			ords, terms := termArgs(qs)
-			rows, err := q.Query(ctx, stmt, vecs, tqs, ks, fs, ords, terms)
+		// The batch's statements, of GroupSize queries each, go in one
+		// pipelined round trip: one statement with hundreds of lateral
+		// index scans grows its memory with every scan and gets slower per
+		// query (measured in docs/benchmarks.md). A batch that needs
+		// iterative scans runs in a transaction that turns them on.
+		b := &pgx.Batch{}
+		if iterative {
+			b.Queue("BEGIN")
+			b.Queue("SET LOCAL hnsw.iterative_scan = relaxed_order")
+		}
+		for start := 0; start < len(qs); start += GroupSize {
+			end := min(start+GroupSize, len(qs))
+			ords, terms := termArgs(qs[start:end])
+			b.Queue(stmt, vecs[start:end], tqs[start:end], ks[start:end], fs[start:end], ords, terms)
+		}
+		if iterative {
+			b.Queue("COMMIT")
+		}
+		br := q.SendBatch(ctx, b)
+		defer br.Close()
+		if iterative {
+			for range 2 {
+				if _, err := br.Exec(); err != nil {
+					return err
+				}
+			}
+		}
+		for start := 0; start < len(qs); start += GroupSize {
+			rows, err := br.Query()
 			if err != nil {
 				return err
 			}
-			if err := scanCandidates(rows, out); err != nil {
-				return err
-			}
-		} else {
-			// A large batch is split into statements of GroupSize queries, all
-			// sent in one pipelined round trip: one statement with hundreds of
-			// lateral index scans grows its memory with every scan and gets
-			// slower per query (measured in docs/benchmarks.md).
-			b := &pgx.Batch{}
-			for start := 0; start < len(qs); start += GroupSize {
-				end := min(start+GroupSize, len(qs))
-				ords, terms := termArgs(qs[start:end])
-				b.Queue(stmt, vecs[start:end], tqs[start:end], ks[start:end], fs[start:end], ords, terms)
-			}
-			br := q.SendBatch(ctx, b)
-			for start := 0; start < len(qs); start += GroupSize {
-				rows, err := br.Query()
-				if err != nil {
-					br.Close()
-					return err
-				}
-				if err := scanCandidates(rows, out[start:min(start+GroupSize, len(qs))]); err != nil {
-					br.Close()
-					return err
-				}
-			}
-			if err := br.Close(); err != nil {
+			if err := scanCandidates(rows, out[start:min(start+GroupSize, len(qs))]); err != nil {
 				return err
 			}
 		}
-		return nil
+		if iterative {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
+		}
+		return br.Close()
 	})
 	if err != nil {
 		return nil, err
@@ -271,6 +277,27 @@ func (db *DB) Search(ctx context.Context, qs []rag.StoreQuery) (_ []rag.Candidat
 		out[i].Lexical = out[i].Lexical[:min(k, len(out[i].Lexical))]
 	}
 	return out, nil
+}
+
+// iterativeNeeded reports whether a batch needs pgvector's iterative index
+// scans, which let an HNSW scan go on past its first ef_search rows. A
+// query with a filter needs them (the filter may drop most of those rows),
+// and so does one that wants more than half of ef_search rows (superseded
+// entries, which every query drops, must not leave it short). Other
+// queries get their k rows from the first ef_search, and the bookkeeping
+// of iterative scans (every candidate passed over is kept for a later
+// round) costs them 10-20% of throughput (docs/benchmarks.md).
+func (db *DB) iterativeNeeded(qs []rag.StoreQuery) bool {
+	if db.alwaysIterative {
+		return true
+	}
+	for _, q := range qs {
+		f := q.Filter
+		if 2*q.K > db.efSearch || len(f.Langs)+len(f.Topics)+len(f.Sources)+len(f.Kinds) > 0 || f.YearMin != 0 || f.YearMax != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // lexicalPool is how many times k lexical candidates ts_rank picks for

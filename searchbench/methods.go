@@ -181,8 +181,12 @@ type Postgres struct {
 	// ExactBelow is passed to postgres.Config: negative keeps every
 	// filtered query on HNSW, as before exact filtered search.
 	ExactBelow int
-	db         *postgres.DB
-	dim        int
+	// AlwaysIterative keeps pgvector's iterative scans on for every batch,
+	// as the store did before choosing per batch: the side-by-side
+	// baseline of each ef_search.
+	AlwaysIterative bool
+	db              *postgres.DB
+	dim             int
 }
 
 // label names the representation: "pgvector" for today's, with halfvec
@@ -210,7 +214,7 @@ func (p *Postgres) open(ctx context.Context) error {
 	// The HNSW build is fast only while the graph fits in
 	// maintenance_work_mem: about 4 GB for a million 768-d vectors.
 	db, err := postgres.Open(ctx, postgres.Config{URL: p.URL, Schema: p.Schema, EfSearch: p.EfSearch,
-		MaintenanceWorkMem: "6GB", Index: p.Index, ExactBelow: p.ExactBelow})
+		MaintenanceWorkMem: "6GB", Index: p.Index, ExactBelow: p.ExactBelow, AlwaysIterative: p.AlwaysIterative})
 	if err != nil {
 		return err
 	}
