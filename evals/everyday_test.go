@@ -33,16 +33,7 @@ const everydayHoldoutSHA256 = "dcbfa1dbfb65abb7cd1f02838630f7c7ece47dbea53f9a35e
 // language, every gold entry current; the test split (at least 100) is
 // frozen by hash and shares no question with the tuning split.
 func TestEverydaySetFrozen(t *testing.T) {
-	for name, want := range map[string]string{"everyday-test.jsonl": everydayTestSHA256, "everyday-holdout.jsonl": everydayHoldoutSHA256} {
-		b, err := fs.ReadFile(Data(), name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum := sha256.Sum256(b)
-		if got := hex.EncodeToString(sum[:]); got != want {
-			t.Errorf("%s changed (sha256 %s): the split is frozen; add questions to everyday-tune.jsonl instead", name, got)
-		}
-	}
+	checkFrozen(t, "everyday-tune.jsonl", map[string]string{"everyday-test.jsonl": everydayTestSHA256, "everyday-holdout.jsonl": everydayHoldoutSHA256})
 	tune, err := LoadRetrieval(Data(), "everyday-tune.jsonl")
 	if err != nil {
 		t.Fatal(err)
@@ -243,3 +234,19 @@ func TestStarterHoldsUp(t *testing.T) {
 // starterBaseline is the starter set on the embedded store before the
 // everyday-wording work (PostgreSQL matched it to 0.001).
 var starterBaseline = map[string]float64{"mrr": 0.858, "recall@10": 0.906, "hit@1": 0.787}
+
+// checkFrozen fails t when a frozen split's file no longer has the SHA-256
+// it was frozen with; additions go to the tuning file instead.
+func checkFrozen(t *testing.T, tuning string, frozen map[string]string) {
+	t.Helper()
+	for name, want := range frozen {
+		b, err := fs.ReadFile(Data(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(b)
+		if got := hex.EncodeToString(sum[:]); got != want {
+			t.Errorf("%s changed (sha256 %s): the split is frozen; add to %s instead", name, got, tuning)
+		}
+	}
+}

@@ -2,10 +2,7 @@ package evals
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"io/fs"
 	"math"
 	"slices"
 	"strings"
@@ -42,16 +39,7 @@ const selectivityItem = "shotgun"
 // each language, every label naming an item of its case; the test split
 // is frozen by hash.
 func TestGraderSetFrozen(t *testing.T) {
-	for name, want := range map[string]string{"grader-test.jsonl": graderTestSHA256, "grader-holdout.jsonl": graderHoldoutSHA256} {
-		b, err := fs.ReadFile(Data(), name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum := sha256.Sum256(b)
-		if got := hex.EncodeToString(sum[:]); got != want {
-			t.Errorf("%s changed (sha256 %s): the split is frozen; add answers to grader-tune.jsonl instead", name, got)
-		}
-	}
+	checkFrozen(t, "grader-tune.jsonl", map[string]string{"grader-test.jsonl": graderTestSHA256, "grader-holdout.jsonl": graderHoldoutSHA256})
 	byID := graderCases(t)
 	all := slices.Concat(loadGrader(t, "grader-tune.jsonl"), loadGrader(t, "grader-test.jsonl"), loadGrader(t, "grader-holdout.jsonl"))
 	seen, perLang, perCase := map[string]bool{}, map[string]int{}, map[string]bool{}
