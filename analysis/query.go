@@ -82,8 +82,9 @@ var questionNegation = negationRules{
 // overkill". The scope runs back to the start of the clause.
 // In Chinese the object often comes first: 双膦酸盐没必要用, 指标也不用查,
 // 抗凝针免了, 唑来膦酸就算了, 低分子肝素也不打, 阿司匹林避免使用,
-// 低分子肝素没用, 阿司匹林意义不大, 气压泵可以不做 (a negation closing its
-// clause).
+// 低分子肝素没用, 阿司匹林意义不大, 气压泵可以不做, 特立帕肽不主张用,
+// 药物假期不予考虑, 先纠正血钙不急于一时, 阿司匹林拉倒吧 (a negation closing
+// its clause); and "referral is premature", "teriparatide is not for her".
 var planPostNegation = regexp.MustCompile(`(?i)` + strings.Join([]string{
 	// "is not needed", "isn't worthwhile", "no longer indicated"
 	`\b(?:not|no longer|isn't|aren't|wasn't|weren't)\s+(?:` + postNeeded + `)`,
@@ -95,15 +96,16 @@ var planPostNegation = regexp.MustCompile(`(?i)` + strings.Join([]string{
 	`\badds? nothing\b|\bmakes? no difference\b|\bhas no (?:role|place|benefit)\b|\b(?:would|will|could|might)\s+do more harm than good\b`,
 	// "LMWH? No.", "stockings - forget them", "is not something I would give"
 	`\?\s*(?:also\s+|again\s+)?no\b|\bforget (?:it|them|that|about it)\b|\b(?:is|are)\s+not\s+(?:something|what)\b`,
-	`(?:没有必要|没必要|不必要|不需要|不再需要|用不着|不用|无需|无须|不必)(?:使用|用药|[用查做打吃给])?了?(?:` + zhClauseEnd + `)`,
-	`(?:就算了|算了|免了|省了|不适用|不适合|不合适|是错误的|是错的|不[吃打做查开给上补]|暂?不(?:考虑|建议|推荐|宜)|避免|禁用|没用|没有用|没什么用|意义不大|没有意义|没意义|不是必须的?|不是必需的?|并非必需|并非必须|不值得|不划算|帮助不大|没有帮助|没帮助|用处不大|作用不大|不可取|可以不[用做查打吃给开]|犯不着|犯不上|禁忌|没道理|没有道理|帮不上忙|没好处|没有好处|(?:先|暂时?|就)?不管|(?:我|我们)?不会[用给开做打]|(?:也|就|先)?别(?:再)?[吃打做查用补上开给]了?|不要了|暂缓|缓一缓|缓缓|放一放|先放放)(?:使用|用药|[用给做查打吃开])?了?(?:` + zhClauseEnd + `)`,
+	`(?:没有必要|没必要|不必要|不需要|不再需要|用不着|不用|无需|无须|不必)(?:使用|用药|规划|考虑|安排|[用查做打吃给])?了?(?:` + zhClauseEnd + `)`,
+	`没(?:啥|什么)好再?(?:评估|考虑|查|做|用)的?(?:` + zhClauseEnd + `)`,
+	`(?:就算了|算了|免了|省了|不适用|不适合|不合适|是错误的|是错的|不[吃打做查开给上补]|暂?不(?:考虑|建议|推荐|宜)|避免|禁用|没用|没有用|没什么用|意义不大|没有意义|没意义|不是必须的?|不是必需的?|并非必需|并非必须|不值得|不划算|帮助不大|没有帮助|没帮助|用处不大|作用不大|不可取|可以不[用做查打吃给开]|犯不着|犯不上|禁忌|没道理|没有道理|帮不上忙|没好处|没有好处|(?:先|暂时?|就)?不管|(?:我|我们)?不会[用给开做打]|(?:也|就|先)?别(?:再)?[吃打做查用补上开给]了?|不要了|暂缓|缓一缓|缓缓|放一放|先放放|不予(?:考虑)?|不主张|省掉|省去|不急于一时|不着急|拉倒吧?|不值当)(?:使用|用药|[用给做查打吃开])?了?(?:` + zhClauseEnd + `)`,
 }, "|"))
 
 // What a post-negation says of what it rules out: not needed (after "not"
 // or "isn't"), or ruled out (after "is" or "should be").
 const (
 	postNeeded   = `necessary|needed|required|indicated|recommended|warranted|advised|advisable|appropriate|helpful|useful|worthwhile|beneficial|justified|essential|called for|a good idea|worth\b(?:\s+(?:it|doing|giving|trying|the risk))?`
-	postRuledOut = `avoided|withheld|omitted|skipped|contraindicated|unwarranted|unhelpful|useless|futile|overkill|inappropriate|ill-advised|unjustified|a mistake|wrong|a waste(?: of (?:time|money|effort))?|not an option|off the table|out of the question|of no (?:use|benefit|value)`
+	postRuledOut = `avoided|withheld|omitted|skipped|contraindicated|unwarranted|unhelpful|useless|futile|overkill|inappropriate|ill-advised|unjustified|premature|a mistake|wrong|a waste(?: of (?:time|money|effort))?|not an option|off the table|out of the question|of no (?:use|benefit|value)|not for (?:her|him|them|this patient)|something to revisit`
 	zhClauseEnd  = `[，。；！？,.;!?\n]|$`
 )
 
@@ -131,7 +133,7 @@ const subordinators = `because|since|although|though|whereas|unless|if|when|whil
 // scope runs to the end of the clause ("or any other bisphosphonate" is
 // ruled out too), at most twelve Chinese characters.
 var planNegation = negationRules{
-	en:      regexp.MustCompile(`(?i)\b(?:no|not|never|without|avoid|avoiding|don't|do not|does not|doesn't|won't|would not|instead of|rather than|neither|nor|none of|skip|skipping|omit|omitting|forgo|forgoing|withhold|withholding|wouldn't|shouldn't|should not|cannot|can't|needn't|need not|hold off|steer clear of|refrain from|stay away from|drop (?:the|all|any)|(?:advise|advised|advises|recommend|recommends|argue) against|(?:nothing|little) to gain from|leave (?:out|off|aside)|declines|declined|refuses|refused|(?:decline|refuse) (?:the|a|an|any))\b`),
+	en:      regexp.MustCompile(`(?i)\b(?:no|not|never|without|avoid|avoiding|don't|do not|does not|doesn't|won't|would not|instead of|rather than|neither|nor|none of|skip|skipping|omit|omitting|forgo|forgoing|withhold|withholding|wouldn't|shouldn't|should not|cannot|can't|needn't|need not|hold off|steer clear of|refrain from|stay away from|drop (?:the|all|any)|(?:advise|advised|advises|recommend|recommends|argue) against|forget about|(?:nothing|little) to gain from|leave (?:out|off|aside)|declines|declined|refuses|refused|(?:decline|refuse) (?:the|a|an|any))\b`),
 	enNot:   regexp.MustCompile(`(?i)\b(?:no|not)\s+(?:more|longer|later|sooner|fewer|less)\s+than\b|\bnot\s+only\b|\bno\s+doubt\b`),
 	enEnd:   regexp.MustCompile(`(?i)[,.;:!?()\n–—]|\s-\s|\b(?:but|then)\b`),
 	enLists: true,
