@@ -544,11 +544,11 @@ func TestEvalRunDistributed(t *testing.T) {
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Tasks) != 1 || rep.Tasks[0].N != 375 || rep.Tasks[0].Metrics["recall@10"] < 0.8 {
+	if len(rep.Tasks) != 1 || rep.Tasks[0].N != starterSize(t) || rep.Tasks[0].Metrics["recall@10"] < 0.8 {
 		t.Errorf("distributed report: %+v", rep.Tasks)
 	}
 	recs, err := evals.ReadRecords(dir)
-	if err != nil || len(recs) != 375 {
+	if err != nil || len(recs) != starterSize(t) {
 		t.Errorf("exported records: %d, %v", len(recs), err)
 	}
 	var cmpOut bytes.Buffer
@@ -583,7 +583,7 @@ func TestEvalRunKilledAndResumed(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(2 * time.Minute)
-	for lines() < 1+375+20 { // the meta, the retrieval records, some abstention ones
+	for lines() < 1+starterSize(t)+20 { // the meta, the retrieval records, some abstention ones
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()
 			t.Fatal("the run wrote too few records in two minutes")
@@ -636,7 +636,7 @@ func TestEvalRunKilledAndResumed(t *testing.T) {
 		t.Errorf("killed after %d lines and resumed: report differs from an uninterrupted run (-whole +resumed):\n%s", killedAt, diff)
 	}
 	// retrieval, abstention (out of scope and in scope), everyday test split
-	if want := 375 + 32 + 375 + 120; len(seen) != want {
+	if want := starterSize(t) + 32 + starterSize(t) + 120; len(seen) != want {
 		t.Errorf("%d items recorded, want %d", len(seen), want)
 	}
 }
@@ -1130,4 +1130,15 @@ func TestGuidelinesVerify(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "ash-2019.yaml: entries[0] (ash-2019-aspirin-or-anticoagulant).verified") {
 		t.Errorf("a stated grade without its record: %v", err)
 	}
+}
+
+// starterSize is the number of questions in the bundled retrieval set,
+// which the retrieval and in-scope abstention tasks each record.
+func starterSize(t *testing.T) int {
+	t.Helper()
+	items, err := evals.LoadRetrieval(evals.Data(), "retrieval-starter.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(items)
 }
