@@ -275,7 +275,7 @@ func TestIterativeScansWhereNeeded(t *testing.T) {
 		for i := range 16 {
 			qs = append(qs, rag.StoreQuery{Vector: vec(n + 13*i), K: tc.k, Filter: tc.filter})
 		}
-		if got := db.iterativeNeeded(qs); got != tc.iterative {
+		if got := db.iterativeNeeded(qs, usedFields(qs)); got != tc.iterative {
 			t.Errorf("%s: iterativeNeeded %v, want %v", tc.name, got, tc.iterative)
 		}
 		res, err := db.Search(ctx, qs)

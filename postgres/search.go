@@ -189,8 +189,8 @@ func usedFields(qs []rag.StoreQuery) map[string]bool {
 	return used
 }
 
-// Search answers the batch in one round trip: one statement for up to
-// GroupSize queries, a pipelined batch of such statements beyond.
+// Search answers the batch in one round trip: a pipelined batch of
+// statements of up to GroupSize queries each.
 func (db *DB) Search(ctx context.Context, qs []rag.StoreQuery) (_ []rag.Candidates, err error) {
 	defer wrap(&err, "DB.Search")
 	vecs := make([]pgvector.Vector, len(qs))
@@ -215,8 +215,9 @@ func (db *DB) Search(ctx context.Context, qs []rag.StoreQuery) (_ []rag.Candidat
 	for _, q := range qs {
 		maxK = max(maxK, q.K)
 	}
-	stmt := statement(usedFields(qs), maxK, db.index.vectorType(), db.exactBelow)
-	iterative := db.iterativeNeeded(qs)
+	used := usedFields(qs)
+	stmt := statement(used, maxK, db.index.vectorType(), db.exactBelow)
+	iterative := db.iterativeNeeded(qs, used)
 	var out []rag.Candidates
 	// Replicas, when configured, answer; a failed one hands the batch on.
 	err = db.onReplicas(ctx, func(q querier) error {
@@ -286,14 +287,20 @@ func (db *DB) Search(ctx context.Context, qs []rag.StoreQuery) (_ []rag.Candidat
 // entries, which every query drops, must not leave it short). Other
 // queries get their k rows from the first ef_search, and the bookkeeping
 // of iterative scans (every candidate passed over is kept for a later
-// round) costs them 10-20% of throughput (docs/benchmarks.md).
-func (db *DB) iterativeNeeded(qs []rag.StoreQuery) bool {
+// round) costs them 3-12% of throughput at 1M x 768 (docs/benchmarks.md).
+// used is the batch's usedFields; include_superseded keeps rows rather than
+// dropping them, so it needs no second round.
+func (db *DB) iterativeNeeded(qs []rag.StoreQuery, used map[string]bool) bool {
 	if db.alwaysIterative {
 		return true
 	}
+	for field, on := range used {
+		if on && field != "include_superseded" {
+			return true
+		}
+	}
 	for _, q := range qs {
-		f := q.Filter
-		if 2*q.K > db.efSearch || len(f.Langs)+len(f.Topics)+len(f.Sources)+len(f.Kinds) > 0 || f.YearMin != 0 || f.YearMax != 0 {
+		if 2*q.K > db.efSearch {
 			return true
 		}
 	}
