@@ -326,10 +326,12 @@ func (nr negationRules) ranges(text string) []negRange {
 }
 
 // Numbers with their scale: a T-score (t-score, T score, T值) or an mJOA
-// score followed by its value.
+// score followed by its value; a negative number after a scan, DXA or
+// 骨密度 is a T-score read off a report.
 var (
-	tScoreRe = regexp.MustCompile(`(?i)\bt(?:[- ]?(?:score|值)\s*(?:of|is|was|only|为|是|只有|仅|=|:|：)?\s*([-−–]?\s*\d+(?:\.\d+)?)|\s*[=:：]?\s*([-−–]\s*\d+(?:\.\d+)?))`)
-	mjoaRe   = regexp.MustCompile(`(?i)\bmjoa\s*(?:score|评分)?\s*(?:of|is|was|为|是|=|:|：)?\s*(\d{1,2})`)
+	tScoreRe         = regexp.MustCompile(`(?i)\bt(?:[- ]?(?:score|值)\s*(?:of|is|was|only|为|是|只有|仅|=|:|：)?\s*([-−–]?\s*\d+(?:\.\d+)?)|\s*[=:：]?\s*([-−–]\s*\d+(?:\.\d+)?))`)
+	densityReadingRe = regexp.MustCompile(`(?i)(?:\b(?:scan|scans|dxa|dexa|density|bmd|reading|result|results)\b|骨密度|扫描|检查结果|报告)[^\d\n.?!。？！−–-]{0,20}([-−–]\s*\d(?:\.\d+)?)(?:[^\d.]|\.(?:\D|$)|$)`)
+	mjoaRe           = regexp.MustCompile(`(?i)\bmjoa\s*(?:score|评分)?\s*(?:of|is|was|为|是|=|:|：)?\s*(\d{1,2})`)
 )
 
 // numericConcepts returns the categories that the numbers of text fall in.
@@ -347,6 +349,26 @@ func numericConcepts(text string) []string {
 			out = append(out, "osteoporosis")
 		case v < -1.0:
 			out = append(out, "osteopenia")
+		}
+	}
+	// A bone density reading given without its name ("my scan says -1.8",
+	// 骨密度-2.7) is a T-score: a Z-score is named as one, and a BMD in
+	// g/cm² is never negative.
+	for _, m := range densityReadingRe.FindAllStringSubmatch(text, -1) {
+		if tScoreRe.MatchString(m[0]) {
+			continue // counted above
+		}
+		v, err := strconv.ParseFloat(strings.NewReplacer("−", "-", "–", "-", " ", "").Replace(m[1]), 64)
+		switch {
+		case err != nil || v < -6:
+		case v < -3.0:
+			out = append(out, "tscore", "osteoporosis", "veryhigh")
+		case v <= -2.5:
+			out = append(out, "tscore", "osteoporosis")
+		case v < -1.0:
+			out = append(out, "tscore", "osteopenia")
+		default:
+			out = append(out, "tscore")
 		}
 	}
 	for _, m := range mjoaRe.FindAllStringSubmatch(text, -1) {

@@ -4,6 +4,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -58,6 +59,11 @@ type Concept struct {
 	// entry tagged drug-holiday is about the holiday concept whatever its
 	// wording.
 	Topics []string `yaml:"topics"`
+	// Phrases are wordings of the concept that no fixed name covers,
+	// as regular expressions (RE2, case-insensitive, on NFKC text): "a
+	// fracture that's 2 years old", "the dentist wants to do implants".
+	// Text that matches one names the concept (analysis.Terms).
+	Phrases []string `yaml:"phrases"`
 }
 
 // LayNames are everyday words for a concept, per language.
@@ -103,6 +109,13 @@ type Vocabulary struct {
 	Words   []string
 	byID    map[string]*Concept
 	byTopic map[string]string
+	phrases []phrase
+}
+
+// phrase is a compiled Concept.Phrases entry.
+type phrase struct {
+	re *regexp.Regexp
+	id string
 }
 
 // TopicConcept returns the concept a corpus topic tag stands for.
@@ -203,6 +216,13 @@ func (v *Vocabulary) validate() error {
 				return orthocds.Invalid(f+"/topics", "topic %q is empty or claimed by concept %s too", t, v.byTopic[t])
 			}
 			v.byTopic[t] = c.ID
+		}
+		for j, p := range c.Phrases {
+			re, err := regexp.Compile(`(?i)` + p)
+			if err != nil || p == "" || re.MatchString("") {
+				return orthocds.Invalid(fmt.Sprintf("%s/phrases/%d", f, j), "%q is not a regular expression that needs some text: %v", p, err)
+			}
+			v.phrases = append(v.phrases, phrase{re, c.ID})
 		}
 		for field, list := range map[string][]string{"unconfirmed_markets": c.UnconfirmedMarkets, "not_sold_in": c.NotSoldIn} {
 			for _, m := range list {

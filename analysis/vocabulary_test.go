@@ -46,6 +46,8 @@ func TestLoadVocabularyRefusesFaults(t *testing.T) {
 		{"a cycle of broader concepts", "concepts.yaml", "concepts:\n  - {id: a, kind: topic, en: [aaa], broader: [b]}\n  - {id: b, kind: topic, en: [bbb], broader: [a]}\n", "cycle"},
 		{"source without a url", "sources.yaml", "sources:\n  - {id: x, title: a label}\n", "sources.yaml/sources/0"},
 		{"lexicon word in English", "lexicon.yaml", "words: [fracture]\n", "lexicon.yaml/words/0"},
+		{"phrase that is not a regular expression", "concepts.yaml", drug + "    phrases: ['fosamax (']\n", "(alendronate)/phrases/0"},
+		{"phrase that matches nothing at all", "concepts.yaml", drug + "    phrases: ['x*']\n", "(alendronate)/phrases/0"},
 	}
 	for _, tc := range cases {
 		fsys := base()
@@ -139,6 +141,18 @@ func TestQueryTerms(t *testing.T) {
 		{"I don't want injections for clot prevention", []string{"injectable", "vte"}, nil},
 		{"有没有骨折", []string{"fracture"}, nil},
 		{"hip, no fractures", []string{"hip"}, []string{"hipfx", "fracture"}},
+		// A reading off a report, without its name, is a T-score.
+		{"my scan says -1.8, is that osteoporosis?", []string{"tscore", "osteopenia"}, []string{"veryhigh"}},
+		{"骨密度-3.2，要打针吗", []string{"tscore", "osteoporosis", "veryhigh"}, nil},
+		{"DXA result 0.85 g/cm2", nil, []string{"tscore", "osteopenia"}},
+		// Phrases (concepts.yaml) for wordings no fixed name covers.
+		{"can I have the cement injection for a fracture that's 2 years old?", []string{"fractureage", "cement"}, nil},
+		{"半年前的压缩骨折还能打骨水泥吗", []string{"fractureage"}, nil},
+		{"72 years old, broke her wrist", nil, []string{"fractureage"}},
+		{"the dentist wants to do implants - stop Actonel?", []string{"oralsurgery", "dental", "risedronate"}, nil},
+		{"loose hip implant after a fall", nil, []string{"oralsurgery"}},
+		{"should we scan everyone's legs for clots?", []string{"ultrasound", "screening", "vte"}, nil},
+		{"should everyone take calcium?", nil, []string{"screening"}},
 	} {
 		got := a.QueryTerms(tc.text)
 		for _, w := range tc.want {

@@ -9,5 +9,5 @@ t="${FUZZTIME:-10s}"
 for target in patient:FuzzReader cdshooks:FuzzCall guidelines:FuzzParse predictors:FuzzReadCSV ingest:FuzzParse cases:FuzzLoad server:FuzzAPI server:FuzzCDSBoundary server:FuzzMCPToolCall; do
   pkg="${target%%:*}" name="${target##*:}"
   echo "== fuzz $pkg $name ($t)"
-  go test -run '^$' -fuzz "^${name}\$" -fuzztime "$t" "./$pkg"
+  go test -run '^$' -fuzz "^${name}\$" -fuzztime "$t" -fuzzminimizetime 2s "./$pkg"
 done
