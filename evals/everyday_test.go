@@ -209,14 +209,16 @@ const (
 	everydayRecallZH = 0.88
 )
 
-// Bounds on the held-out split: its first measurement (2026-12-05, both
-// stores alike), taken before anyone read its questions' results: MRR@10
-// 0.831 en / 0.797 zh, recall@10 0.925 / 0.906. The bounds sit 0.01
-// below it: one question moving a rank, as a corrected entry's wording can
-// make it do (AAOS 2011's, the same day: English MRR 0.828), is not a fall.
+// Bounds on the held-out split: its first measurement (2026-12-06),
+// taken before anyone read its questions' results: MRR@10 0.813 en / 0.785
+// zh on both stores, recall@10 0.807 en / 0.806 zh (embedded) and 0.817 zh
+// (PostgreSQL, one tie broken the other way). The bounds sit 0.01 below
+// the lower store: one question moving a rank is not a fall. More of its
+// questions have three or more gold entries than the earlier splits',
+// which is most of why its recall is lower.
 var (
-	holdoutMRR    = map[string]float64{"en": 0.82, "zh": 0.78}
-	holdoutRecall = map[string]float64{"en": 0.91, "zh": 0.89}
+	holdoutMRR    = map[string]float64{"en": 0.80, "zh": 0.77}
+	holdoutRecall = map[string]float64{"en": 0.79, "zh": 0.79}
 )
 
 // The bundled starter set must not lose more than 0.01 of any figure to the
