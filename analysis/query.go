@@ -83,8 +83,11 @@ var questionNegation = negationRules{
 // In Chinese the object often comes first: 双膦酸盐没必要用, 指标也不用查,
 // 抗凝针免了, 唑来膦酸就算了, 低分子肝素也不打, 阿司匹林避免使用,
 // 低分子肝素没用, 阿司匹林意义不大, 气压泵可以不做, 特立帕肽不主张用,
-// 药物假期不予考虑, 先纠正血钙不急于一时, 阿司匹林拉倒吧 (a negation closing
-// its clause); and "referral is premature", "teriparatide is not for her".
+// 药物假期不予考虑, 先纠正血钙不急于一时, 阿司匹林拉倒吧, 抗骨松药以后再说,
+// 唑来膦酸不够指征 (a negation closing its clause); and "referral is
+// premature", "teriparatide is not for her", "teriparatide is more than she
+// needs", "a bisphosphonate can be dispensed with", "I'd give the
+// alendronate a miss".
 var planPostNegation = regexp.MustCompile(`(?i)` + strings.Join([]string{
 	// "is not needed", "isn't worthwhile", "no longer indicated"
 	`\b(?:not|no longer|isn't|aren't|wasn't|weren't)\s+(?:` + postNeeded + `)`,
@@ -96,16 +99,18 @@ var planPostNegation = regexp.MustCompile(`(?i)` + strings.Join([]string{
 	`\badds? nothing\b|\bmakes? no difference\b|\bhas no (?:role|place|benefit)\b|\b(?:would|will|could|might)\s+do more harm than good\b`,
 	// "LMWH? No.", "stockings - forget them", "is not something I would give"
 	`\?\s*(?:also\s+|again\s+)?no\b|\bforget (?:it|them|that|about it)\b|\b(?:is|are)\s+not\s+(?:something|what)\b`,
-	`(?:没有必要|没必要|不必要|不需要|不再需要|用不着|不用|无需|无须|不必)(?:使用|用药|规划|考虑|安排|[用查做打吃给])?了?(?:` + zhClauseEnd + `)`,
+	// "I'd give the alendronate a miss", "teriparatide is more than she needs"
+	`\bgive\b[^,.;:!?]{1,40}?\ba (?:miss|pass)\b|\b(?:is|are)\s+more than (?:she|he|they|the patient|this patient|we) (?:needs?|requires?)\b`,
+	`(?:没有必要|没必要|不必要|不需要|不再需要|用不着|不用|无需|无须|不必)(?:使用|用药|规划|考虑|安排|[用查做打吃给拍找请约开])?了?(?:` + zhClauseEnd + `)`,
 	`没(?:啥|什么)好再?(?:评估|考虑|查|做|用)的?(?:` + zhClauseEnd + `)`,
-	`(?:就算了|算了|免了|省了|不适用|不适合|不合适|是错误的|是错的|不[吃打做查开给上补]|暂?不(?:考虑|建议|推荐|宜)|避免|禁用|没用|没有用|没什么用|意义不大|没有意义|没意义|不是必须的?|不是必需的?|并非必需|并非必须|不值得|不划算|帮助不大|没有帮助|没帮助|用处不大|作用不大|不可取|可以不[用做查打吃给开]|犯不着|犯不上|禁忌|没道理|没有道理|帮不上忙|没好处|没有好处|(?:先|暂时?|就)?不管|(?:我|我们)?不会[用给开做打]|(?:也|就|先)?别(?:再)?[吃打做查用补上开给]了?|不要了|暂缓|缓一缓|缓缓|放一放|先放放|不予(?:考虑)?|不主张|省掉|省去|不急于一时|不着急|拉倒吧?|不值当)(?:使用|用药|[用给做查打吃开])?了?(?:` + zhClauseEnd + `)`,
+	`(?:就算了|算了|免了|省了|不适用|不适合|不合适|是错误的|是错的|不[吃打做查开给上补]|暂?不(?:考虑|建议|推荐|宜)|避免|禁用|没用|没有用|没什么用|意义不大|没有意义|没意义|不是必须的?|不是必需的?|并非必需|并非必须|不值得|不划算|帮助不大|没有帮助|没帮助|用处不大|作用不大|不可取|可以不[用做查打吃给开]|犯不着|犯不上|禁忌|没道理|没有道理|帮不上忙|没好处|没有好处|(?:先|暂时?|就)?不管|(?:我|我们)?不会[用给开做打]|(?:也|就|先)?别(?:再)?[吃打做查用补上开给]了?|不要了|暂缓|缓一缓|缓缓|放一放|先放放|不予(?:考虑)?|不主张|省掉|省去|不急于一时|不着急|拉倒吧?|不值当|(?:以后|之后|回头|过后|改天)再说吧?|不够指征|够不上指征|达不到指征|没有指征|没指征|无指征)(?:使用|用药|[用给做查打吃开])?了?(?:` + zhClauseEnd + `)`,
 }, "|"))
 
 // What a post-negation says of what it rules out: not needed (after "not"
 // or "isn't"), or ruled out (after "is" or "should be").
 const (
 	postNeeded   = `necessary|needed|required|indicated|recommended|warranted|advised|advisable|appropriate|helpful|useful|worthwhile|beneficial|justified|essential|called for|a good idea|worth\b(?:\s+(?:it|doing|giving|trying|the risk))?`
-	postRuledOut = `avoided|withheld|omitted|skipped|contraindicated|unwarranted|unhelpful|useless|futile|overkill|inappropriate|ill-advised|unjustified|premature|a mistake|wrong|a waste(?: of (?:time|money|effort))?|not an option|off the table|out of the question|of no (?:use|benefit|value)|not for (?:her|him|them|this patient)|something to revisit`
+	postRuledOut = `avoided|withheld|omitted|skipped|dispensed with|done without|left out|contraindicated|unwarranted|unhelpful|useless|futile|overkill|inappropriate|ill-advised|unjustified|premature|a mistake|wrong|a waste(?: of (?:time|money|effort))?|not an option|off the table|out of the question|of no (?:use|benefit|value)|not for (?:her|him|them|this patient)|something to revisit`
 	zhClauseEnd  = `[，。；！？,.;!?\n]|$`
 )
 
