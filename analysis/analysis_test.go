@@ -198,6 +198,15 @@ func TestPlanNegations(t *testing.T) {
 		{"Kyphoplasty would be a mistake; calcium daily.", "kyphoplasty", "calcium"},
 		{"Calcium daily; alendronate can wait.", "alendronate", "calcium"},
 		{"IPC and enoxaparin are both unnecessary; mobilise early.", "ipc", "mobilisation"},
+		// After "all", the scope runs back over a list's commas...
+		{"Enoxaparin, rivaroxaban and aspirin are all unnecessary; mobilise early.", "enoxaparin", "mobilisation"},
+		// ...but not over a clause of its own.
+		{"Give alendronate with calcium daily, and markers and DXA are all unnecessary.", "", "alendronate"},
+		{"Alendronate would be jumping the gun; calcium daily.", "alendronate", "calcium"},
+		{"Calcium daily; let's see if she fractures before we bother with alendronate.", "alendronate", "calcium"},
+		{"抗骨松药吃了也白吃，补钙。", "osteodrug", "calcium"},
+		{"换特立帕肽没有依据，补钙。", "teriparatide", "calcium"},
+		{"药物假期我不同意，补钙。", "holiday", "calcium"},
 		{"Give zoledronic acid and markers are not needed.", "", "zoledronate"},
 		// Post-clause verdicts.
 		{"Enoxaparin is contraindicated; mobilise early.", "enoxaparin", "mobilisation"},
