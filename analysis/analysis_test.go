@@ -207,6 +207,15 @@ func TestPlanNegations(t *testing.T) {
 		{"抗骨松药吃了也白吃，补钙。", "osteodrug", "calcium"},
 		{"换特立帕肽没有依据，补钙。", "teriparatide", "calcium"},
 		{"药物假期我不同意，补钙。", "holiday", "calcium"},
+		{"Surgery is a step too far for now; calcium daily.", "surgery", "calcium"},
+		{"Teriparatide would be superfluous; calcium daily.", "teriparatide", "calcium"},
+		{"Leakage risk factors don't really matter; forget the bone drugs, calcium daily.", "osteodrug", "calcium"},
+		{"唑来膦酸没这个必要，补钙。", "zoledronate", "calcium"},
+		{"依诺肝素和利伐沙班我都不太想用，早期下地。", "rivaroxaban", "mobilisation"},
+		{"现在做手术太冒进了，补钙。", "surgery", "calcium"},
+		{"特立帕肽为时过早，补钙。", "teriparatide", "calcium"},
+		// Not a verdict on what comes before it.
+		{"Avoid excessive alcohol; alendronate weekly.", "", "alendronate"},
 		{"Give zoledronic acid and markers are not needed.", "", "zoledronate"},
 		// Post-clause verdicts.
 		{"Enoxaparin is contraindicated; mobilise early.", "enoxaparin", "mobilisation"},
