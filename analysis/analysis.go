@@ -189,6 +189,15 @@ func (a *Analyzer) Named(text string) []string {
 	return out
 }
 
+// NamedLongest is Named reading names longest first, so that a name inside
+// a longer one does not count apart: "drug holiday" and 药物假期 name the
+// holiday, not a medication too. Sorted, each once.
+func (a *Analyzer) NamedLongest(text string) []string {
+	out := a.longestNames(a.Words(text))
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // NamedUnder returns the concepts text names that are, or fall under, one
 // of roots (generic ones included: warfarin is an anticoagulant however
 // broad), keeping only the most specific: "a bisphosphonate such as

@@ -214,6 +214,11 @@ func TestPlanNegations(t *testing.T) {
 		{"依诺肝素和利伐沙班我都不太想用，早期下地。", "rivaroxaban", "mobilisation"},
 		{"现在做手术太冒进了，补钙。", "surgery", "calcium"},
 		{"特立帕肽为时过早，补钙。", "teriparatide", "calcium"},
+		{"A bisphosphonate is a step she doesn't need yet; calcium daily.", "bisphosphonate", "calcium"},
+		{"Anabolic agents would be going overboard; calcium daily.", "anabolic", "calcium"},
+		{"抗骨松药也是浪费钱，补钙。", "osteodrug", "calcium"},
+		// A negated adjective describes a finding; the action after it stands.
+		{"风险不高可以暂停福善美，补钙。", "", "alendronate"},
 		// Not a verdict on what comes before it.
 		{"Avoid excessive alcohol; alendronate weekly.", "", "alendronate"},
 		{"Give zoledronic acid and markers are not needed.", "", "zoledronate"},

@@ -281,6 +281,25 @@ func TestPositiveItemNegation(t *testing.T) {
 	}
 }
 
+// What a plan rules out is read longest name first: "no drug holiday"
+// (不能放药物假期) rules out the holiday, not every drug, so it neither
+// voids the follow-on drug nor counts as stopping with none.
+func TestRulingOutReadsLongestNames(t *testing.T) {
+	c, scope := caseByID(t, "dmab-overdue")
+	for _, tc := range []struct{ lang, plan string }{
+		{"en", "There is no drug holiday with Prolia; recheck CTX in three months."},
+		{"zh", "普罗力不能放药物假期，三个月后复查CTX。"},
+	} {
+		g := NewDrill(c, tc.lang).Submit("overdue denosumab", tc.plan, scope)
+		if it := itemOf(g, "follow-on"); it.Voided != "" {
+			t.Errorf("%q: follow-on voided by %q", tc.plan, it.Voided)
+		}
+		if it := itemOf(g, "just-stop"); it.Met {
+			t.Errorf("%q: counted as stopping with no follow-on drug (%s)", tc.plan, it.Why)
+		}
+	}
+}
+
 func caseByID(t *testing.T, id string) (*Case, Scope) {
 	t.Helper()
 	cs, scope := load(t)

@@ -198,7 +198,9 @@ func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 	// line break, so it is the plan analysed alone.
 	planOpen := string([]rune(open)[utf8.RuneCountInString(diagnosis)+1:])
 	concepts := named(scope, open)
-	negatedConcepts := named(scope, strings.Join(scopes, "\n"))
+	// What the plan rules out is read longest name first: "no drug
+	// holiday" rules out the holiday, not every drug.
+	negatedConcepts := namedLongest(scope, strings.Join(scopes, "\n"))
 	met, voided := map[string]string{}, map[string]string{}
 	planConcepts := named(scope, planOpen)
 	for _, it := range d.Case.Rubric {
@@ -292,6 +294,14 @@ func named(scope Scope, text string) []string {
 		return n.Named(text)
 	}
 	return scope.DomainConcepts(text)
+}
+
+// namedLongest is named reading names longest first, when scope can.
+func namedLongest(scope Scope, text string) []string {
+	if n, ok := scope.(interface{ NamedLongest(string) []string }); ok {
+		return n.NamedLongest(text)
+	}
+	return named(scope, text)
 }
 
 // signOf reports whether x is a finding that falls under condition c
