@@ -33,6 +33,8 @@ type Analyzer struct {
 	// localWords are the terms of the names of the concept "local" (本院,
 	// our protocol), which ask for the hospital's own documents.
 	localWords map[string]bool
+	// fuzzy holds the names a question may misspell (fuzzy.go).
+	fuzzy fuzzyIndex
 }
 
 // LocalConcept is the concept of a question that names the hospital.
@@ -93,6 +95,7 @@ func NewWith(v *Vocabulary) (*Analyzer, error) {
 			}
 		}
 	}
+	a.fuzzy = newFuzzyIndex(v)
 	a.localWords = map[string]bool{ConceptTerm(LocalConcept): true}
 	if c, ok := v.Concept(LocalConcept); ok {
 		for _, name := range c.Names() {

@@ -42,6 +42,12 @@ func (a *Analyzer) QueryTerms(text string) []string {
 	for _, id := range numericConcepts(text) {
 		terms = append(terms, ConceptTerm(id))
 	}
+	for _, id := range a.fuzzyConcepts(string(runes)) {
+		terms = append(terms, ConceptTerm(id))
+		for _, b := range a.ancestors[id] {
+			terms = append(terms, ConceptTerm(b))
+		}
+	}
 	return terms
 }
 

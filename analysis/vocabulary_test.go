@@ -153,6 +153,13 @@ func TestQueryTerms(t *testing.T) {
 		{"loose hip implant after a fall", nil, []string{"oralsurgery"}},
 		{"should we scan everyone's legs for clots?", []string{"ultrasound", "screening", "vte"}, nil},
 		{"should everyone take calcium?", nil, []string{"screening"}},
+		// A misspelt drug or score name nobody listed (fuzzy.go), and
+		// nothing for words that are not near one.
+		{"teriparatied how long can you stay on it", []string{"teriparatide", "anabolic"}, nil},
+		{"地疏单抗多久打一次", []string{"denosumab"}, nil},
+		{"caprinni score after knee replacement", []string{"caprini"}, nil},
+		{"Is it actually important, generally speaking?", nil, []string{"osteodrug", "caprini", "frax"}},
+		{"伊班膦酸钠每月一次", []string{"ibandronate"}, []string{"alendronate", "risedronate"}},
 	} {
 		got := a.QueryTerms(tc.text)
 		for _, w := range tc.want {
