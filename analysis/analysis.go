@@ -88,7 +88,14 @@ func NewWith(v *Vocabulary) (*Analyzer, error) {
 			if len(terms) == 0 {
 				return nil, fmt.Errorf("analysis: the name %q of concept %s has only stop words", name, c.ID)
 			}
-			a.concepts[strings.Join(terms, " ")] = c.ID
+			// Two names that analyse to the same terms ("ache" and "aches",
+			// "needle" and "no needles") would leave the terms to whichever
+			// concept came last.
+			key := strings.Join(terms, " ")
+			if other, ok := a.concepts[key]; ok && other != c.ID {
+				return nil, fmt.Errorf("analysis: the name %q of concept %s analyses to %q, which concept %s's name does too", name, c.ID, key, other)
+			}
+			a.concepts[key] = c.ID
 			a.longest = max(a.longest, len(terms))
 			if hasHan(name) {
 				a.concepts[strings.ToLower(norm.NFKC.String(name))] = c.ID

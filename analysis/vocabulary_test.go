@@ -66,6 +66,28 @@ func TestLoadVocabularyRefusesFaults(t *testing.T) {
 	}
 }
 
+// Two concepts whose names analyse to the same terms are refused when the
+// analyser is built: the terms would otherwise go to whichever came last.
+func TestNamesThatAnalyseAlikeAreRefused(t *testing.T) {
+	fsys := fstest.MapFS{}
+	for _, name := range []string{"sources.yaml", "lexicon.yaml"} {
+		b, err := fs.ReadFile(Embedded(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsys[name] = &fstest.MapFile{Data: b}
+	}
+	fsys["concepts.yaml"] = &fstest.MapFile{Data: []byte("concepts:\n  - {id: pain, kind: finding, en: [ache]}\n  - {id: adverse, kind: topic, en: [aches]}\n")}
+	v, err := LoadVocabulary(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = NewWith(v)
+	if err == nil || !strings.Contains(err.Error(), `"aches" of concept adverse`) || !strings.Contains(err.Error(), "pain") {
+		t.Errorf("got %v, want the clash of aches (adverse) with pain named", err)
+	}
+}
+
 // Brands, lay words, misspellings and abbreviations reach the concept, and
 // broader concepts come with it, in both languages.
 func TestEverydayNamesReachConcepts(t *testing.T) {
