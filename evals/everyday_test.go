@@ -211,12 +211,12 @@ const (
 )
 
 // Bounds on the held-out split: its first measurement (2026-12-06),
-// taken before anyone read its questions' results: MRR@10 0.736 en / 0.734
-// zh, recall@10 0.800 / 0.744, on both stores alike. The bounds sit 0.01
-// or so below: one question moving a rank is not a fall.
+// taken before anyone read its questions' results: MRR@10 0.756 en / 0.709
+// zh, recall@10 0.858 / 0.811, on both stores alike. The bounds sit about
+// 0.01 below: one question moving a rank is not a fall.
 var (
-	holdoutMRR    = map[string]float64{"en": 0.72, "zh": 0.72}
-	holdoutRecall = map[string]float64{"en": 0.79, "zh": 0.73}
+	holdoutMRR    = map[string]float64{"en": 0.74, "zh": 0.70}
+	holdoutRecall = map[string]float64{"en": 0.84, "zh": 0.80}
 )
 
 // The bundled starter set must not lose more than 0.01 of any figure to the
