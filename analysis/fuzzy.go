@@ -12,16 +12,16 @@ import (
 
 // Misspelt names. The vocabulary lists the misspellings people are known
 // to make ("zolendronic acid", 唑来磷酸); a question can hold one nobody
-// has listed ("teriparatied", 地疏单抗). For the names most often typed from
-// memory, drug and score names, a question's word that is one edit away
-// (two for a long word) from exactly one concept's name names that concept;
-// in Chinese, a stretch one character off (a homophone picked from the
-// input method's list) does.
-// Only questions are read this way (QueryTerms), not guideline entries or
+// has listed ("teriparatied", 地疏单抗, 后突成形). For the names most often
+// typed from memory (drugs, scores, procedures and conditions), a
+// question's word one edit away (two for a long word) from exactly one
+// concept's name names that concept; in Chinese, a stretch one character
+// off (a homophone picked from the input method's list) does. Only
+// questions are read this way (QueryTerms), not guideline entries or
 // documents, which are edited text.
 
 // fuzzyKinds are the kinds of concept whose names are matched loosely.
-var fuzzyKinds = map[string]bool{"drug": true, "score": true}
+var fuzzyKinds = map[string]bool{"drug": true, "score": true, "procedure": true, "condition": true}
 
 // Lengths below which a name is matched exactly only: a short word one
 // edit from a name is as likely another word.
@@ -118,7 +118,8 @@ func (a *Analyzer) fuzzyConcepts(text string) []string {
 			}
 		}
 	}
-	return out
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // only returns the one concept whose names come within reach of s, or ""

@@ -55,8 +55,8 @@ func (f fakeCoverer) Measure(_ []string, id, _, _ string, _ []string) float64 {
 }
 
 func TestFuseWithCoverage(t *testing.T) {
-	// d is last in the dense ranking and absent from the lexical one, and
-	// beyond k=2 when fused; covering the question brings it first.
+	// b is second in both rankings; a (first dense) and c (first lexical)
+	// tie; d is last in the dense ranking and absent from the lexical one.
 	c := Candidates{Dense: sc("a", "b", "d"), Lexical: sc("c", "b")}
 	tests := []struct {
 		name string
@@ -64,9 +64,13 @@ func TestFuseWithCoverage(t *testing.T) {
 		want []string
 	}{
 		{"no coverage stage", nil, []string{"b", "a"}},
-		{"weight 0 for the question", fakeCoverer{w: 0, covered: map[string]bool{"d": true}}, []string{"b", "a"}},
-		{"covered candidate first", fakeCoverer{w: 0.06, covered: map[string]bool{"d": true}}, []string{"d", "b"}},
-		{"coverage ties keep the fused order", fakeCoverer{w: 0.06, covered: map[string]bool{"a": true, "c": true}}, []string{"a", "c"}},
+		{"weight 0 for the question", fakeCoverer{w: 0, covered: map[string]bool{"c": true}}, []string{"b", "a"}},
+		{"coverage orders candidates the rankings found alike", fakeCoverer{w: 0.06, covered: map[string]bool{"c": true}}, []string{"b", "c"}},
+		// d passes a (1/63 x 1.06 > 1/61: third and first in one ranking
+		// are close) but not b, which both rankings found (added, 0.06
+		// would have put d first).
+		{"a covered candidate does not pass one both rankings found", fakeCoverer{w: 0.06, covered: map[string]bool{"d": true}}, []string{"b", "d"}},
+		{"coverage ties keep the fused order", fakeCoverer{w: 0.06, covered: map[string]bool{"a": true, "c": true}}, []string{"b", "a"}},
 	}
 	for _, tt := range tests {
 		r := &Retriever{denseWeight: 1, coverage: tt.cov}

@@ -200,7 +200,10 @@ func (r *Retriever) searchPlain(ctx context.Context, qs []Query) ([][]Hit, error
 }
 
 // fuse is Fuse with the coverage stage, when r has one, then the topic
-// stage.
+// stage. Coverage scales a fused score (by 1 + weight x coverage) rather
+// than adding to it, so that it orders candidates the rankings found
+// alike and does not lift one both rankings put far down above one both
+// put first.
 func (r *Retriever) fuse(question string, terms []string, c Candidates, k int) []Hit {
 	w := 0.0
 	if r.coverage != nil {
@@ -211,7 +214,7 @@ func (r *Retriever) fuse(question string, terms []string, c Candidates, k int) [
 		for i := range hits {
 			h := &hits[i]
 			h.Coverage = r.coverage.Measure(terms, h.ID, h.Title, h.Text, h.Topics)
-			h.Score += w * h.Coverage
+			h.Score *= 1 + w*h.Coverage
 		}
 		sortHits(hits)
 	}
