@@ -219,6 +219,8 @@ func TestPlanNegations(t *testing.T) {
 		{"抗骨松药也是浪费钱，补钙。", "osteodrug", "calcium"},
 		// A negated adjective describes a finding; the action after it stands.
 		{"风险不高可以暂停福善美，补钙。", "", "alendronate"},
+		{"Nothing to follow up; calcium daily.", "monitoring", "calcium"},
+		{"Rechecking her FRAX serves no purpose; calcium daily.", "frax", "calcium"},
 		// Not a verdict on what comes before it.
 		{"Avoid excessive alcohol; alendronate weekly.", "", "alendronate"},
 		{"Give zoledronic acid and markers are not needed.", "", "zoledronate"},

@@ -102,7 +102,7 @@ var planPostNegation = regexp.MustCompile(`(?i)` + strings.Join([]string{
 	`\bunneeded\b|\b(?:unnecessary|pointless)\b|\b(?:can|could|should)\s+wait\b`,
 	// "won't help", "adds nothing", "makes no difference"
 	`\b(?:won't|will not|wouldn't|would not|doesn't|does not|don't|do not)\s+(?:help|change (?:anything|management|the plan)|add (?:anything|much)|make (?:a|any) difference)\b`,
-	`\b(?:doesn't|don't|does not|do not)\s+(?:really\s+)?matter\b|\b(?:she|he|they|we|you|the patient)\s+(?:doesn't|does not|don't|do not|won't|will not)\s+(?:really\s+)?need(?:\s+(?:yet|now|it|them|that|at all))?\s*(?:[,.;!?]|$)|\badds? nothing\b|\bmakes? no difference\b|\bhas no (?:role|place|benefit)\b|\b(?:would|will|could|might)\s+do more harm than good\b`,
+	`\b(?:doesn't|don't|does not|do not)\s+(?:really\s+)?matter\b|\b(?:she|he|they|we|you|the patient)\s+(?:doesn't|does not|don't|do not|won't|will not)\s+(?:really\s+)?need(?:\s+(?:yet|now|it|them|that|at all))?\s*(?:[,.;!?]|$)|\badds? nothing\b|\bmakes? no difference\b|\b(?:has|have|serves?) no (?:role|place|benefit|purpose|point)\b|\b(?:would|will|could|might)\s+do more harm than good\b`,
 	// "LMWH? No.", "stockings - forget them", "is not something I would give"
 	`\?\s*(?:also\s+|again\s+)?no\b|\bforget (?:it|them|that|about it)\b|\b(?:is|are)\s+not\s+(?:something|what)\b`,
 	// "I'd give the alendronate a miss", "teriparatide is more than she needs"
@@ -144,7 +144,7 @@ const subordinators = `because|since|although|though|whereas|unless|if|when|whil
 // scope runs to the end of the clause ("or any other bisphosphonate" is
 // ruled out too), at most twelve Chinese characters.
 var planNegation = negationRules{
-	en:      regexp.MustCompile(`(?i)\b(?:no|not|never|without|avoid|avoiding|don't|do not|does not|doesn't|won't|would not|instead of|rather than|neither|nor|none of|skip|skipping|omit|omitting|forgo|forgoing|withhold|withholding|wouldn't|shouldn't|should not|cannot|can't|needn't|need not|hold off|steer clear of|refrain from|stay away from|drop (?:the|all|any)|(?:advise|advised|advises|recommend|recommends|argue) against|forget about|(?:nothing|little) to gain from|leave (?:out|off|aside)|declines|declined|refuses|refused|(?:decline|refuse) (?:the|a|an|any)|before (?:we|i|you) (?:bother|worry) (?:with|about)|forget the)\b`),
+	en:      regexp.MustCompile(`(?i)\b(?:no|not|never|without|avoid|avoiding|don't|do not|does not|doesn't|won't|would not|instead of|rather than|neither|nor|none of|skip|skipping|omit|omitting|forgo|forgoing|withhold|withholding|wouldn't|shouldn't|should not|cannot|can't|needn't|need not|hold off|steer clear of|refrain from|stay away from|drop (?:the|all|any)|(?:advise|advised|advises|recommend|recommends|argue) against|forget about|(?:nothing|little) to gain from|leave (?:out|off|aside)|declines|declined|refuses|refused|(?:decline|refuse) (?:the|a|an|any)|before (?:we|i|you) (?:bother|worry) (?:with|about)|forget the|nothing to)\b`),
 	enNot:   regexp.MustCompile(`(?i)\b(?:no|not)\s+(?:more|longer|later|sooner|fewer|less)\s+than\b|\bnot\s+only\b|\bno\s+doubt\b`),
 	enEnd:   regexp.MustCompile(`(?i)[,.;:!?()\n–—]|\s-\s|\b(?:but|then)\b`),
 	enLists: true,

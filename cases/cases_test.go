@@ -300,6 +300,21 @@ func TestRulingOutReadsLongestNames(t *testing.T) {
 	}
 }
 
+// A positive item's cue of several English words meets its paraphrase in
+// another inflection ("stopped taking" for "stop taking"); a must-not
+// cue is caught as the case file wrote it only.
+func TestStemsWidenPositiveItems(t *testing.T) {
+	c, scope := caseByID(t, "op-aff")
+	g := NewDrill(c, "en").Submit("atypical femoral fracture", "She stopped taking the alendronate last month.", scope)
+	if it := itemOf(g, "stop"); !it.Met {
+		t.Errorf("stop not met by an inflected paraphrase: %s", it.Why)
+	}
+	g = NewDrill(c, "en").Submit("atypical femoral fracture", "She keeps taking alendronate weekly.", scope)
+	if it := itemOf(g, "continue"); it.Met {
+		t.Errorf("the must-not item met through stems: %s", it.Why)
+	}
+}
+
 func caseByID(t *testing.T, id string) (*Case, Scope) {
 	t.Helper()
 	cs, scope := load(t)

@@ -65,6 +65,48 @@ func cued(text string, cues []string) string {
 	return ""
 }
 
+// stemCues matches a cue of several English words by its words' stems,
+// in order, so that a paraphrase in another inflection meets it: "stopped
+// the Fosamax" meets "stop the fosamax", "keeps taking alendronate" meets
+// "keep taking alendronate", "checks CTX levels" meets "check ctx". A cue
+// that states a negation, or holds Chinese, is matched as written only.
+// It keeps each text's stems, since one plan is matched against every
+// item's cues.
+type stemCues struct {
+	words func(string) []string // nil: the scope has no stemmer
+	texts map[string][]string
+}
+
+func newStemCues(scope Scope) *stemCues {
+	s := &stemCues{texts: map[string][]string{}}
+	if w, ok := scope.(interface{ Words(string) []string }); ok {
+		s.words = w.Words
+	}
+	return s
+}
+
+// holds reports whether text holds cue's stems in order, one after another.
+func (s *stemCues) holds(text, cue string) bool {
+	if s.words == nil || analysis.StatesNegation(cue) || strings.IndexFunc(cue, func(r rune) bool { return r >= utf8.RuneSelf }) >= 0 {
+		return false
+	}
+	want := s.words(cue)
+	if len(want) < 2 {
+		return false
+	}
+	have, ok := s.texts[text]
+	if !ok {
+		have = s.words(text)
+		s.texts[text] = have
+	}
+	for i := 0; i+len(want) <= len(have); i++ {
+		if slices.Equal(have[i:i+len(want)], want) {
+			return true
+		}
+	}
+	return false
+}
+
 // determiners are the articles and possessives cued ignores.
 var determiners = regexp.MustCompile(`\b(?:the|a|an|her|his|their|its)\s+`)
 
@@ -203,6 +245,7 @@ func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 	negatedConcepts := namedLongest(scope, strings.Join(scopes, "\n"))
 	met, voided := map[string]string{}, map[string]string{}
 	planConcepts := named(scope, planOpen)
+	stemmed := newStemCues(scope)
 	for _, it := range d.Case.Rubric {
 		open, concepts, text := open, concepts, text
 		if it.InPlan {
@@ -216,7 +259,9 @@ func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 			if analysis.StatesNegation(p) {
 				in = text
 			}
-			if cued(in, []string{p}) != "" {
+			// Stems widen a positive item only: a must-not cue is a
+			// wording the case file chose to catch as written.
+			if cued(in, []string{p}) != "" || !it.MustNot && stemmed.holds(in, p) {
 				met[it.ID] = p
 				break
 			}
