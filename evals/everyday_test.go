@@ -213,12 +213,12 @@ const (
 )
 
 // Bounds on the held-out split: its first measurement (2026-12-06),
-// taken before anyone read its questions' results: MRR@10 0.794 en / 0.705
-// zh, recall@10 0.850 / 0.822, on both stores alike. The bounds sit about
+// taken before anyone read its questions' results: MRR@10 0.794 en / 0.771
+// zh, recall@10 0.856 / 0.911, on both stores alike. The bounds sit about
 // 0.01 below: one question moving a rank is not a fall.
 var (
-	holdoutMRR    = map[string]float64{"en": 0.78, "zh": 0.69}
-	holdoutRecall = map[string]float64{"en": 0.84, "zh": 0.81}
+	holdoutMRR    = map[string]float64{"en": 0.78, "zh": 0.76}
+	holdoutRecall = map[string]float64{"en": 0.84, "zh": 0.90}
 )
 
 // The bundled starter set must not lose more than 0.01 of any figure to the
