@@ -214,13 +214,12 @@ const (
 )
 
 // Bounds on the held-out split: its first measurement (2026-12-06),
-// taken before anyone read its questions' results: MRR@10 0.643 en / 0.661
-// zh (PostgreSQL 0.664), recall@10 0.789 / 0.794 (PostgreSQL 0.811). The
-// bounds sit about 0.01 below the lower store: one question moving a rank
-// is not a fall.
+// taken before anyone read its questions' results: MRR@10 0.793 en / 0.706
+// zh, recall@10 0.894 / 0.794, on both stores alike. The bounds sit about
+// 0.01 below: one question moving a rank is not a fall.
 var (
-	holdoutMRR    = map[string]float64{"en": 0.63, "zh": 0.65}
-	holdoutRecall = map[string]float64{"en": 0.78, "zh": 0.78}
+	holdoutMRR    = map[string]float64{"en": 0.78, "zh": 0.69}
+	holdoutRecall = map[string]float64{"en": 0.88, "zh": 0.78}
 )
 
 // The bundled starter set must not lose more than 0.01 of any figure to the
