@@ -221,6 +221,11 @@ func TestPlanNegations(t *testing.T) {
 		{"风险不高可以暂停福善美，补钙。", "", "alendronate"},
 		{"Nothing to follow up; calcium daily.", "monitoring", "calcium"},
 		{"Rechecking her FRAX serves no purpose; calcium daily.", "frax", "calcium"},
+		// A question answered no: the clause before the question mark is ruled out.
+		{"Zoledronic acid? Not for him. Calcium daily.", "zoledronate", "calcium"},
+		{"唑来膦酸？他用不着。补钙。", "zoledronate", "calcium"},
+		{"渗漏的危险因素不用管，补钙。", "leakage", "calcium"},
+		{"特立帕肽有点过分，补钙。", "teriparatide", "calcium"},
 		// Not a verdict on what comes before it.
 		{"Avoid excessive alcohol; alendronate weekly.", "", "alendronate"},
 		{"Give zoledronic acid and markers are not needed.", "", "zoledronate"},
