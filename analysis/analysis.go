@@ -330,18 +330,6 @@ func (a *Analyzer) Terms(text string) []string {
 			words = append(words, ConceptTerm(id))
 		}
 	}
-	// Wordings no fixed name covers ("a fracture that's 2 years old").
-	if len(a.vocab.phrases) > 0 {
-		nfkc := norm.NFKC.String(text)
-		for _, p := range a.vocab.phrases {
-			if p.re.MatchString(nfkc) {
-				words = append(words, ConceptTerm(p.id))
-				for _, b := range a.ancestors[p.id] {
-					words = append(words, ConceptTerm(b))
-				}
-			}
-		}
-	}
 	for _, run := range HanRuns(strings.ToLower(text)) {
 		for _, r := range run {
 			if c := string(r); !zhStop[c] {

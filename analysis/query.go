@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
@@ -42,13 +43,35 @@ func (a *Analyzer) QueryTerms(text string) []string {
 	for _, id := range numericConcepts(text) {
 		terms = append(terms, ConceptTerm(id))
 	}
-	for _, id := range a.fuzzyConcepts(string(runes)) {
+	// Wordings no fixed name covers ("a fracture that's 2 years old"), and
+	// names misspelt.
+	for _, id := range append(a.phraseConcepts(string(runes)), a.fuzzyConcepts(string(runes))...) {
 		terms = append(terms, ConceptTerm(id))
 		for _, b := range a.ancestors[id] {
 			terms = append(terms, ConceptTerm(b))
 		}
 	}
 	return terms
+}
+
+// phraseConcepts returns the concepts whose phrases (concepts.yaml) text
+// matches. Questions are read this way; guideline entries and documents,
+// edited text that uses the concepts' names, are not, which keeps indexing
+// a large corpus cheap.
+func (a *Analyzer) phraseConcepts(text string) []string {
+	var out []string
+	han := hasHan(text)
+	latin := strings.IndexFunc(text, func(r rune) bool { return r < utf8.RuneSelf && unicode.IsLetter(r) }) >= 0
+	for _, p := range a.vocab.phrases {
+		// A Chinese wording needs Chinese text, an English one letters.
+		if p.han && !han || !p.han && !latin {
+			continue
+		}
+		if p.re.MatchString(text) {
+			out = append(out, p.id)
+		}
+	}
+	return out
 }
 
 // negationRules are NegEx-style triggers and the ends of their scopes,

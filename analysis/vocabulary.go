@@ -62,7 +62,8 @@ type Concept struct {
 	// Phrases are wordings of the concept that no fixed name covers,
 	// as regular expressions (RE2, case-insensitive, on NFKC text): "a
 	// fracture that's 2 years old", "the dentist wants to do implants".
-	// Text that matches one names the concept (analysis.Terms).
+	// A question that matches one names the concept (analysis.QueryTerms;
+	// guideline entries and documents are read by their names only).
 	Phrases []string `yaml:"phrases"`
 }
 
@@ -112,10 +113,12 @@ type Vocabulary struct {
 	phrases []phrase
 }
 
-// phrase is a compiled Concept.Phrases entry.
+// phrase is a compiled Concept.Phrases entry; han tells a Chinese
+// wording (one that holds a Chinese character) from an English one.
 type phrase struct {
-	re *regexp.Regexp
-	id string
+	re  *regexp.Regexp
+	id  string
+	han bool
 }
 
 // TopicConcept returns the concept a corpus topic tag stands for.
@@ -222,7 +225,7 @@ func (v *Vocabulary) validate() error {
 			if err != nil || p == "" || re.MatchString("") {
 				return orthocds.Invalid(fmt.Sprintf("%s/phrases/%d", f, j), "%q is not a regular expression that needs some text: %v", p, err)
 			}
-			v.phrases = append(v.phrases, phrase{re, c.ID})
+			v.phrases = append(v.phrases, phrase{re, c.ID, hasHan(p)})
 		}
 		for field, list := range map[string][]string{"unconfirmed_markets": c.UnconfirmedMarkets, "not_sold_in": c.NotSoldIn} {
 			for _, m := range list {
