@@ -97,14 +97,16 @@ func (a *Analyzer) fuzzyConcepts(text string) []string {
 	for _, run := range HanRuns(text) {
 		r := []rune(run)
 		exact := make([]bool, len(r)) // runes inside an exact name
-		for i, c := range r {
+		i := 0                        // rune index of byte offset at
+		for at, c := range run {
 			for _, name := range a.fuzzy.hanExact[c] {
-				if strings.HasPrefix(string(r[i:]), name) {
+				if strings.HasPrefix(run[at:], name) {
 					for j := i; j < i+utf8.RuneCountInString(name); j++ {
 						exact[j] = true
 					}
 				}
 			}
+			i++
 		}
 		for n, names := range a.fuzzy.han {
 			for i := 0; i+n <= len(r); i++ {

@@ -387,21 +387,34 @@ var (
 	mjoaRe           = regexp.MustCompile(`(?i)\bmjoa\s*(?:score|评分)?\s*(?:of|is|was|为|是|=|:|：)?\s*(\d{1,2})`)
 )
 
+// tScoreCategories are the categories a T-score falls in: osteoporosis at
+// -2.5 or lower and osteopenia between -1.0 and -2.5 (WHO 1994), and very
+// high fracture risk below -3.0 (AACE 2020).
+func tScoreCategories(v float64) []string {
+	switch {
+	case v < -3.0:
+		return []string{"osteoporosis", "veryhigh"}
+	case v <= -2.5:
+		return []string{"osteoporosis"}
+	case v < -1.0:
+		return []string{"osteopenia"}
+	}
+	return nil
+}
+
+// parseReading reads a signed number as a report writes it ("- 2.7",
+// "−2.7").
+func parseReading(s string) (float64, error) {
+	return strconv.ParseFloat(strings.NewReplacer("−", "-", "–", "-", " ", "").Replace(s), 64)
+}
+
 // numericConcepts returns the categories that the numbers of text fall in.
 func numericConcepts(text string) []string {
 	text = norm.NFKC.String(text)
 	var out []string
 	for _, m := range tScoreRe.FindAllStringSubmatch(text, -1) {
-		v, err := strconv.ParseFloat(strings.NewReplacer("−", "-", "–", "-", " ", "").Replace(m[1]+m[2]), 64)
-		switch {
-		case err != nil:
-		case v < -3.0:
-			// AACE 2020: a T-score below -3.0 is very high fracture risk.
-			out = append(out, "osteoporosis", "veryhigh")
-		case v <= -2.5:
-			out = append(out, "osteoporosis")
-		case v < -1.0:
-			out = append(out, "osteopenia")
+		if v, err := parseReading(m[1] + m[2]); err == nil {
+			out = append(out, tScoreCategories(v)...)
 		}
 	}
 	// A bone density reading given without its name ("my scan says -1.8",
@@ -411,17 +424,8 @@ func numericConcepts(text string) []string {
 		if tScoreRe.MatchString(m[0]) {
 			continue // counted above
 		}
-		v, err := strconv.ParseFloat(strings.NewReplacer("−", "-", "–", "-", " ", "").Replace(m[1]), 64)
-		switch {
-		case err != nil || v < -6:
-		case v < -3.0:
-			out = append(out, "tscore", "osteoporosis", "veryhigh")
-		case v <= -2.5:
-			out = append(out, "tscore", "osteoporosis")
-		case v < -1.0:
-			out = append(out, "tscore", "osteopenia")
-		default:
-			out = append(out, "tscore")
+		if v, err := parseReading(m[1]); err == nil && v >= -6 {
+			out = append(append(out, "tscore"), tScoreCategories(v)...)
 		}
 	}
 	for _, m := range mjoaRe.FindAllStringSubmatch(text, -1) {
