@@ -241,6 +241,16 @@ func TestPlanNegations(t *testing.T) {
 		{"先别用降钙素；先补钙，血钙正常后再开始地舒单抗。", "calcitonin", "denosumab"},
 		{"Do not give calcitonin yet; correct the calcium, then start denosumab.", "calcitonin", "denosumab"},
 		{"No bisphosphonate until she fractures.", "bisphosphonate", ""},
+		// Dismissals: more trouble than it is worth, adds nothing, waits.
+		{"Teriparatide is more trouble than it's worth; calcium and vitamin D.", "teriparatide", "calcium"},
+		{"特立帕肽太麻烦了，补钙和维D。", "teriparatide", "calcium"},
+		{"双能X线没啥意义，开阿仑膦酸钠。", "dxa", "alendronate"},
+		{"再拍片也看不出什么，抗骨松药以后再议。", "osteodrug", ""},
+		{"Biopsy first - the cement waits until we have an answer.", "cement", "biopsy"},
+		// A dash starts a clause ("osteoporosis" stays); right before its
+		// negation it joins, like a colon.
+		{"That settles it as osteoporosis - DXA would add nothing; start alendronate.", "dxa", "osteoporosis"},
+		{"Zoledronic acid - not needed. Mobilise early.", "zoledronate", "mobilisation"},
 	}
 	for _, tt := range tests {
 		open, negated := PlanNegations(tt.text)

@@ -86,7 +86,13 @@ type Item struct {
 	// alendronate"), names the positive item whose negation commits it: a
 	// plan that names that item only where it rules it out ("do not stop
 	// alendronate") does the must-not.
-	Negates  string   `yaml:"negates" json:"negates,omitempty"`
+	Negates string `yaml:"negates" json:"negates,omitempty"`
+	// Alone, on a must-not item, names what does it when the plan gives
+	// it with nothing that falls under Besides: calcium and vitamin D with
+	// no osteoporosis drug outside the plan's negations is "calcium and
+	// vitamin D alone", however the drug was turned down.
+	Alone    []string `yaml:"alone" json:"-"`
+	Besides  []string `yaml:"besides" json:"-"`
 	MaxDrugs int      `yaml:"max_drugs" json:"max_drugs,omitempty"`
 	Counts   []string `yaml:"counts" json:"-"`
 	RuledOut []string `yaml:"ruled_out" json:"ruled_out,omitempty"`
@@ -229,8 +235,10 @@ func (c *Case) validate(corpus *guidelines.Corpus) error {
 			return fmt.Errorf("case %s: rubric item id %q is used twice (IDs of facts, tests and items share one space)", c.ID, it.ID)
 		case it.ID == "" || !it.Criterion.complete():
 			return fmt.Errorf("case %s: rubric item %q needs a unique id and a criterion in both languages", c.ID, it.ID)
-		case it.MustNot && (it.Points >= 0 || len(it.Phrases) == 0 && !it.Selective() && it.Negates == "" || len(it.Concepts)+len(it.RulingOut) > 0):
-			return fmt.Errorf("case %s: must-not item %s needs negative points and phrases, negates or max_drugs (no concepts or ruling_out)", c.ID, it.ID)
+		case it.MustNot && (it.Points >= 0 || len(it.Phrases) == 0 && !it.Selective() && it.Negates == "" && len(it.Alone) == 0 || len(it.Concepts)+len(it.RulingOut) > 0):
+			return fmt.Errorf("case %s: must-not item %s needs negative points and phrases, negates, alone or max_drugs (no concepts or ruling_out)", c.ID, it.ID)
+		case (len(it.Alone) == 0) != (len(it.Besides) == 0) || len(it.Alone) > 0 && !it.MustNot:
+			return fmt.Errorf("case %s: item %s: alone and besides go together, on a must-not item only", c.ID, it.ID)
 		case it.Negates != "" && (!it.MustNot || !c.positiveItem(it.Negates)):
 			return fmt.Errorf("case %s: item %s negates %q, which is not a positive item of the case (only a must-not item negates one)", c.ID, it.ID, it.Negates)
 		case it.Selective() && (!it.MustNot || len(it.Counts) == 0):

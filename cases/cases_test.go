@@ -418,6 +418,29 @@ func TestConceptsAndOmissions(t *testing.T) {
 	}
 }
 
+// An alone item is done by a plan that gives what it names and nothing
+// under its besides, however the rest was turned down; a drug given beside
+// it, or nothing it names at all, does not do it.
+func TestAlone(t *testing.T) {
+	c, scope := caseByID(t, "giop-very-high")
+	for _, tc := range []struct {
+		lang, plan string
+		done       bool
+	}{
+		{"en", "Teriparatide is more trouble than it's worth; calcium and vitamin D, and we'll see.", true},
+		{"zh", "特立帕肽太麻烦了，补钙和维D，先观察。", true},
+		{"en", "No teriparatide. Vitamin D.", true},
+		{"en", "Teriparatide daily, with calcium and vitamin D.", false},
+		{"zh", "不用特立帕肽，改唑来膦酸，补钙。", false},
+		{"en", "Teriparatide is more trouble than it's worth; review in clinic.", false},
+	} {
+		it := itemOf(NewDrill(c, tc.lang).Submit("vertebral fractures on prednisone", tc.plan, scope), "calcium-only")
+		if it.Met != tc.done {
+			t.Errorf("%q: calcium-only %v (%s), want %v", tc.plan, it.Met, it.Why, tc.done)
+		}
+	}
+}
+
 // Selectivity and omission fields are checked at load.
 func TestValidationOfNewItems(t *testing.T) {
 	corpus, _ := guidelines.Load(guidelines.Embedded())
@@ -431,6 +454,8 @@ func TestValidationOfNewItems(t *testing.T) {
 		{"selectivity without counts", func(it *Item) { it.MaxDrugs, it.Counts = 2, nil }, "counts"},
 		{"ruled_out without max_drugs", func(it *Item) { it.MaxDrugs, it.RuledOut = 0, []string{"calcitonin"} }, "max_drugs"},
 		{"criterion not stating max_drugs", func(it *Item) { it.MaxDrugs, it.Counts = 7, []string{"osteodrug"} }, "criterion"},
+		{"alone without besides", func(it *Item) { it.Alone = []string{"calcium"} }, "besides"},
+		{"besides without alone", func(it *Item) { it.Besides = []string{"osteodrug"} }, "alone"},
 	} {
 		cc := *c
 		cc.Rubric = append([]Item(nil), c.Rubric...)
@@ -447,7 +472,7 @@ func TestValidationOfNewItems(t *testing.T) {
 }
 
 // Every concept a rubric item names (concepts, ruling_out, counts,
-// ruled_out) is a concept of the shared vocabulary: a misspelt ID would
+// ruled_out, alone, besides) is a concept of the shared vocabulary: a misspelt ID would
 // never match and the item would silently never be met.
 func TestItemConceptsAreKnown(t *testing.T) {
 	cs, _ := load(t)
@@ -457,7 +482,7 @@ func TestItemConceptsAreKnown(t *testing.T) {
 	}
 	for _, c := range cs {
 		for _, it := range c.Rubric {
-			for _, id := range slices.Concat(it.Concepts, it.RulingOut, it.Counts, it.RuledOut) {
+			for _, id := range slices.Concat(it.Concepts, it.RulingOut, it.Counts, it.RuledOut, it.Alone, it.Besides) {
 				if _, ok := a.Vocabulary().Concept(id); !ok {
 					t.Errorf("case %s, item %s: %q is not a concept of analysis/data/concepts.yaml", c.ID, it.ID, id)
 				}

@@ -273,6 +273,8 @@ func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 			if _, ok := met[it.ID]; !ok {
 				if why := d.unselective(scope, planOpen, it); why != "" {
 					met[it.ID] = why
+				} else if why := d.alone(scope, planOpen, it); why != "" {
+					met[it.ID] = why
 				}
 			}
 			continue
@@ -400,6 +402,29 @@ func (d *Drill) unselective(scope Scope, open string, it Item) string {
 			ZH: fmt.Sprintf("在多个选项中列出本例不宜使用的%s（%s）", strings.Join(ruled, "、"), list)}.In(d.Lang)
 	}
 	return ""
+}
+
+// alone says how a plan (its text outside negations) gives only what an
+// item's Alone names, with nothing under its Besides: "calcium and vitamin
+// D" once teriparatide is turned down; "" when it does not.
+func (d *Drill) alone(scope Scope, open string, it Item) string {
+	ds, ok := scope.(DrugScope)
+	if len(it.Alone) == 0 || !ok {
+		return ""
+	}
+	given := ds.NamedUnder(open, it.Alone)
+	if len(given) == 0 || len(ds.NamedUnder(open, it.Besides)) > 0 {
+		return ""
+	}
+	names := make([]string, len(given))
+	for i, c := range given {
+		names[i] = c
+		if n, ok := scope.(interface{ ConceptName(id, lang string) string }); ok {
+			names[i] = n.ConceptName(c, d.Lang)
+		}
+	}
+	return Text{EN: fmt.Sprintf("gives %s and nothing besides", strings.Join(names, ", ")),
+		ZH: fmt.Sprintf("仅给予%s，别无其他", strings.Join(names, "、"))}.In(d.Lang)
 }
 
 // Score grades a submission from the rubric items it met, keyed by item ID
