@@ -251,6 +251,11 @@ func TestPlanNegations(t *testing.T) {
 		// negation it joins, like a colon.
 		{"That settles it as osteoporosis - DXA would add nothing; start alendronate.", "dxa", "osteoporosis"},
 		{"Zoledronic acid - not needed. Mobilise early.", "zoledronate", "mobilisation"},
+		{"A bisphosphonate is surplus and the drinking is his own business; calcium daily.", "bisphosphonate", "calcium"},
+		{"Correcting the calcium first would only hold things up - give the denosumab today.", "calcium", "denosumab"},
+		{"先补钙只会耽误事，今天就打地舒单抗。", "calcium", "denosumab"},
+		{"Cement leakage hardly matters here; start alendronate.", "leakage", "alendronate"},
+		{"复查也不用反复看，预警症状就不用讲了，补钙。", "symptoms", "calcium"},
 	}
 	for _, tt := range tests {
 		open, negated := PlanNegations(tt.text)
