@@ -256,6 +256,8 @@ func TestPlanNegations(t *testing.T) {
 		{"先补钙只会耽误事，今天就打地舒单抗。", "calcium", "denosumab"},
 		{"Cement leakage hardly matters here; start alendronate.", "leakage", "alendronate"},
 		{"复查也不用反复看，预警症状就不用讲了，补钙。", "symptoms", "calcium"},
+		{"Cancel the kyphoplasty for now; MRI.", "kyphoplasty", "mri"},
+		{"后凸成形先取消；做磁共振。", "kyphoplasty", "mri"},
 	}
 	for _, tt := range tests {
 		open, negated := PlanNegations(tt.text)

@@ -313,6 +313,18 @@ func TestStemsWidenPositiveItems(t *testing.T) {
 	if it := itemOf(g, "continue"); it.Met {
 		t.Errorf("the must-not item met through stems: %s", it.Why)
 	}
+	// A one-word cue widens too ("decompression" by "decompress"); a cue
+	// whose other words are stop words ("then alendronate") does not.
+	opll, _ := caseByID(t, "dcm-opll-kline")
+	g = NewDrill(opll, "en").Submit("OPLL myelopathy", "Decompress him promptly.", scope)
+	if it := itemOf(g, "surgery"); !it.Met {
+		t.Errorf("surgery not met by 'decompress': %s", it.Why)
+	}
+	vh, _ := caseByID(t, "op-very-high-risk")
+	g = NewDrill(vh, "en").Submit("Osteoporosis", "Alendronate alone.", scope)
+	if it := itemOf(g, "follow-on"); it.Met {
+		t.Errorf("follow-on met by alendronate alone: %s", it.Why)
+	}
 }
 
 func caseByID(t *testing.T, id string) (*Case, Scope) {

@@ -91,7 +91,11 @@ func (s *stemCues) holds(text, cue string) bool {
 		return false
 	}
 	want := s.words(cue)
-	if len(want) < 2 {
+	// A one-word cue widens only when it is long enough for its stem to
+	// carry it ("decompression" is met by "decompress"); a cue that stems
+	// to one word because the rest are stop words ("then alendronate")
+	// does not: its other words are what it asks for.
+	if len(want) == 0 || len(want) == 1 && (strings.ContainsAny(cue, " -") || len(cue) < 6) {
 		return false
 	}
 	have, ok := s.texts[text]
