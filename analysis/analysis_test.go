@@ -258,6 +258,14 @@ func TestPlanNegations(t *testing.T) {
 		{"复查也不用反复看，预警症状就不用讲了，补钙。", "symptoms", "calcium"},
 		{"Cancel the kyphoplasty for now; MRI.", "kyphoplasty", "mri"},
 		{"后凸成形先取消；做磁共振。", "kyphoplasty", "mri"},
+		{"Surgery can be kept in reserve; physiotherapy.", "surgery", "rehab"},
+		{"A bisphosphonate would be jumping ahead; recheck the scan.", "bisphosphonate", ""},
+		{"An MRI won't tell us anything new; calcium daily.", "mri", "calcium"},
+		{"A nerve block isn't something I'd bother with; enoxaparin.", "nerveblock", "enoxaparin"},
+		{"Tablets at home are asking for trouble; mobilise early.", "oral", "mobilisation"},
+		{"肝素等术后再说，神经阻滞就别折腾了，早期下地。", "nerveblock", "mobilisation"},
+		{"手术先放着，补钙。", "surgery", "calcium"},
+		{"骨密度复查也改变不了什么，补钙。", "bmd", "calcium"},
 	}
 	for _, tt := range tests {
 		open, negated := PlanNegations(tt.text)
