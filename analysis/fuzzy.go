@@ -39,8 +39,9 @@ type fuzzyName struct {
 
 // fuzzyIndex holds the loosely matched names: Latin single words by first
 // letter (a typo rarely changes it), Han names by length, and every Han
-// name of those kinds, whose exact occurrences no loose match may overlap
-// (伊班膦酸钠 holds no misspelt 阿仑膦酸).
+// name of those kinds (and of three characters or more, of any kind), whose
+// exact occurrences no loose match may overlap (伊班膦酸钠 holds no misspelt
+// 阿仑膦酸).
 type fuzzyIndex struct {
 	latin    map[byte][]fuzzyName
 	han      map[int][]fuzzyName
@@ -50,12 +51,20 @@ type fuzzyIndex struct {
 func newFuzzyIndex(v *Vocabulary) fuzzyIndex {
 	ix := fuzzyIndex{latin: map[byte][]fuzzyName{}, han: map[int][]fuzzyName{}, hanExact: map[rune][]string{}}
 	for _, c := range v.Concepts {
-		if !fuzzyKinds[c.Kind] {
-			continue
-		}
 		for _, name := range c.Names() {
 			name = strings.ToLower(norm.NFKC.String(name))
-			switch n := utf8.RuneCountInString(name); {
+			n := utf8.RuneCountInString(name)
+			if !fuzzyKinds[c.Kind] {
+				// Any other concept's name of three characters or more
+				// blocks loose matches too: 膝关节术 (knee surgery) is
+				// no misspelt 膝关节镜 (arthroscopy).
+				if hanWord.MatchString(name) && n >= 3 {
+					first, _ := utf8.DecodeRuneInString(name)
+					ix.hanExact[first] = append(ix.hanExact[first], name)
+				}
+				continue
+			}
+			switch {
 			case latinWord.MatchString(name) && n >= fuzzyMinLatin:
 				ix.latin[name[0]] = append(ix.latin[name[0]], fuzzyName{name: name, id: c.ID})
 			case hanWord.MatchString(name) && n >= fuzzyMinHan:

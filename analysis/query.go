@@ -101,7 +101,8 @@ var questionNegation = negationRules{
 	enWords: 5,
 	zh:      regexp.MustCompile(`没有|没|未|无`),
 	zhEnd:   regexp.MustCompile(`[，。；：？！、,.;:?!（）()\n]|但|但是|却|而且`),
-	zhNot:   regexp.MustCompile(`无论|未来|无法|无效|无需`),
+	// 没给, 没开: what a doctor did not do is the question's point (医生没给任何抗骨松的药), not an absent finding.
+	zhNot:   regexp.MustCompile(`无论|未来|无法|无效|无需|没有?(?:给|开|治|管|提|说|让|建议|安排|处理)`),
 	zhChars: 8,
 }
 

@@ -182,6 +182,24 @@ func TestQueryTerms(t *testing.T) {
 		{"caprinni score after knee replacement", []string{"caprini"}, nil},
 		{"Is it actually important, generally speaking?", nil, []string{"osteodrug", "caprini", "frax"}},
 		{"伊班膦酸钠每月一次", []string{"ibandronate"}, []string{"alendronate", "risedronate"}},
+		// Another concept's exact name blocks a loose match over it:
+		// 膝关节术 is knee surgery, no misspelt 膝关节镜.
+		{"她膝关节术后不愿意打针，有口服的吗", []string{"knee", "refuseinjection", "oral"}, []string{"arthroscopy"}},
+		// What a doctor did not do is the question's point, not an
+		// absent finding.
+		{"我妈脊椎骨折了，医生没给任何抗骨松的药，正常吗", []string{"vertebral", "osteodrug"}, nil},
+		{"my mum fractured her spine and nobody treated it", []string{"vertebral"}, nil},
+		{"奶奶滑了一下手腕就断了", []string{"wristfx", "fragility"}, nil},
+		// Multiple fractures, or one on treatment, are very high risk
+		// (AACE 2020); one fracture is not.
+		{"71岁女性，长期吃泼尼松，新发两处椎体骨折，用什么药", []string{"veryhigh", "glucocorticoid"}, nil},
+		{"a new fracture on alendronate - what next?", []string{"veryhigh"}, nil},
+		{"one vertebral fracture last year", nil, []string{"veryhigh"}},
+		{"长期吃骨松药有哪些少见但严重的风险", []string{"adverse", "osteodrug"}, nil},
+		{"福善美卡在喉咙里，正确吃法是什么", []string{"oesophagus", "administration", "alendronate"}, nil},
+		{"is rivaroxaban enough or does he need stockings as well?", []string{"combination", "stockings"}, nil},
+		{"膝关节术后吃了利伐沙班还要穿弹力袜吗", []string{"combination", "stockings"}, nil},
+		{"DCM要做肌电图排除别的病吗", []string{"differential", "electrophysiology"}, nil},
 	} {
 		got := a.QueryTerms(tc.text)
 		for _, w := range tc.want {
