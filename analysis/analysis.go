@@ -35,6 +35,10 @@ type Analyzer struct {
 	localWords map[string]bool
 	// fuzzy holds the names a question may misspell (fuzzy.go).
 	fuzzy fuzzyIndex
+	// unstemmed are one-word brand names kept whole: stemmed, Evenity
+	// would be "even", and every "is it even worth it" would name
+	// romosozumab.
+	unstemmed map[string]bool
 }
 
 // LocalConcept is the concept of a question that names the hospital.
@@ -52,7 +56,14 @@ func New() (*Analyzer, error) {
 
 // NewWith builds an Analyzer on a vocabulary loaded by LoadVocabulary.
 func NewWith(v *Vocabulary) (*Analyzer, error) {
-	a := &Analyzer{vocab: v, concepts: map[string]string{}, ancestors: map[string][]string{}}
+	a := &Analyzer{vocab: v, concepts: map[string]string{}, ancestors: map[string][]string{}, unstemmed: map[string]bool{}}
+	for _, c := range v.Concepts {
+		for _, b := range c.Brands {
+			if w := strings.ToLower(b.Name); latinWord.MatchString(w) {
+				a.unstemmed[w] = true
+			}
+		}
+	}
 	a.seg.SkipLog = true
 	if err := a.seg.LoadDictEmbed("zh_s"); err != nil {
 		return nil, err
@@ -390,6 +401,10 @@ func (a *Analyzer) Words(text string) []string {
 		}
 		for _, w := range strings.FieldsFunc(tok, func(r rune) bool { return !isWordRune(r) }) {
 			if enStop[w] || (len(w) == 1 && !unicode.IsDigit(rune(w[0]))) {
+				continue
+			}
+			if a.unstemmed[w] {
+				out = append(out, w)
 				continue
 			}
 			out = append(out, english.Stem(w, false))

@@ -200,6 +200,17 @@ func TestQueryTerms(t *testing.T) {
 		{"is rivaroxaban enough or does he need stockings as well?", []string{"combination", "stockings"}, nil},
 		{"膝关节术后吃了利伐沙班还要穿弹力袜吗", []string{"combination", "stockings"}, nil},
 		{"DCM要做肌电图排除别的病吗", []string{"differential", "electrophysiology"}, nil},
+		// A one-word brand is kept whole: stemmed, Evenity would be "even".
+		{"Is the clot risk score even any good?", []string{"vte"}, []string{"romosozumab"}},
+		{"on a Friday evening", nil, []string{"romosozumab"}},
+		{"Evenity after a heart attack", []string{"romosozumab"}, nil},
+		{"Does drinking milk every day stop bones going thin?", []string{"calcium", "osteoporosis"}, nil},
+		{"how soon should she go to theatre?", []string{"surgery"}, nil},
+		{"a scan of my whole spine", []string{"vertebral"}, nil},
+		{"只是髋部骨折，为什么还要拍整个脊柱的片子？", []string{"vertebral", "hipfx"}, nil},
+		{"a leg put in plaster", []string{"immobilisation"}, nil},
+		{"怎么判断椎体骨折是新的还是老的？", []string{"fractureage", "vertebral"}, nil},
+		{"who needs a bone density scan?", []string{"indication", "bmd"}, nil},
 	} {
 		got := a.QueryTerms(tc.text)
 		for _, w := range tc.want {

@@ -207,7 +207,9 @@ func count(items []RetrievalItem, lang string) int {
 // (Chinese recall had fallen from 0.892 to 0.886 on 2026-12-05, when
 // checking Genant 1993 against its abstract corrected an entry a frozen
 // question names as gold; the split stays frozen, so its label stays as
-// written). Recall is held 0.01 below that in each language.
+// written). After the ninth and tenth held-out splits' words and one-word
+// brands kept unstemmed it measures MRR@10 0.886 / 0.898, recall@10 0.936 /
+// 0.901. Recall is held about 0.01 below the best reached in each language.
 const (
 	everydayMRR      = 0.85
 	everydayRecall   = 0.93
