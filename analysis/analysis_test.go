@@ -266,6 +266,15 @@ func TestPlanNegations(t *testing.T) {
 		{"肝素等术后再说，神经阻滞就别折腾了，早期下地。", "nerveblock", "mobilisation"},
 		{"手术先放着，补钙。", "surgery", "calcium"},
 		{"骨密度复查也改变不了什么，补钙。", "bmd", "calcium"},
+		{"Zoledronic acid can't be justified; calcium daily.", "zoledronate", "calcium"},
+		{"Drugs would only make her bleed; calf pumps alone.", "medication", ""},
+		{"Live screening only slows us down; calcium daily.", "screening", "calcium"},
+		{"An anabolic is more than the situation calls for; calcium daily.", "anabolic", "calcium"},
+		{"Sending her for DXA would be a needless delay - weekly alendronate.", "dxa", "alendronate"},
+		{"Waiting for the calcium is fussing over nothing; give the denosumab now.", "calcium", "denosumab"},
+		{"用药只会出血，早期下地。", "medication", "mobilisation"},
+		{"再去做双能X线是白白耽误，开阿仑膦酸钠。", "dxa", "alendronate"},
+		{"促骨形成药物有点小题大做，补钙。", "anabolic", "calcium"},
 	}
 	for _, tt := range tests {
 		open, negated := PlanNegations(tt.text)
