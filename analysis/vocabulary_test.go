@@ -211,6 +211,14 @@ func TestQueryTerms(t *testing.T) {
 		{"a leg put in plaster", []string{"immobilisation"}, nil},
 		{"怎么判断椎体骨折是新的还是老的？", []string{"fractureage", "vertebral"}, nil},
 		{"who needs a bone density scan?", []string{"indication", "bmd"}, nil},
+		{"Do I have to lie flat for weeks after a spine fracture?", []string{"bedrest", "vertebral"}, nil},
+		{"脊柱骨折后要平躺几周吗？", []string{"bedrest", "vertebral"}, nil},
+		{"on letrozole for breast cancer, bone loss", []string{"secondaryop", "cancer"}, nil},
+		{"why stand on one leg for my bones?", []string{"exercise"}, nil},
+		{"Can Fosamax be taken with my morning coffee?", []string{"administration", "alendronate"}, nil},
+		{"福善美能和早上的咖啡一起吃吗？", []string{"administration", "alendronate"}, nil},
+		{"颈椎手术从前面做好还是从后面做好？", []string{"anterior", "posterior", "cervical"}, nil},
+		{"Is the heel scan at the pharmacy good enough?", []string{"qus"}, nil},
 	} {
 		got := a.QueryTerms(tc.text)
 		for _, w := range tc.want {
