@@ -275,6 +275,17 @@ func TestPlanNegations(t *testing.T) {
 		{"用药只会出血，早期下地。", "medication", "mobilisation"},
 		{"再去做双能X线是白白耽误，开阿仑膦酸钠。", "dxa", "alendronate"},
 		{"促骨形成药物有点小题大做，补钙。", "anabolic", "calcium"},
+		// A decimal point does not end the clause a verdict reaches back into.
+		{"Alendronate for a T-score of -2.1 is a sledgehammer to crack a nut; calcium daily.", "alendronate", "calcium"},
+		// A plural verb takes "X and Y" as its subject.
+		{"Painkillers and a brace are just kicking the can down the road; book the kyphoplasty.", "bracing", "kyphoplasty"},
+		{"Rushing her to surgery is a recipe for disaster; calcium daily.", "surgery", "calcium"},
+		{"Surgery is asking for a dural tear; physiotherapy.", "surgery", "rehab"},
+		{"Stopping alendronate would make her miserable for no good reason; calcium daily.", "alendronate", "calcium"},
+		{"T值-2.1就用阿仑膦酸钠是杀鸡用牛刀，补钙。", "alendronate", "calcium"},
+		{"磁共振是奢侈品可以省，补钙。", "mri", "calcium"},
+		// A verdict that only defers, with a later start, rules nothing out.
+		{"第一针普罗力先不打，等血钙补上来后再用；补钙。", "", "denosumab"},
 	}
 	for _, tt := range tests {
 		open, negated := PlanNegations(tt.text)

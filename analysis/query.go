@@ -123,7 +123,7 @@ var planPostNegation = regexp.MustCompile(`(?i)` + strings.Join([]string{
 	`\b(?:not|no longer|isn't|aren't|wasn't|weren't)\s+(?:` + postNeeded + `)`,
 	// "should be avoided", "is contraindicated", "would be overkill"
 	`\b(?:is|are|be|been|'s|'re|seems?|looks?)\s+(?:(?:clearly|rather|quite|totally|completely|probably)\s+)?(?:` + postRuledOut + `)`,
-	`\bunneeded\b|\b(?:can't|cannot|can not|couldn't|could not) be (?:justified|defended)\b|\b(?:would|will|could)\s+only\s+(?:make|slow|delay|worry|hurt|add|cause|get in the way|confuse|upset)\b|\bonly\s+(?:makes?|slows?|delays?|worr(?:y|ies)|hurts?|causes?|gets? in the way)\b|\b(?:won't|will not|wouldn't|would not|doesn't|does not)\s+(?:tell us|show(?: us)?) (?:anything|much)(?: new| more)?\b|\b(?:unnecessary|pointless)\b|\bwould only (?:hold things up|delay things|slow things down|get in the way|waste time)\b|\bhardly matters?\b|\bmatters? little\b|\b(?:can|could|should|must|will|has to|have to|needs? to|will have to)\s+wait\b|\bwaits\s+(?:until|till|for)\b`,
+	`\bunneeded\b|\b(?:just|only)\s+(?:frightens?|scares?|confuses?)\b|\bfor no (?:good )?reason\b|\bwould make (?:her|him|them) miserable\b|\b(?:can't|cannot|can not|couldn't|could not) be (?:justified|defended)\b|\b(?:would|will|could)\s+only\s+(?:make|slow|delay|worry|hurt|add|cause|get in the way|confuse|upset)\b|\bonly\s+(?:makes?|slows?|delays?|worr(?:y|ies)|hurts?|causes?|gets? in the way)\b|\b(?:won't|will not|wouldn't|would not|doesn't|does not)\s+(?:tell us|show(?: us)?) (?:anything|much)(?: new| more)?\b|\b(?:unnecessary|pointless)\b|\bwould only (?:hold things up|delay things|slow things down|get in the way|waste time)\b|\bhardly matters?\b|\bmatters? little\b|\b(?:can|could|should|must|will|has to|have to|needs? to|will have to)\s+wait\b|\bwaits\s+(?:until|till|for)\b`,
 	// "won't help", "adds nothing", "makes no difference"
 	`\b(?:won't|will not|wouldn't|would not|doesn't|does not|don't|do not)\s+(?:help|(?:change|alter|affect) (?:anything|management|the plan|what we do|our plan|the outcome|much)|add (?:anything|much)|make (?:a|any) difference)\b`,
 	`\b(?:doesn't|don't|does not|do not)\s+(?:really\s+)?matter\b|\b(?:she|he|they|we|you|the patient)\s+(?:doesn't|does not|don't|do not|won't|will not)\s+(?:really\s+)?need(?:\s+(?:yet|now|it|them|that|at all))?\s*(?:[,.;!?]|$)|\badds? nothing\b|\bmakes? no difference\b|\b(?:has|have|serves?) no (?:role|place|benefit|purpose|point)\b|\b(?:would|will|could|might)\s+do more harm than good\b`,
@@ -133,14 +133,14 @@ var planPostNegation = regexp.MustCompile(`(?i)` + strings.Join([]string{
 	`\bgive\b[^,.;:!?]{1,40}?\ba (?:miss|pass)\b|\b(?:is|are)\s+more than (?:she|he|they|the patient|this patient|we|the situation|the case|this|it) (?:needs?|requires?|calls? for|warrants?|merits?)\b`,
 	`(?:没有必要|没(?:这个|那个|啥|什么)?必要|不必要|不需要|不再需要|用不着|不用|无需|无须|不必)(?:再|反复|多|总|老|一直|天天|经常)?(?:使用|用药|规划|考虑|安排|评估|复查|[用查做打吃给拍找请约开管看讲说提])?了?(?:` + zhClauseEnd + `)`,
 	`没(?:啥|什么)好再?(?:评估|考虑|查|做|用)的?(?:` + zhClauseEnd + `)`,
-	`(?:就算了|算了|免了|省了|不适用|不适合|不合适|是错误的|是错的|不[吃打做查开给上补问拍找提]|暂?不(?:考虑|建议|推荐|宜)|避免|禁用|没用|没有用|没什么用|意义不大|没有意义|没(?:啥|什么|多大|太大)?意义|(?:太|很|挺|有点)(?:麻烦|折腾)|看不出(?:什么|啥)(?:名堂)?来?|不是必须的?|不是必需的?|并非必需|并非必须|不值得|不划算|帮助不大|没有帮助|没帮助|用处不大|作用不大|不可取|可以不[用做查打吃给开]|犯不着|犯不上|禁忌|没道理|没有道理|帮不上忙|没好处|没有好处|(?:先|暂时?|就)?不管|(?:我|我们)?不会[用给开做打]|(?:也|就|先)?别(?:再)?[吃打做查用补上开给]了?|不要了|暂缓|缓一缓|缓缓|放一放|先放放|不予(?:考虑)?|不主张|省掉|省去|不急于一时|不着急|拉倒吧?|不值当|(?:以后|之后|回头|过后|改天|后)再(?:说|议)吧?|不够指征|够不上指征|达不到指征|没有指征|没指征|无指征|没有依据|没依据|缺乏依据|依据不足|多此一举|画蛇添足|(?:我|我们)?不(?:同意|赞成|支持)|(?:也是?)?白[吃打用做查花]|说不过去|太冒进|太激进|(?:有点|太|很)?过分了?|(?:也是|是)?浪费(?:钱|时间|资源)?|白费(?:功夫|力气)?|太过了?|过了头|多余|过度了?|过头了?|为时(?:过|太)早|操之过急|不妥|不恰当|不可行|不现实|不靠谱|不明智|没(?:有)?价值|价值不大|得不偿失|(?:是)?白白(?:耽误|浪费)(?:时间)?|纯属多虑|多虑了?|小题大做|改变不了(?:什么|啥|做法|结果|处理)|只会[^，。；！？,.;!?\n]{1,6}|(?:就|也)?别折腾了?|自找麻烦|只会吓(?:到|着)?(?:她|他|患者|病人)?|(?:也)?改变不了(?:什么|啥)|(?:先|暂时?)放着|(?:先|暂时?)?取消|作罢|只会耽误(?:事|时间)?|耽误事|是(?:他|她|他们|患者|病人)自己的事|无所谓|不重要|(?:不用|不必|无需|用不着)(?:太|过于|那么)?(?:在意|在乎|担心|纠结|操心)|弊大于利|用不上|不实用|不合理|(?:也|就)?没(?:什么|啥)?意思|没(?:多大|太大|啥|什么)用|(?:都|也)?不(?:太|怎么)?想[用给打开做])(?:使用|用药|[用给做查打吃开])?了?(?:` + zhClauseEnd + `)`,
+	`(?:就算了|算了|免了|省了|不适用|不适合|不合适|是错误的|是错的|不[吃打做查开给上补问拍找提]|暂?不(?:考虑|建议|推荐|宜)|避免|禁用|没用|没有用|没什么用|意义不大|没有意义|没(?:啥|什么|多大|太大)?意义|(?:太|很|挺|有点)(?:麻烦|折腾)|看不出(?:什么|啥)(?:名堂)?来?|不是必须的?|不是必需的?|并非必需|并非必须|不值得|不划算|帮助不大|没有帮助|没帮助|用处不大|作用不大|不可取|可以不[用做查打吃给开]|犯不着|犯不上|禁忌|没道理|没有道理|帮不上忙|没好处|没有好处|(?:先|暂时?|就)?不管|(?:我|我们)?不会[用给开做打]|(?:也|就|先)?别(?:再)?[吃打做查用补上开给]了?|不要了|暂缓|缓一缓|缓缓|放一放|先放放|不予(?:考虑)?|不主张|省掉|省去|不急于一时|不着急|拉倒吧?|不值当|(?:以后|之后|回头|过后|改天|后)再(?:说|议)吧?|不够指征|够不上指征|达不到指征|没有指征|没指征|无指征|没有依据|没依据|缺乏依据|依据不足|多此一举|画蛇添足|(?:我|我们)?不(?:同意|赞成|支持)|(?:也是?)?白[吃打用做查花]|说不过去|太冒进|太激进|(?:有点|太|很)?过分了?|(?:也是|是)?浪费(?:钱|时间|资源)?|白费(?:功夫|力气)?|太过了?|过了头|多余|过度了?|过头了?|为时(?:过|太)早|操之过急|不妥|不恰当|不可行|不现实|不靠谱|不明智|没(?:有)?价值|价值不大|得不偿失|杀鸡用牛刀|(?:是)?奢侈品?|可以省(?:掉|了)?|(?:是)?白白(?:耽误|浪费)(?:时间)?|纯属多虑|多虑了?|小题大做|改变不了(?:什么|啥|做法|结果|处理)|只会[^，。；！？,.;!?\n]{1,6}|(?:就|也)?别折腾了?|自找麻烦|只会吓(?:到|着)?(?:她|他|患者|病人)?|(?:也)?改变不了(?:什么|啥)|(?:先|暂时?)放着|(?:先|暂时?)?取消|作罢|只会耽误(?:事|时间)?|耽误事|是(?:他|她|他们|患者|病人)自己的事|无所谓|不重要|(?:不用|不必|无需|用不着)(?:太|过于|那么)?(?:在意|在乎|担心|纠结|操心)|弊大于利|用不上|不实用|不合理|(?:也|就)?没(?:什么|啥)?意思|没(?:多大|太大|啥|什么)用|(?:都|也)?不(?:太|怎么)?想[用给打开做])(?:使用|用药|[用给做查打吃开])?了?(?:` + zhClauseEnd + `)`,
 }, "|"))
 
 // What a post-negation says of what it rules out: not needed (after "not"
 // or "isn't"), or ruled out (after "is" or "should be").
 const (
 	postNeeded   = `necessary|needed|required|indicated|recommended|warranted|advised|advisable|appropriate|helpful|useful|worthwhile|beneficial|justified|essential|called for|a good idea|worth\b(?:\s+(?:it|doing|giving|trying|the risk))?`
-	postRuledOut = `avoided|withheld|omitted|skipped|dispensed with|done without|left out|left (?:in the cupboard|on the shelf|aside)|surplus to requirements|jumping the gun|a step too far|going overboard|overboard|overdoing it|hard to justify|difficult to justify|hard to defend|superfluous|redundant|needless|uncalled for|inadvisable|unwise|ill-judged|misguided|questionable|dubious|excessive|over the top|too (?:much|aggressive|early|soon|risky)|a (?:bad|poor) (?:idea|choice)|not a good idea|the wrong (?:choice|call|move|drug)|low[- ](?:value|yield)|of little (?:use|value|benefit)|a stretch|(?:not )?on the cards|off the cards|not on the table|contraindicated|unwarranted|unhelpful|useless|futile|overkill|inappropriate|ill-advised|unjustified|premature|a mistake|wrong|a waste(?: of (?:time|money|effort|resources))?|not an option|off the table|out of the question|of no (?:use|benefit|value)|not for (?:her|him|them|this patient)|something to revisit|fussing over nothing|making a fuss(?: over nothing)?|overcautious|over-cautious|an? (?:needless|pointless|unnecessary|avoidable) (?:delay|step|expense|exercise|detour)|(?:kept|held) in reserve|jumping ahead|getting ahead of (?:ourselves|itself)|asking for trouble|left (?:until|till) (?:later|after)|surplus|(?:his|her|their|the patient's) own (?:business|affair|lookout)|more (?:trouble|hassle|bother) than (?:it's|it is|they're|they are) worth|not worth the (?:trouble|hassle|bother|effort)`
+	postRuledOut = `avoided|withheld|omitted|skipped|dispensed with|done without|left out|left (?:in the cupboard|on the shelf|aside)|surplus to requirements|jumping the gun|a step too far|going overboard|overboard|overdoing it|hard to justify|difficult to justify|hard to defend|superfluous|redundant|needless|uncalled for|inadvisable|unwise|ill-judged|misguided|questionable|dubious|excessive|over the top|too (?:much|aggressive|early|soon|risky)|a (?:bad|poor) (?:idea|choice)|not a good idea|the wrong (?:choice|call|move|drug)|low[- ](?:value|yield)|of little (?:use|value|benefit)|a stretch|(?:not )?on the cards|off the cards|not on the table|contraindicated|unwarranted|unhelpful|useless|futile|overkill|inappropriate|ill-advised|unjustified|premature|a mistake|wrong|a waste(?: of (?:time|money|effort|resources))?|not an option|off the table|out of the question|of no (?:use|benefit|value)|not for (?:her|him|them|this patient)|something to revisit|a recipe for (?:disaster|trouble|complications)|asking for (?:trouble|a \w+(?: \w+)?)|(?:a )?sledgehammer to crack a nut|(?:just )?kicking the can(?: down the road)?|medicalis(?:ing|ed)\b[^,.;!?]{0,20}|fussing over nothing|making a fuss(?: over nothing)?|overcautious|over-cautious|an? (?:needless|pointless|unnecessary|avoidable) (?:delay|step|expense|exercise|detour)|(?:kept|held) in reserve|jumping ahead|getting ahead of (?:ourselves|itself)|asking for trouble|left (?:until|till) (?:later|after)|surplus|(?:his|her|their|the patient's) own (?:business|affair|lookout)|more (?:trouble|hassle|bother) than (?:it's|it is|they're|they are) worth|not worth the (?:trouble|hassle|bother|effort)`
 	zhClauseEnd  = `[，。；！？,.;!?\n]|$`
 )
 
@@ -153,10 +153,11 @@ const (
 var (
 	planClauseStart      = regexp.MustCompile(`(?i)` + clausePunct + `|\b(?:and|but|so|` + subordinators + `)\b`)
 	planClauseStartNoAnd = regexp.MustCompile(`(?i)` + clausePunct + `|\b(?:but|so|` + subordinators + `)\b`)
+	pluralVerb           = regexp.MustCompile(`(?i)^\s*(?:are|were|aren't|weren't)\b`)
 	bothBefore           = regexp.MustCompile(`(?i)\b(?:both|(?:is|are)\s+all|all\s+(?:of\s+them\s+)?(?:are|were))\s*$`)
 )
 
-const clausePunct = `[,.;!?()\n，。；！？]|\s[-–—]\s|[–—]`
+const clausePunct = `[,;!?()\n，。；！？]|(?:^|\D)\.|\s[-–—]\s|[–—]`
 
 // isDash reports whether punct is a dash between clauses ("settles it as
 // osteoporosis - DXA would add nothing"); right before its negation
@@ -260,13 +261,20 @@ func PlanNegations(text string) (open string, negated []string) {
 			runes[i] = ' '
 		}
 	}
-	// Post-negations: the clause before "isn't necessary" is ruled out.
+	// Post-negations: the clause before "isn't necessary" is ruled out,
+	// unless it only defers what the plan starts later (第一针先不打，
+	// 等血钙正常后再用).
 	for _, m := range planPostNegation.FindAllStringIndex(text, -1) {
+		if (deferralBefore.MatchString(strings.TrimRight(text[:m[0]], " ")) || deferralIn.MatchString(text[m[0]:m[1]])) && resumption.MatchString(text[m[1]:]) {
+			continue
+		}
 		start := 0
 		// "X and Y are both unnecessary", "X和Y都不需要": the
 		// conjunction joins what is ruled out, it does not start a clause.
+		// A plural verb ("painkillers and a brace are just kicking the can")
+		// takes the whole "X and Y" as its subject, as "both" does.
 		clause := planClauseStart
-		if bothBefore.MatchString(text[:m[0]]) {
+		if bothBefore.MatchString(text[:m[0]]) || pluralVerb.MatchString(text[m[0]:m[1]]) {
 			clause = planClauseStartNoAnd
 		}
 		starts := clause.FindAllStringIndex(text[:m[0]], -1)
