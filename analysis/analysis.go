@@ -39,6 +39,27 @@ type Analyzer struct {
 	// would be "even", and every "is it even worth it" would name
 	// romosozumab.
 	unstemmed map[string]bool
+	// cased finds the case-sensitive abbreviations (abbr_cased) in text as
+	// written.
+	cased []casedName
+}
+
+// casedName is one case-sensitive abbreviation and its concept.
+type casedName struct {
+	re *regexp.Regexp
+	id string
+}
+
+// casedConcepts returns the concepts text names by case-sensitive
+// abbreviations, as written (OP, not "op").
+func (a *Analyzer) casedConcepts(text string) []string {
+	var out []string
+	for _, c := range a.cased {
+		if c.re.MatchString(text) {
+			out = append(out, c.id)
+		}
+	}
+	return out
 }
 
 // LocalConcept is the concept of a question that names the hospital.
@@ -58,6 +79,9 @@ func New() (*Analyzer, error) {
 func NewWith(v *Vocabulary) (*Analyzer, error) {
 	a := &Analyzer{vocab: v, concepts: map[string]string{}, ancestors: map[string][]string{}, unstemmed: map[string]bool{}}
 	for _, c := range v.Concepts {
+		for _, ab := range c.AbbrCased {
+			a.cased = append(a.cased, casedName{regexp.MustCompile(`\b` + regexp.QuoteMeta(ab) + `\b`), c.ID})
+		}
 		for _, b := range c.Brands {
 			if w := strings.ToLower(b.Name); latinWord.MatchString(w) {
 				a.unstemmed[w] = true
@@ -206,15 +230,16 @@ func (a *Analyzer) Named(text string) []string {
 	for id := range a.find(a.Words(text), false) {
 		out = append(out, id)
 	}
+	out = append(out, a.casedConcepts(text)...)
 	slices.Sort(out)
-	return out
+	return slices.Compact(out)
 }
 
 // NamedLongest is Named reading names longest first, so that a name inside
 // a longer one does not count apart: "drug holiday" and 药物假期 name the
 // holiday, not a medication too. Sorted, each once.
 func (a *Analyzer) NamedLongest(text string) []string {
-	out := a.longestNames(a.Words(text))
+	out := append(a.longestNames(a.Words(text)), a.casedConcepts(text)...)
 	slices.Sort(out)
 	return slices.Compact(out)
 }
@@ -339,6 +364,12 @@ func (a *Analyzer) Terms(text string) []string {
 	for id, n := range a.Concepts(words) {
 		for range n {
 			words = append(words, ConceptTerm(id))
+		}
+	}
+	for _, id := range a.casedConcepts(text) {
+		words = append(words, ConceptTerm(id))
+		for _, b := range a.ancestors[id] {
+			words = append(words, ConceptTerm(b))
 		}
 	}
 	for _, run := range HanRuns(strings.ToLower(text)) {

@@ -16,8 +16,9 @@ import (
 // three words, missing "low-molecular-weight heparin"); version 6 reads the
 // concept layer from data files and adds broader concepts; version 7 maps
 // a topic tag without a concept of its own to the concepts its words name;
-// version 8 keeps one-word brand names unstemmed (Evenity is not "even").
-const analysisVersion = 8
+// version 8 keeps one-word brand names unstemmed (Evenity is not "even");
+// version 9 reads case-sensitive abbreviations (abbr_cased: OP).
+const analysisVersion = 9
 
 // Fingerprint identifies the analysis code version, the vocabulary files
 // and the stop words: anything that changes the terms or concepts of a

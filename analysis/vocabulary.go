@@ -41,10 +41,13 @@ type Concept struct {
 	Broader []string `yaml:"broader"`
 	// Generic concepts are too broad to show that a text is in the domain
 	// ("treatment", "治疗").
-	Generic      bool     `yaml:"generic"`
-	En           []string `yaml:"en"`
-	Zh           []string `yaml:"zh"`
-	Abbr         []string `yaml:"abbr"`
+	Generic bool     `yaml:"generic"`
+	En      []string `yaml:"en"`
+	Zh      []string `yaml:"zh"`
+	Abbr    []string `yaml:"abbr"`
+	// AbbrCased are abbreviations that name the concept only as written,
+	// in capitals: OP is osteoporosis, "op" an operation.
+	AbbrCased    []string `yaml:"abbr_cased"`
 	Lay          LayNames `yaml:"lay"`
 	Misspellings []string `yaml:"misspellings"`
 	Brands       []Brand  `yaml:"brands"`
@@ -161,6 +164,9 @@ func LoadVocabulary(fsys fs.FS) (*Vocabulary, error) {
 	return v, nil
 }
 
+// casedAbbr is the form of a case-sensitive abbreviation.
+var casedAbbr = regexp.MustCompile(`^[A-Z][A-Z0-9]{1,4}$`)
+
 func (v *Vocabulary) validate() error {
 	sources := map[string]bool{}
 	for i, s := range v.Sources {
@@ -192,6 +198,11 @@ func (v *Vocabulary) validate() error {
 		}
 		if c.Kind == "drug" && (len(c.En) == 0 || len(c.Zh) == 0) {
 			return orthocds.Invalid(f, "a drug needs its names in both languages")
+		}
+		for j, a := range c.AbbrCased {
+			if !casedAbbr.MatchString(a) {
+				return orthocds.Invalid(fmt.Sprintf("%s/abbr_cased/%d", f, j), "%q is not two to five capitals or digits, starting with a capital", a)
+			}
 		}
 		for _, b := range c.Broader {
 			if v.byID[b] == nil || b == c.ID {

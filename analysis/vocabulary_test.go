@@ -48,6 +48,7 @@ func TestLoadVocabularyRefusesFaults(t *testing.T) {
 		{"lexicon word in English", "lexicon.yaml", "words: [fracture]\n", "lexicon.yaml/words/0"},
 		{"phrase that is not a regular expression", "concepts.yaml", drug + "    phrases: ['fosamax (']\n", "(alendronate)/phrases/0"},
 		{"phrase that matches nothing at all", "concepts.yaml", drug + "    phrases: ['x*']\n", "(alendronate)/phrases/0"},
+		{"cased abbreviation in lower case", "concepts.yaml", drug + "    abbr_cased: [aln]\n", "(alendronate)/abbr_cased/0"},
 	}
 	for _, tc := range cases {
 		fsys := base()
@@ -219,6 +220,17 @@ func TestQueryTerms(t *testing.T) {
 		{"福善美能和早上的咖啡一起吃吗？", []string{"administration", "alendronate"}, nil},
 		{"颈椎手术从前面做好还是从后面做好？", []string{"anterior", "posterior", "cervical"}, nil},
 		{"Is the heel scan at the pharmacy good enough?", []string{"qus"}, nil},
+		// Clinical shorthand: ALN, TPTD, EtOH, NOF, VP/KP, 阿仑; OP only in
+		// capitals ("knee op" is an operation).
+		{"stop ALN; consider TPTD", []string{"alendronate", "teriparatide"}, nil},
+		{"EtOH reduction", []string{"alcohol"}, nil},
+		{"displaced #NOF, frail", []string{"hipfx"}, nil},
+		{"MDT then VP/KP", []string{"vertebroplasty", "kyphoplasty"}, nil},
+		{"停阿仑；钙/维D", []string{"alendronate", "calcium", "vitamind"}, nil},
+		{"Male OP 2' hypogonadism", []string{"osteoporosis"}, nil},
+		{"OP，腰椎T -2.9", []string{"osteoporosis"}, nil},
+		{"术后抗OP", []string{"osteodrug"}, nil},
+		{"after my knee op", []string{"knee"}, []string{"osteoporosis"}},
 	} {
 		got := a.QueryTerms(tc.text)
 		for _, w := range tc.want {
