@@ -101,7 +101,8 @@ var questionNegation = negationRules{
 	enWords: 5,
 	zh:      regexp.MustCompile(`没有|没|未|无`),
 	zhEnd:   regexp.MustCompile(`[，。；：？！、,.;:?!（）()\n]|但|但是|却|而且`),
-	// 没给, 没开: what a doctor did not do is the question's point (医生没给任何抗骨松的药), not an absent finding.
+	// 没给, 没开: what a doctor did not do is the question's point
+	// (医生没给任何抗骨松的药), not an absent finding.
 	zhNot:   regexp.MustCompile(`无论|未来|无法|无效|无需|没有?(?:给|开|治|管|提|说|让|建议|安排|处理)`),
 	zhChars: 8,
 }
@@ -133,14 +134,14 @@ var planPostNegation = regexp.MustCompile(`(?i)` + strings.Join([]string{
 	`\bgive\b[^,.;:!?]{1,40}?\ba (?:miss|pass)\b|\b(?:is|are)\s+more than (?:she|he|they|the patient|this patient|we|the situation|the case|this|it) (?:needs?|requires?|calls? for|warrants?|merits?)\b`,
 	`(?:没有必要|没(?:这个|那个|啥|什么)?必要|不必要|不需要|不再需要|用不着|不用|无需|无须|不必)(?:再|反复|多|总|老|一直|天天|经常)?(?:使用|用药|规划|考虑|安排|评估|复查|[用查做打吃给拍找请约开管看讲说提])?了?(?:` + zhClauseEnd + `)`,
 	`没(?:啥|什么)好再?(?:评估|考虑|查|做|用)的?(?:` + zhClauseEnd + `)`,
-	`(?:就算了|算了|免了|省了|不适用|不适合|不合适|是错误的|是错的|不[吃打做查开给上补问拍找提]|暂?不(?:考虑|建议|推荐|宜)|避免|禁用|没用|没有用|没什么用|意义不大|没有意义|没(?:啥|什么|多大|太大)?意义|(?:太|很|挺|有点)(?:麻烦|折腾)|看不出(?:什么|啥)(?:名堂)?来?|不是必须的?|不是必需的?|并非必需|并非必须|不值得|不划算|帮助不大|没有帮助|没帮助|用处不大|作用不大|不可取|可以不[用做查打吃给开]|犯不着|犯不上|禁忌|没道理|没有道理|帮不上忙|没好处|没有好处|(?:先|暂时?|就)?不管|(?:我|我们)?不会[用给开做打]|(?:也|就|先)?别(?:再)?[吃打做查用补上开给]了?|不要了|暂缓|缓一缓|缓缓|放一放|先放放|不予(?:考虑)?|不主张|省掉|省去|不急于一时|不着急|拉倒吧?|不值当|(?:以后|之后|回头|过后|改天|后)再(?:说|议)吧?|不够指征|够不上指征|达不到指征|没有指征|没指征|无指征|没有依据|没依据|缺乏依据|依据不足|多此一举|画蛇添足|(?:我|我们)?不(?:同意|赞成|支持)|(?:也是?)?白[吃打用做查花]|说不过去|太冒进|太激进|(?:有点|太|很)?过分了?|(?:也是|是)?浪费(?:钱|时间|资源)?|白费(?:功夫|力气)?|太过了?|过了头|多余|过度了?|过头了?|为时(?:过|太)早|操之过急|不妥|不恰当|不可行|不现实|不靠谱|不明智|没(?:有)?价值|价值不大|得不偿失|杀鸡用牛刀|(?:是)?奢侈品?|可以省(?:掉|了)?|(?:是)?白白(?:耽误|浪费)(?:时间)?|纯属多虑|多虑了?|小题大做|改变不了(?:什么|啥|做法|结果|处理)|只会[^，。；！？,.;!?\n]{1,6}|(?:就|也)?别折腾了?|自找麻烦|只会吓(?:到|着)?(?:她|他|患者|病人)?|(?:也)?改变不了(?:什么|啥)|(?:先|暂时?)放着|(?:先|暂时?)?取消|作罢|只会耽误(?:事|时间)?|耽误事|是(?:他|她|他们|患者|病人)自己的事|无所谓|不重要|(?:不用|不必|无需|用不着)(?:太|过于|那么)?(?:在意|在乎|担心|纠结|操心)|弊大于利|用不上|不实用|不合理|(?:也|就)?没(?:什么|啥)?意思|没(?:多大|太大|啥|什么)用|(?:都|也)?不(?:太|怎么)?想[用给打开做])(?:使用|用药|[用给做查打吃开])?了?(?:` + zhClauseEnd + `)`,
+	`(?:就算了|算了|免了|省了|不适用|不适合|不合适|是错误的|是错的|不[吃打做查开给上补问拍找提]|暂?不(?:考虑|建议|推荐|宜)|避免|禁用|没用|没有用|没什么用|意义不大|没有意义|没(?:啥|什么|多大|太大)?意义|(?:太|很|挺|有点)(?:麻烦|折腾)|看不出(?:什么|啥)(?:名堂)?来?|不是必须的?|不是必需的?|并非必需|并非必须|不值得|不划算|帮助不大|没有帮助|没帮助|用处不大|作用不大|不可取|可以不[用做查打吃给开]|犯不着|犯不上|禁忌|没道理|没有道理|帮不上忙|没好处|没有好处|(?:先|暂时?|就)?不管|(?:我|我们)?不会[用给开做打]|(?:也|就|先)?别(?:再)?[吃打做查用补上开给]了?|不要了|暂缓|缓一缓|缓缓|放一放|先放放|不予(?:考虑)?|不主张|省掉|省去|不急于一时|不着急|拉倒吧?|不值当|(?:以后|之后|回头|过后|改天|后)再(?:说|议)吧?|不够指征|够不上指征|达不到指征|没有指征|没指征|无指征|没有依据|没依据|缺乏依据|依据不足|多此一举|画蛇添足|(?:我|我们)?不(?:同意|赞成|支持)|(?:也是?)?白[吃打用做查花]|说不过去|太冒进|太激进|(?:有点|太|很)?过分了?|(?:也是|是)?浪费(?:钱|时间|资源)?|白费(?:功夫|力气)?|太过了?|过了头|多余|过度了?|过头了?|为时(?:过|太)早|操之过急|不妥|不恰当|不可行|不现实|不靠谱|不明智|没(?:有)?价值|价值不大|得不偿失|杀鸡用牛刀|(?:是)?奢侈品?|可以省(?:掉|了)?|(?:是)?白白(?:耽误|浪费)(?:时间)?|纯属多虑|多虑了?|小题大做|改变不了(?:什么|啥|做法|结果|处理)|只会[^，。；！？,.;!?\n]{1,6}|(?:就|也)?别折腾了?|自找麻烦|(?:先|暂时?)放着|(?:先|暂时?)?取消|作罢|耽误事|是(?:他|她|他们|患者|病人)自己的事|无所谓|不重要|(?:不用|不必|无需|用不着)(?:太|过于|那么)?(?:在意|在乎|担心|纠结|操心)|弊大于利|用不上|不实用|不合理|(?:也|就)?没(?:什么|啥)?意思|没(?:多大|太大|啥|什么)用|(?:都|也)?不(?:太|怎么)?想[用给打开做])(?:使用|用药|[用给做查打吃开])?了?(?:` + zhClauseEnd + `)`,
 }, "|"))
 
 // What a post-negation says of what it rules out: not needed (after "not"
 // or "isn't"), or ruled out (after "is" or "should be").
 const (
 	postNeeded   = `necessary|needed|required|indicated|recommended|warranted|advised|advisable|appropriate|helpful|useful|worthwhile|beneficial|justified|essential|called for|a good idea|worth\b(?:\s+(?:it|doing|giving|trying|the risk))?`
-	postRuledOut = `avoided|withheld|omitted|skipped|dispensed with|done without|left out|left (?:in the cupboard|on the shelf|aside)|surplus to requirements|jumping the gun|a step too far|going overboard|overboard|overdoing it|hard to justify|difficult to justify|hard to defend|superfluous|redundant|needless|uncalled for|inadvisable|unwise|ill-judged|misguided|questionable|dubious|excessive|over the top|too (?:much|aggressive|early|soon|risky)|a (?:bad|poor) (?:idea|choice)|not a good idea|the wrong (?:choice|call|move|drug)|low[- ](?:value|yield)|of little (?:use|value|benefit)|a stretch|(?:not )?on the cards|off the cards|not on the table|contraindicated|unwarranted|unhelpful|useless|futile|overkill|inappropriate|ill-advised|unjustified|premature|a mistake|wrong|a waste(?: of (?:time|money|effort|resources))?|not an option|off the table|out of the question|of no (?:use|benefit|value)|not for (?:her|him|them|this patient)|something to revisit|a recipe for (?:disaster|trouble|complications)|asking for (?:trouble|a \w+(?: \w+)?)|(?:a )?sledgehammer to crack a nut|(?:just )?kicking the can(?: down the road)?|medicalis(?:ing|ed)\b[^,.;!?]{0,20}|fussing over nothing|making a fuss(?: over nothing)?|overcautious|over-cautious|an? (?:needless|pointless|unnecessary|avoidable) (?:delay|step|expense|exercise|detour)|(?:kept|held) in reserve|jumping ahead|getting ahead of (?:ourselves|itself)|asking for trouble|left (?:until|till) (?:later|after)|surplus|(?:his|her|their|the patient's) own (?:business|affair|lookout)|more (?:trouble|hassle|bother) than (?:it's|it is|they're|they are) worth|not worth the (?:trouble|hassle|bother|effort)`
+	postRuledOut = `avoided|withheld|omitted|skipped|dispensed with|done without|left out|left (?:in the cupboard|on the shelf|aside)|surplus to requirements|jumping the gun|a step too far|going overboard|overboard|overdoing it|hard to justify|difficult to justify|hard to defend|superfluous|redundant|needless|uncalled for|inadvisable|unwise|ill-judged|misguided|questionable|dubious|excessive|over the top|too (?:much|aggressive|early|soon|risky)|a (?:bad|poor) (?:idea|choice)|not a good idea|the wrong (?:choice|call|move|drug)|low[- ](?:value|yield)|of little (?:use|value|benefit)|a stretch|(?:not )?on the cards|off the cards|not on the table|contraindicated|unwarranted|unhelpful|useless|futile|overkill|inappropriate|ill-advised|unjustified|premature|a mistake|wrong|a waste(?: of (?:time|money|effort|resources))?|not an option|off the table|out of the question|of no (?:use|benefit|value)|not for (?:her|him|them|this patient)|something to revisit|a recipe for (?:disaster|trouble|complications)|asking for (?:trouble|a \w+(?: \w+)?)|(?:a )?sledgehammer to crack a nut|(?:just )?kicking the can(?: down the road)?|medicalis(?:ing|ed)\b[^,.;!?]{0,20}|fussing over nothing|making a fuss(?: over nothing)?|overcautious|over-cautious|an? (?:needless|pointless|unnecessary|avoidable) (?:delay|step|expense|exercise|detour)|(?:kept|held) in reserve|jumping ahead|getting ahead of (?:ourselves|itself)|left (?:until|till) (?:later|after)|surplus|(?:his|her|their|the patient's) own (?:business|affair|lookout)|more (?:trouble|hassle|bother) than (?:it's|it is|they're|they are) worth|not worth the (?:trouble|hassle|bother|effort)`
 	zhClauseEnd  = `[，。；！？,.;!?\n]|$`
 )
 
@@ -265,7 +266,7 @@ func PlanNegations(text string) (open string, negated []string) {
 	// unless it only defers what the plan starts later (第一针先不打，
 	// 等血钙正常后再用).
 	for _, m := range planPostNegation.FindAllStringIndex(text, -1) {
-		if (deferralBefore.MatchString(strings.TrimRight(text[:m[0]], " ")) || deferralIn.MatchString(text[m[0]:m[1]])) && resumption.MatchString(text[m[1]:]) {
+		if defers(text[:m[0]], text[m[0]:m[1]], text[m[1]:]) {
 			continue
 		}
 		start := 0
@@ -321,10 +322,14 @@ func isComma(punct string) bool { return punct == "," || punct == "，" }
 func deferred(runes []rune, r negRange) bool {
 	before := string(runes[max(0, r.trigger-2):r.trigger])
 	scope := string(runes[r.trigger:r.to])
-	if !deferralBefore.MatchString(before) && !deferralIn.MatchString(scope) {
-		return false
-	}
-	return resumption.MatchString(string(runes[r.to:]))
+	return defers(before, scope, string(runes[r.to:]))
+}
+
+// defers reports whether a negation (scope, with the text before and after
+// it) only puts something off: "not yet" or 先 at it, and a later start of
+// the same thing after it.
+func defers(before, scope, after string) bool {
+	return (deferralBefore.MatchString(strings.TrimRight(before, " ")) || deferralIn.MatchString(scope)) && resumption.MatchString(after)
 }
 
 // The cues of a deferral: "not yet" before or in the negation, and a later

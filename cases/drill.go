@@ -291,10 +291,7 @@ func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 			// finding does not meet a condition: clumsy hands are a sign of
 			// myelopathy, not its diagnosis.
 			if i := slices.IndexFunc(concepts, func(x string) bool { return x == c || isA(scope, x, c) && !signOf(scope, x, c) }); i >= 0 {
-				met[it.ID] = concepts[i]
-				if n, ok := scope.(interface{ ConceptName(id, lang string) string }); ok {
-					met[it.ID] = n.ConceptName(concepts[i], d.Lang)
-				}
+				met[it.ID] = conceptName(scope, concepts[i], d.Lang)
 				break
 			}
 			// Ruling out a class rules out its members: "no anticoagulant"
@@ -388,10 +385,7 @@ func (d *Drill) unselective(scope Scope, open string, it Item) string {
 	names := make([]string, len(named))
 	var ruled []string
 	for i, c := range named {
-		names[i] = c
-		if n, ok := scope.(interface{ ConceptName(id, lang string) string }); ok {
-			names[i] = n.ConceptName(c, d.Lang)
-		}
+		names[i] = conceptName(scope, c, d.Lang)
 		if slices.ContainsFunc(it.RuledOut, func(r string) bool { return ds.IsA(c, r) }) {
 			ruled = append(ruled, names[i])
 		}
@@ -422,13 +416,19 @@ func (d *Drill) alone(scope Scope, open string, it Item) string {
 	}
 	names := make([]string, len(given))
 	for i, c := range given {
-		names[i] = c
-		if n, ok := scope.(interface{ ConceptName(id, lang string) string }); ok {
-			names[i] = n.ConceptName(c, d.Lang)
-		}
+		names[i] = conceptName(scope, c, d.Lang)
 	}
 	return Text{EN: fmt.Sprintf("gives %s and nothing besides", strings.Join(names, ", ")),
 		ZH: fmt.Sprintf("仅给予%s，别无其他", strings.Join(names, "、"))}.In(d.Lang)
+}
+
+// conceptName is a concept's name in lang when scope can give one, its ID
+// otherwise.
+func conceptName(scope Scope, id, lang string) string {
+	if n, ok := scope.(interface{ ConceptName(id, lang string) string }); ok {
+		return n.ConceptName(id, lang)
+	}
+	return id
 }
 
 // Score grades a submission from the rubric items it met, keyed by item ID
