@@ -14,7 +14,7 @@ import (
 	"github.com/orthocds/orthocds/internal/yamlx"
 )
 
-//go:embed data/concepts.yaml data/sources.yaml data/lexicon.yaml
+//go:embed data/concepts.yaml data/sources.yaml data/lexicon.yaml data/negation.yaml
 var dataFS embed.FS
 
 // Embedded returns the shipped vocabulary files (data/concepts.yaml,

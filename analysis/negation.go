@@ -1,0 +1,448 @@
+package analysis
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/orthocds/orthocds/internal/yamlx"
+)
+
+// Negation: NegEx-style cues and their scopes, in English and Chinese. The
+// cues (the words that negate) are data, reviewed in data/negation.yaml;
+// how far a cue reaches (clauses, lists, deferral) is grammar, here.
+
+// negationFile is data/negation.yaml.
+type negationFile struct {
+	Question struct {
+		BeforeEn []string         `yaml:"before_en"`
+		BeforeZh []string         `yaml:"before_zh"`
+		NotZh    []string         `yaml:"not_zh"`
+		Examples []negationSample `yaml:"examples"`
+	} `yaml:"question"`
+	Plan struct {
+		BeforeEn       []string         `yaml:"before_en"`
+		NotEn          []string         `yaml:"not_en"`
+		BeforeZh       []string         `yaml:"before_zh"`
+		NotZh          []string         `yaml:"not_zh"`
+		AfterNotNeeded []string         `yaml:"after_not_needed"`
+		AfterRuledOut  []string         `yaml:"after_ruled_out"`
+		AfterEn        []string         `yaml:"after_en"`
+		AfterZh        []string         `yaml:"after_zh"`
+		AfterZhClosing []string         `yaml:"after_zh_closing"`
+		Examples       []negationSample `yaml:"examples"`
+	} `yaml:"plan"`
+}
+
+// negationSample is an example the rules must read as the file says: a
+// stretch it rules out (in a negated scope) and one it keeps (outside).
+type negationSample struct {
+	Text     string `yaml:"text"`
+	RulesOut string `yaml:"rules_out"`
+	Keeps    string `yaml:"keeps"`
+}
+
+// negationCues are the rules built from the file: negated findings in a
+// question, and what a plan rules out, forward of a trigger (plan) or back
+// from a verdict closing its clause (post).
+type negationCues struct {
+	question, plan negationRules
+	// post rules out what comes before it in its clause, back to the
+	// clause's start: "a bisphosphonate isn't necessary", "enoxaparin is
+	// contraindicated", "calf pumps won't help"; in Chinese the object
+	// often comes first: 双膦酸盐没必要用, 唑来膦酸就算了, 抗骨松药以后再说.
+	post *regexp.Regexp
+}
+
+// negation holds the shipped cues. The file is embedded and its test
+// loads it, so a bad cue fails the build's tests, never a request.
+var negation = func() *negationCues {
+	b, err := fs.ReadFile(Embedded(), "negation.yaml")
+	if err != nil {
+		panic(err) // embedded
+	}
+	n, err := loadNegation(b)
+	if err != nil {
+		panic(err) // the embedded file is checked by TestNegationFile
+	}
+	return n
+}()
+
+// loadNegation parses and checks a negation file: every cue compiles on
+// its own and appears once in its list, every list has a cue, and every
+// example reads as it says.
+func loadNegation(b []byte) (*negationCues, error) {
+	var f negationFile
+	if err := yamlx.UnmarshalStrict(b, &f); err != nil {
+		return nil, fmt.Errorf("negation file: %w", err)
+	}
+	var errs []error
+	alt := func(name string, cues []string) string {
+		if len(cues) == 0 {
+			errs = append(errs, fmt.Errorf("%s: no cues", name))
+		}
+		for i, c := range cues {
+			switch _, err := regexp.Compile(c); {
+			case strings.TrimSpace(c) == "":
+				errs = append(errs, fmt.Errorf("%s[%d]: empty cue", name, i))
+			case err != nil:
+				errs = append(errs, fmt.Errorf("%s[%d] %q: %w", name, i, c, err))
+			case slices.Index(cues, c) < i:
+				errs = append(errs, fmt.Errorf("%s[%d] %q: listed twice", name, i, c))
+			}
+		}
+		return strings.Join(cues, "|")
+	}
+	q, p := f.Question, f.Plan
+	qEn, qZh, qNot := alt("question.before_en", q.BeforeEn), alt("question.before_zh", q.BeforeZh), alt("question.not_zh", q.NotZh)
+	pEn, pNotEn, pZh, pNotZh := alt("plan.before_en", p.BeforeEn), alt("plan.not_en", p.NotEn), alt("plan.before_zh", p.BeforeZh), alt("plan.not_zh", p.NotZh)
+	needed, ruledOut := alt("plan.after_not_needed", p.AfterNotNeeded), alt("plan.after_ruled_out", p.AfterRuledOut)
+	afterEn, closing := alt("plan.after_en", p.AfterEn), alt("plan.after_zh_closing", p.AfterZhClosing)
+	var afterZh []string
+	for i, c := range p.AfterZh {
+		afterZh = append(afterZh, strings.ReplaceAll(c, "{end}", zhClauseEnd))
+		if !strings.Contains(c, "{end}") {
+			errs = append(errs, fmt.Errorf("plan.after_zh[%d] %q: says nowhere where its clause ends ({end})", i, c))
+		}
+	}
+	alt("plan.after_zh", afterZh)
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("negation file: %w", err)
+	}
+	n := &negationCues{
+		// The scope of a question's negation stops at punctuation or a
+		// conjunction, at most five words or eight characters.
+		question: negationRules{
+			en:      regexp.MustCompile(`(?i)\b(?:` + qEn + `)\b`),
+			enEnd:   regexp.MustCompile(`(?i)[,.;:?!()/\n-]|\b(?:but|however|and|although|except|yet|with)\b`),
+			enWords: 5,
+			zh:      regexp.MustCompile(qZh),
+			zhEnd:   regexp.MustCompile(`[，。；：？！、,.;:?!（）()\n]|但|但是|却|而且`),
+			zhNot:   regexp.MustCompile(qNot),
+			zhChars: 8,
+		},
+		// A plan's negation runs to the end of its clause ("or any other
+		// bisphosphonate" is ruled out too), at most twelve Chinese
+		// characters; the enumeration comma (、) lists what it covers:
+		// 不需要低分子肝素、阿司匹林.
+		plan: negationRules{
+			en:      regexp.MustCompile(`(?i)\b(?:` + pEn + `)\b`),
+			enNot:   regexp.MustCompile(`(?i)` + pNotEn),
+			enEnd:   regexp.MustCompile(`(?i)[,.;:!?()\n–—]|\s-\s|\b(?:but|then)\b`),
+			enLists: true,
+			zh:      regexp.MustCompile(pZh),
+			zhEnd:   regexp.MustCompile(`[，。；：！？,.;:!?（）()\n]|但`),
+			zhNot:   regexp.MustCompile(pNotZh),
+			zhChars: 12,
+		},
+		post: regexp.MustCompile(`(?i)` + strings.Join([]string{
+			// "is not needed", "isn't worthwhile", "no longer indicated"
+			`\b(?:not|no longer|isn't|aren't|wasn't|weren't)\s+(?:` + needed + `)`,
+			// "should be avoided", "is contraindicated", "would be overkill"
+			`\b(?:is|are|be|been|'s|'re|seems?|looks?)\s+(?:(?:clearly|rather|quite|totally|completely|probably)\s+)?(?:` + ruledOut + `)`,
+			afterEn,
+			strings.Join(afterZh, "|"),
+			`(?:` + closing + `)(?:使用|用药|[用给做查打吃开])?了?(?:` + zhClauseEnd + `)`,
+		}, "|")),
+	}
+	for i, s := range q.Examples {
+		errs = append(errs, s.check(fmt.Sprintf("question.examples[%d]", i), n.negatedScopes(s.Text), nil))
+	}
+	for i, s := range p.Examples {
+		open, negated := n.planNegations(s.Text)
+		errs = append(errs, s.check(fmt.Sprintf("plan.examples[%d]", i), negated, &open))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("negation file: %w", err)
+	}
+	return n, nil
+}
+
+// check reports whether s reads as it says, given the negated scopes and
+// (for a plan) the text left open.
+func (s negationSample) check(name string, negated []string, open *string) error {
+	in := func(x string) bool {
+		return slices.ContainsFunc(negated, func(n string) bool { return strings.Contains(n, x) })
+	}
+	switch {
+	case s.Text == "" || s.RulesOut == "" && s.Keeps == "":
+		return fmt.Errorf("%s: needs text, and rules_out or keeps", name)
+	case s.RulesOut != "" && !in(s.RulesOut):
+		return fmt.Errorf("%s %q: %q is not ruled out (negated: %q)", name, s.Text, s.RulesOut, negated)
+	case s.Keeps != "" && (in(s.Keeps) || open != nil && !strings.Contains(*open, s.Keeps)):
+		return fmt.Errorf("%s %q: %q is ruled out (negated: %q)", name, s.Text, s.Keeps, negated)
+	}
+	return nil
+}
+
+// negationRules are NegEx-style triggers and the ends of their scopes,
+// for English and Chinese. An English scope runs to enEnd, at most
+// enWords words (0: no limit); a Chinese one to zhEnd, at most zhChars
+// characters. zhNot are words that hold a negating character without
+// negating (无论, 未来); A-not-A questions (有没有, 要不要) are never
+// negations.
+type negationRules struct {
+	en, enEnd, zh, zhEnd, zhNot *regexp.Regexp
+	// enNot are English pseudo-negations: "no more than two weeks" limits,
+	// it does not rule out.
+	enNot            *regexp.Regexp
+	enWords, zhChars int
+	// enLists lets an English scope run on over a comma into a list that
+	// closes with "or" or "nor" ("no Clexane, aspirin or calf pumps").
+	enLists bool
+}
+
+// zhClauseEnd ends a Chinese clause.
+const zhClauseEnd = `[，。；！？,.;!?\n]|$`
+
+// planClauseStart ends the clause a post-negation reaches back into; a
+// colon does not ("zoledronic acid: not needed"), nor the enumeration
+// comma (唑来膦酸、阿仑膦酸都不需要).
+//
+// planClauseStartNoAnd is the same without "and", for a negation that
+// says "both"; bothBefore finds that "both" just before it.
+var (
+	planClauseStart      = regexp.MustCompile(`(?i)` + clausePunct + `|\b(?:and|but|so|` + subordinators + `)\b`)
+	planClauseStartNoAnd = regexp.MustCompile(`(?i)` + clausePunct + `|\b(?:but|so|` + subordinators + `)\b`)
+	pluralVerb           = regexp.MustCompile(`(?i)^\s*(?:are|were|aren't|weren't)\b`)
+	bothBefore           = regexp.MustCompile(`(?i)\b(?:both|(?:is|are)\s+all|all\s+(?:of\s+them\s+)?(?:are|were))\s*$`)
+)
+
+const clausePunct = `[,;!?()\n，。；！？]|(?:^|\D)\.|\s[-–—]\s|[–—]`
+
+// isDash reports whether punct is a dash between clauses ("settles it as
+// osteoporosis - DXA would add nothing"); right before its negation
+// ("zoledronic acid - not needed") it joins, like a colon.
+func isDash(punct string) bool {
+	return strings.Trim(punct, " \t") == "-" || strings.ContainsAny(punct, "–—")
+}
+
+// subordinators start a clause a post-negation does not reach past: in
+// "give zoledronic acid because oral drugs are contraindicated" only the
+// oral drugs are ruled out.
+const subordinators = `because|since|although|though|whereas|unless|if|when|while|as|which|who`
+
+// enWordsRe finds the words of an English scope.
+var enWordsRe = regexp.MustCompile(`\S+`)
+
+// listStart is how a comma-separated stretch that starts a new clause
+// begins (a verb of a plan, or a subject), so that a list never runs into
+// it: "do not stop, give zoledronic acid or alendronate" negates only the
+// stopping.
+var listStart = regexp.MustCompile(`(?i)^\s*(?:and\s+|or\s+)?(?:give|start|begin|switch|add|check|recheck|monitor|measure|refer|stop|continue|keep|use|offer|plan|treat|arrange|order|repeat|consider|prescribe|book|image|scan|operate|mobilise|mobilize|teach|explain|tell|advise|discuss|follow|take|try|get|send|do|then|i|we|she|he|they|it|you|this|that)\b`)
+
+// listClose closes a list; listAnd closes a list of short items.
+var (
+	listClose = regexp.MustCompile(`(?i)\b(?:or|nor)\b`)
+	listAnd   = regexp.MustCompile(`(?i)\band\b`)
+)
+
+// listRun returns how far, from a comma at the start of rest, a negated
+// list runs on: through the item that closes it with "or" or "nor", when
+// no item starts a new clause; 0 when rest is not such a list.
+func listRun(rest string, end *regexp.Regexp) int {
+	at := 0
+	for at < len(rest) && rest[at] == ',' {
+		seg := rest[at+1:]
+		stop := len(seg)
+		if e := end.FindStringIndex(seg); e != nil {
+			stop = e[0]
+		}
+		item := seg[:stop]
+		words := len(enWordsRe.FindAllString(item, -1))
+		if listStart.MatchString(item) || words > 10 {
+			return 0
+		}
+		at += 1 + stop
+		if listClose.MatchString(item) {
+			return at
+		}
+		// "and" closes a list of short items only ("forgo rivaroxaban,
+		// aspirin and LMWH"), not a new clause ("no holiday, zoledronic
+		// acid and markers at six months").
+		if listAnd.MatchString(item) && words <= 4 {
+			return at
+		}
+	}
+	return 0
+}
+
+// NegatedScopes returns the stretches of a question that a negation
+// trigger governs: "no fractures" gives "fractures", "没骨折过" gives
+// "骨折过". Question forms are not negations: A-not-A (有没有) and words
+// that merely contain a negating character (无法, 未来).
+func NegatedScopes(text string) []string { return negation.negatedScopes(text) }
+
+func (n *negationCues) negatedScopes(text string) []string {
+	text = norm.NFKC.String(text)
+	runes := []rune(text)
+	var out []string
+	for _, r := range n.question.ranges(text) {
+		out = append(out, strings.TrimSpace(string(runes[r.from:r.to])))
+	}
+	return out
+}
+
+// PlanNegations blanks, rune for rune, every stretch of a plan that a
+// negation rules out, and returns those stretches with their triggers
+// ("would not give zoledronic acid"), for saying what voided a rubric
+// item. The drill grader uses it: a drug named only there is not given.
+func PlanNegations(text string) (open string, negated []string) { return negation.planNegations(text) }
+
+func (n *negationCues) planNegations(text string) (open string, negated []string) {
+	runes := []rune(text)
+	for _, r := range n.plan.ranges(text) {
+		if deferred(runes, r) {
+			continue
+		}
+		negated = append(negated, strings.TrimSpace(string(runes[r.trigger:r.to])))
+		for i := r.from; i < r.to; i++ {
+			runes[i] = ' '
+		}
+	}
+	// Post-negations: the clause before "isn't necessary" is ruled out,
+	// unless it only defers what the plan starts later (第一针先不打，
+	// 等血钙正常后再用).
+	for _, m := range n.post.FindAllStringIndex(text, -1) {
+		if defers(text[:m[0]], text[m[0]:m[1]], text[m[1]:]) {
+			continue
+		}
+		start := 0
+		// "X and Y are both unnecessary", "X和Y都不需要": the
+		// conjunction joins what is ruled out, it does not start a clause.
+		// A plural verb ("painkillers and a brace are just kicking the can")
+		// takes the whole "X and Y" as its subject, as "both" does.
+		clause := planClauseStart
+		if bothBefore.MatchString(text[:m[0]]) || pluralVerb.MatchString(text[m[0]:m[1]]) {
+			clause = planClauseStartNoAnd
+		}
+		starts := clause.FindAllStringIndex(text[:m[0]], -1)
+		for i := len(starts) - 1; i >= 0; i-- {
+			start = starts[i][1]
+			if isDash(text[starts[i][0]:start]) && strings.TrimSpace(text[start:m[0]]) == "" {
+				start = 0
+				continue
+			}
+			// "Enoxaparin, rivaroxaban and aspirin are all unnecessary":
+			// after "both" or "all" the scope runs back over the commas of
+			// a list of short items that start no clause of their own.
+			if clause != planClauseStartNoAnd || !isComma(text[starts[i][0]:starts[i][1]]) {
+				break
+			}
+			prev := 0
+			if i > 0 {
+				prev = starts[i-1][1]
+			}
+			item := text[prev:starts[i][0]]
+			if len(strings.Fields(item)) > 4 || listStart.MatchString(item) {
+				break
+			}
+			start = prev
+		}
+		from, to := utf8.RuneCountInString(text[:start]), utf8.RuneCountInString(text[:m[1]])
+		if s := strings.TrimSpace(string(runes[from:utf8.RuneCountInString(text[:m[0]])])); s != "" {
+			negated = append(negated, strings.TrimSpace(text[start:m[1]]))
+			for i := from; i < to; i++ {
+				runes[i] = ' '
+			}
+		}
+	}
+	return string(runes), negated
+}
+
+// isComma reports whether punct is a comma that can join a list.
+func isComma(punct string) bool { return punct == "," || punct == "，" }
+
+// deferred reports whether a negation only puts something off, to be done
+// later in the same plan: 先别打地舒单抗……血钙正常后再开始, "do not give
+// denosumab yet; correct the calcium, then start it". The plan does it, in
+// its time, so it is not ruled out.
+func deferred(runes []rune, r negRange) bool {
+	before := string(runes[max(0, r.trigger-2):r.trigger])
+	scope := string(runes[r.trigger:r.to])
+	return defers(before, scope, string(runes[r.to:]))
+}
+
+// defers reports whether a negation (scope, with the text before and after
+// it) only puts something off: "not yet" or 先 at it, and a later start of
+// the same thing after it.
+func defers(before, scope, after string) bool {
+	return (deferralBefore.MatchString(strings.TrimRight(before, " ")) || deferralIn.MatchString(scope)) && resumption.MatchString(after)
+}
+
+// The cues of a deferral: "not yet" before or in the negation, and a later
+// start of the same thing, named by a pronoun or not at all ("then start
+// it", 再开始。): "先别用降钙素，再开始地舒单抗" starts another drug and defers
+// nothing.
+var (
+	deferralBefore = regexp.MustCompile(`(?:先|暂|还|暂时)$`)
+	deferralIn     = regexp.MustCompile(`(?i)\b(?:yet|for now|until|first)\b|暂时|先`)
+	resumption     = regexp.MustCompile(`(?i)\bthen\s+(?:start|give|begin|inject|use)\s+(?:it|them)\b|\bstart (?:it|them) (?:once|when|after)\b|[再才](?:开始|用|打|给|注射|启动)(?:使用|用药)?了?(?:` + zhClauseEnd + `)`)
+)
+
+// StatesNegation reports whether a phrase itself rules something out ("no
+// routine duplex", 没有药物假期), so that it is matched on a plan as
+// written rather than outside its negations.
+func StatesNegation(phrase string) bool {
+	return len(negation.plan.ranges(phrase)) > 0 || negation.plan.en.MatchString(phrase)
+}
+
+// negRange is a negated scope in runes: the trigger starts at trigger,
+// the scope runs from from to to.
+type negRange struct{ trigger, from, to int }
+
+// ranges returns the negated scopes of text.
+func (nr negationRules) ranges(text string) []negRange {
+	var out []negRange
+	runeAt := func(s string, byteOff int) int { return len([]rune(s[:byteOff])) }
+	enText := text
+	if nr.enNot != nil {
+		enText = nr.enNot.ReplaceAllStringFunc(text, func(s string) string { return strings.Repeat(" ", len(s)) })
+	}
+	for _, m := range nr.en.FindAllStringIndex(enText, -1) {
+		rest := text[m[1]:]
+		if e := nr.enEnd.FindStringIndex(rest); e != nil {
+			cut := e[0]
+			if nr.enLists && rest[cut] == ',' {
+				cut += listRun(rest[cut:], nr.enEnd)
+			}
+			rest = rest[:cut]
+		}
+		end := len(rest)
+		if nr.enWords > 0 {
+			if w := enWordsRe.FindAllStringIndex(rest, nr.enWords); len(w) > 0 {
+				end = w[len(w)-1][1]
+			} else {
+				end = 0
+			}
+		}
+		if strings.TrimSpace(rest[:end]) != "" {
+			out = append(out, negRange{runeAt(text, m[0]), runeAt(text, m[1]), runeAt(text, m[1]+end)})
+		}
+	}
+	masked := nr.zhNot.ReplaceAllStringFunc(text, func(s string) string {
+		return strings.Repeat("　", len([]rune(s))) // same length in runes, no trigger inside
+	})
+	mr := []rune(masked)
+	for _, m := range nr.zh.FindAllStringIndex(masked, -1) {
+		at := runeAt(masked, m[0])
+		if at > 0 && at+1 < len(mr) && mr[at-1] == mr[at+1] { // A-not-A: 有没有, 要不要
+			continue
+		}
+		start := runeAt(masked, m[1])
+		end := start
+		for end < len(mr) && end-start < nr.zhChars && !nr.zhEnd.MatchString(string(mr[end])) {
+			end++
+		}
+		if end > start {
+			out = append(out, negRange{at, start, end})
+		}
+	}
+	return out
+}
