@@ -115,16 +115,24 @@ func loadNegation(b []byte) (*negationCues, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("negation file: %w", err)
 	}
+	// Cues that compile alone can still make a whole rule too large.
+	re := func(expr string) *regexp.Regexp {
+		r, err := regexp.Compile(expr)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		return r
+	}
 	n := &negationCues{
 		// The scope of a question's negation stops at punctuation or a
 		// conjunction, at most five words or eight characters.
 		question: negationRules{
-			en:      regexp.MustCompile(`(?i)\b(?:` + qEn + `)\b`),
-			enEnd:   regexp.MustCompile(`(?i)[,.;:?!()/\n-]|\b(?:but|however|and|although|except|yet|with)\b`),
+			en:      re(`(?i)\b(?:` + qEn + `)\b`),
+			enEnd:   re(`(?i)[,.;:?!()/\n-]|\b(?:but|however|and|although|except|yet|with)\b`),
 			enWords: 5,
-			zh:      regexp.MustCompile(qZh),
-			zhEnd:   regexp.MustCompile(`[，。；：？！、,.;:?!（）()\n]|但|但是|却|而且`),
-			zhNot:   regexp.MustCompile(qNot),
+			zh:      re(qZh),
+			zhEnd:   re(`[，。；：？！、,.;:?!（）()\n]|但|但是|却|而且`),
+			zhNot:   re(qNot),
 			zhChars: 8,
 		},
 		// A plan's negation runs to the end of its clause ("or any other
@@ -132,16 +140,16 @@ func loadNegation(b []byte) (*negationCues, error) {
 		// characters; the enumeration comma (、) lists what it covers:
 		// 不需要低分子肝素、阿司匹林.
 		plan: negationRules{
-			en:      regexp.MustCompile(`(?i)\b(?:` + pEn + `)\b`),
-			enNot:   regexp.MustCompile(`(?i)` + pNotEn),
-			enEnd:   regexp.MustCompile(`(?i)[,.;:!?()\n–—]|\s-\s|\b(?:but|then)\b`),
+			en:      re(`(?i)\b(?:` + pEn + `)\b`),
+			enNot:   re(`(?i)` + pNotEn),
+			enEnd:   re(`(?i)[,.;:!?()\n–—]|\s-\s|\b(?:but|then)\b`),
 			enLists: true,
-			zh:      regexp.MustCompile(pZh),
-			zhEnd:   regexp.MustCompile(`[，。；：！？,.;:!?（）()\n]|但`),
-			zhNot:   regexp.MustCompile(pNotZh),
+			zh:      re(pZh),
+			zhEnd:   re(`[，。；：！？,.;:!?（）()\n]|但`),
+			zhNot:   re(pNotZh),
 			zhChars: 12,
 		},
-		post: regexp.MustCompile(`(?i)` + strings.Join([]string{
+		post: re(`(?i)` + strings.Join([]string{
 			// "is not needed", "isn't worthwhile", "no longer indicated"
 			`\b(?:not|no longer|isn't|aren't|wasn't|weren't)\s+(?:` + needed + `)`,
 			// "should be avoided", "is contraindicated", "would be overkill"
@@ -150,6 +158,9 @@ func loadNegation(b []byte) (*negationCues, error) {
 			strings.Join(afterZh, "|"),
 			`(?:` + closing + `)(?:使用|用药|[用给做查打吃开])?了?(?:` + zhClauseEnd + `)`,
 		}, "|")),
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("negation file: %w", err)
 	}
 	for i, s := range q.Examples {
 		errs = append(errs, s.check(fmt.Sprintf("question.examples[%d]", i), n.negatedScopes(s.Text), nil))
