@@ -166,9 +166,10 @@ func TestGraderAgreement(t *testing.T) {
 
 // graderAgreement bounds each held-out split's agreement per language: the
 // issue's 0.90 on the frozen test split; on the held-out split in place
-// (the twenty-second, -b2 IDs, written 2026-12-06), its first measurement
-// (0.65 en / 0.70 zh; 9 of 24 negated correct plans above 0.25, no
-// paraphrase below 0.75, no shotgun list above 0.25). The twenty-first
+// (the twenty-third, -c2 IDs, written 2026-12-06), its first measurement
+// (0.55 en / 0.60 zh; 13 of 24 negated correct plans above 0.25, 1 of 8
+// paraphrases below 0.75, no shotgun list above 0.25). The twenty-second
+// (-b2) measured 0.65 / 0.70 at first, the twenty-first
 // (-s1) measured 0.80 / 0.80 at first, the twentieth (-i1, terse
 // abbreviated paraphrases) 0.43 / 0.67, the nineteenth (-o1) 0.70 / 0.85,
 // the eighteenth (-l1) 0.70 / 0.65, the seventeenth (-j1) 0.75 / 0.80, the
@@ -178,7 +179,7 @@ func TestGraderAgreement(t *testing.T) {
 // tenth (-a1) 0.65 / 0.75, the ninth (-t) 0.80 / 0.85 and the eighth (-y)
 // 0.70 / 0.75; each held-out split went into the tuning split once its
 // misses had been read (README, "Drill grading").
-var graderAgreement = map[string]float64{"test en": 0.90, "test zh": 0.90, "holdout en": 0.65, "holdout zh": 0.70}
+var graderAgreement = map[string]float64{"test en": 0.90, "test zh": 0.90, "holdout en": 0.55, "holdout zh": 0.60}
 
 // The grader task scores the deterministic grader and the judge on the
 // same answers, each against the examiner: a judge (over Ollama's HTTP API,
