@@ -237,9 +237,12 @@ func (a *Analyzer) Named(text string) []string {
 
 // NamedLongest is Named reading names longest first, so that a name inside
 // a longer one does not count apart: "drug holiday" and 药物假期 name the
-// holiday, not a medication too. Sorted, each once.
+// holiday, not a medication too. It reads the concepts' phrases as well
+// ("tablets for osteopenia" names an osteoporosis drug), as questions are
+// read. Sorted, each once.
 func (a *Analyzer) NamedLongest(text string) []string {
 	out := append(a.longestNames(a.Words(text)), a.casedConcepts(text)...)
+	out = append(out, a.phraseConcepts(text)...)
 	slices.Sort(out)
 	return slices.Compact(out)
 }

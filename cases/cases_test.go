@@ -428,6 +428,22 @@ func TestConceptsAndOmissions(t *testing.T) {
 			t.Errorf("%q: continue %v, want %v", tc.plan, got, tc.continued)
 		}
 	}
+	// A drug named by what it treats (a concept's phrase) and ruled out
+	// voids the drug item, so withholding it is done; named and given, it
+	// is not.
+	frax, _ := caseByID(t, "op-osteopenia-frax")
+	for _, tc := range []struct {
+		lang, plan string
+		withheld   bool
+	}{
+		{"en", "Tablets for osteopenia would be overkill; calcium and a daily walk.", true},
+		{"zh", "为骨量减少吃药就免了；补钙，每天散步。", true},
+		{"en", "Alendronate weekly; tablets for osteopenia work when FRAX is over the threshold.", false},
+	} {
+		if got := itemOf(NewDrill(frax, tc.lang).Submit("osteopenia", tc.plan, scope), "no-drug").Met; got != tc.withheld {
+			t.Errorf("%q: no-drug %v, want %v", tc.plan, got, tc.withheld)
+		}
+	}
 }
 
 // An alone item is done by a plan that gives what it names and nothing

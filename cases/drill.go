@@ -476,7 +476,7 @@ func scopeOf(scopes []string, phrase string) string {
 // conceptScope returns the negated scope naming concept c.
 func conceptScope(scope Scope, scopes []string, c string) string {
 	for _, s := range scopes {
-		if slices.ContainsFunc(named(scope, s), func(x string) bool { return x == c || isA(scope, x, c) || isA(scope, c, x) }) {
+		if slices.ContainsFunc(namedLongest(scope, s), func(x string) bool { return x == c || isA(scope, x, c) || isA(scope, c, x) }) {
 			return s
 		}
 	}
