@@ -156,7 +156,7 @@ func loadNegation(b []byte) (*negationCues, error) {
 			`\b(?:is|are|be|been|'s|'re|seems?|looks?)\s+(?:(?:clearly|rather|quite|totally|completely|probably)\s+)?(?:` + ruledOut + `)`,
 			afterEn,
 			strings.Join(afterZh, "|"),
-			`(?:` + closing + `)(?:使用|用药|[用给做查打吃开])?了?(?:` + zhClauseEnd + `)`,
+			`(?:` + closing + `)(?:使用|用药|[用给做查打吃开])?(?:了|的|的了)?(?:` + zhClauseEnd + `)`,
 		}, "|")),
 	}
 	if err := errors.Join(errs...); err != nil {
