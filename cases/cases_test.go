@@ -415,33 +415,24 @@ func TestConceptsAndOmissions(t *testing.T) {
 	if it := itemOf(g, "no-prophylaxis"); !it.Met || g.Score != 0 {
 		t.Errorf("every agent ruled out: no-prophylaxis %v (%s), score %.2f; want met, 0", it.Met, it.Why, g.Score)
 	}
-	aff, _ := caseByID(t, "op-aff")
+	// A must-not omission is done by negating what it negates: "Do not stop
+	// alendronate" continues it. A drug named by what it treats (a concept's
+	// phrase, "tablets for osteopenia") and ruled out voids the drug item, so
+	// withholding it is done; named and given, it is not.
 	for _, tc := range []struct {
-		lang, plan string
-		continued  bool
+		caseID, item, lang, plan string
+		done                     bool
 	}{
-		{"en", "Do not stop alendronate; no need to image the femurs.", true},
-		{"zh", "不要停用阿仑膦酸钠，不需要拍片。", true},
-		{"en", "Stop alendronate and image both femurs.", false},
+		{"op-aff", "continue", "en", "Do not stop alendronate; no need to image the femurs.", true},
+		{"op-aff", "continue", "zh", "不要停用阿仑膦酸钠，不需要拍片。", true},
+		{"op-aff", "continue", "en", "Stop alendronate and image both femurs.", false},
+		{"op-osteopenia-frax", "no-drug", "en", "Tablets for osteopenia would be overkill; calcium and a daily walk.", true},
+		{"op-osteopenia-frax", "no-drug", "zh", "为骨量减少吃药就免了；补钙，每天散步。", true},
+		{"op-osteopenia-frax", "no-drug", "en", "Alendronate weekly; tablets for osteopenia work when FRAX is over the threshold.", false},
 	} {
-		if got := itemOf(NewDrill(aff, tc.lang).Submit("thigh pain", tc.plan, scope), "continue").Met; got != tc.continued {
-			t.Errorf("%q: continue %v, want %v", tc.plan, got, tc.continued)
-		}
-	}
-	// A drug named by what it treats (a concept's phrase) and ruled out
-	// voids the drug item, so withholding it is done; named and given, it
-	// is not.
-	frax, _ := caseByID(t, "op-osteopenia-frax")
-	for _, tc := range []struct {
-		lang, plan string
-		withheld   bool
-	}{
-		{"en", "Tablets for osteopenia would be overkill; calcium and a daily walk.", true},
-		{"zh", "为骨量减少吃药就免了；补钙，每天散步。", true},
-		{"en", "Alendronate weekly; tablets for osteopenia work when FRAX is over the threshold.", false},
-	} {
-		if got := itemOf(NewDrill(frax, tc.lang).Submit("osteopenia", tc.plan, scope), "no-drug").Met; got != tc.withheld {
-			t.Errorf("%q: no-drug %v, want %v", tc.plan, got, tc.withheld)
+		c, _ := caseByID(t, tc.caseID)
+		if got := itemOf(NewDrill(c, tc.lang).Submit("diagnosis", tc.plan, scope), tc.item).Met; got != tc.done {
+			t.Errorf("%s %q: %s %v, want %v", tc.caseID, tc.plan, tc.item, got, tc.done)
 		}
 	}
 }
