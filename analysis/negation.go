@@ -156,7 +156,7 @@ func loadNegation(b []byte) (*negationCues, error) {
 			`\b(?:is|are|be|been|'s|'re|seems?|looks?)\s+(?:(?:clearly|rather|quite|totally|completely|probably)\s+)?(?:` + ruledOut + `)`,
 			afterEn,
 			strings.Join(afterZh, "|"),
-			`(?:` + closing + `)(?:使用|用药|[用给做查打吃开])?(?:了|的|的了)?(?:` + zhClauseEnd + `)`,
+			`(?:` + closing + `)(?:使用|用药|[用给做查打吃开])?[了的]?(?:` + zhClauseEnd + `)`,
 		}, "|")),
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -398,10 +398,11 @@ var (
 )
 
 // StatesNegation reports whether a phrase itself rules something out ("no
-// routine duplex", 没有药物假期), so that it is matched on a plan as
-// written rather than outside its negations.
+// routine duplex", 没有药物假期, or with a verdict after it: "theatre can
+// wait"), so that it is matched on a plan as written rather than outside
+// its negations.
 func StatesNegation(phrase string) bool {
-	return len(negation.plan.ranges(phrase)) > 0 || negation.plan.en.MatchString(phrase)
+	return len(negation.plan.ranges(phrase)) > 0 || negation.plan.en.MatchString(phrase) || negation.post.MatchString(phrase)
 }
 
 // negRange is a negated scope in runes: the trigger starts at trigger,

@@ -55,9 +55,9 @@ func (a *Analyzer) QueryTerms(text string) []string {
 }
 
 // phraseConcepts returns the concepts whose phrases (concepts.yaml) text
-// matches. Questions are read this way; guideline entries and documents,
-// edited text that uses the concepts' names, are not, which keeps indexing
-// a large corpus cheap.
+// matches. Questions and the stretches a plan rules out (NamedLongest) are
+// read this way; guideline entries and documents, edited text that uses the
+// concepts' names, are not, which keeps indexing a large corpus cheap.
 func (a *Analyzer) phraseConcepts(text string) []string {
 	var out []string
 	han := hasHan(text)

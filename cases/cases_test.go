@@ -415,8 +415,8 @@ func TestConceptsAndOmissions(t *testing.T) {
 	if it := itemOf(g, "no-prophylaxis"); !it.Met || g.Score != 0 {
 		t.Errorf("every agent ruled out: no-prophylaxis %v (%s), score %.2f; want met, 0", it.Met, it.Why, g.Score)
 	}
-	// A must-not omission is done by negating what it negates: "Do not stop
-	// alendronate" continues it. A drug named by what it treats (a concept's
+	// A must-not item is done by its wording, or by negating what it
+	// negates: "Do not stop alendronate" continues it. A drug named by what it treats (a concept's
 	// phrase, "tablets for osteopenia") and ruled out voids the drug item, so
 	// withholding it is done; named and given, it is not.
 	for _, tc := range []struct {
@@ -429,6 +429,9 @@ func TestConceptsAndOmissions(t *testing.T) {
 		{"op-osteopenia-frax", "no-drug", "en", "Tablets for osteopenia would be overkill; calcium and a daily walk.", true},
 		{"op-osteopenia-frax", "no-drug", "zh", "为骨量减少吃药就免了；补钙，每天散步。", true},
 		{"op-osteopenia-frax", "no-drug", "en", "Alendronate weekly; tablets for osteopenia work when FRAX is over the threshold.", false},
+		// Putting off theatre delays surgery; putting off a bone drug does not.
+		{"hipfx-acute", "delay", "en", "Theatre can wait until Monday; heparin tonight.", true},
+		{"hipfx-acute", "delay", "en", "Fix the hip today; zoledronic acid can wait until the fracture clinic.", false},
 	} {
 		c, _ := caseByID(t, tc.caseID)
 		if got := itemOf(NewDrill(c, tc.lang).Submit("diagnosis", tc.plan, scope), tc.item).Met; got != tc.done {
