@@ -33,6 +33,13 @@ type negationFile struct {
 		NotZh          []string         `yaml:"not_zh"`
 		AfterNotNeeded []string         `yaml:"after_not_needed"`
 		AfterRuledOut  []string         `yaml:"after_ruled_out"`
+		SubjectNegEn   []string         `yaml:"subject_negation_en"`
+		SubjectKeptEn  []string         `yaml:"subject_kept_en"`
+		CopulaEn       []string         `yaml:"copula_en"`
+		CopulaKeptEn   []string         `yaml:"copula_kept_en"`
+		CopulaZh       []string         `yaml:"copula_zh"`
+		CopulaNotZh    []string         `yaml:"copula_not_zh"`
+		CopulaKeptZh   []string         `yaml:"copula_kept_zh"`
 		AfterEn        []string         `yaml:"after_en"`
 		AfterZh        []string         `yaml:"after_zh"`
 		AfterZhClosing []string         `yaml:"after_zh_closing"`
@@ -58,6 +65,16 @@ type negationCues struct {
 	// contraindicated", "calf pumps won't help"; in Chinese the object
 	// often comes first: 双膦酸盐没必要用, 唑来膦酸就算了, 抗骨松药以后再说.
 	post *regexp.Regexp
+	// subject is a negated auxiliary that rules out its clause's subject
+	// as post does ("teriparatide won't cut it"), unless what follows it
+	// is in subjectKept ("denosumab mustn't be stopped") or the subject is
+	// a pronoun.
+	subject, subjectKept *regexp.Regexp
+	// copula judges a plan's step ("zoledronic acid now would be muddying
+	// the waters", 现在打唑来膦酸是添乱): it rules the step out unless
+	// copulaKept starts its predicate. copulaNotZh masks words holding a
+	// Chinese copula that are none (还是, 太极).
+	copulaEn, copulaKeptEn, copulaZh, copulaNotZh, copulaKeptZh *regexp.Regexp
 }
 
 // negation holds the shipped cues. The file is embedded and its test
@@ -104,6 +121,9 @@ func loadNegation(b []byte) (*negationCues, error) {
 	pEn, pNotEn, pZh, pNotZh := alt("plan.before_en", p.BeforeEn), alt("plan.not_en", p.NotEn), alt("plan.before_zh", p.BeforeZh), alt("plan.not_zh", p.NotZh)
 	needed, ruledOut := alt("plan.after_not_needed", p.AfterNotNeeded), alt("plan.after_ruled_out", p.AfterRuledOut)
 	afterEn, closing := alt("plan.after_en", p.AfterEn), alt("plan.after_zh_closing", p.AfterZhClosing)
+	subjectNeg, subjectKept := alt("plan.subject_negation_en", p.SubjectNegEn), alt("plan.subject_kept_en", p.SubjectKeptEn)
+	copEn, copKeptEn := alt("plan.copula_en", p.CopulaEn), alt("plan.copula_kept_en", p.CopulaKeptEn)
+	copZh, copNotZh, copKeptZh := alt("plan.copula_zh", p.CopulaZh), alt("plan.copula_not_zh", p.CopulaNotZh), alt("plan.copula_kept_zh", p.CopulaKeptZh)
 	var afterZh []string
 	for i, c := range p.AfterZh {
 		afterZh = append(afterZh, strings.ReplaceAll(c, "{end}", zhClauseEnd))
@@ -158,6 +178,17 @@ func loadNegation(b []byte) (*negationCues, error) {
 			strings.Join(afterZh, "|"),
 			`(?:` + closing + `)(?:使用|用药|[用给做查打吃开])?[了的]?(?:` + zhClauseEnd + `)`,
 		}, "|")),
+		subject: re(`(?i)\b(?:` + subjectNeg + `)\b`),
+		// Adverbs and "need to" / "have to" between the auxiliary and the
+		// verb do not change what the verb says: "doesn't really need to stop".
+		subjectKept: re(`(?i)^\s*(?:(?:really|necessarily|just|ever|yet|even|actually|always)\s+)*(?:(?:need|have)\s+to\s+)?(?:` + subjectKept + `)`),
+		copulaEn:    re(`(?i)\b(?:` + copEn + `)\b`),
+		// Adverbs before the predicate do not change it: "is clearly the
+		// right step"; nor does an infinitive ("the plan is to give").
+		copulaKeptEn: re(`(?i)^\s*(?:(?:just|simply|clearly|obviously|probably|definitely|certainly|absolutely|really|quite|very|also|then|now|both|all|always|usually|generally|typically|therefore|thus|so)\s+)*(?:to\s|` + copKeptEn + `)`),
+		copulaZh:     re(copZh),
+		copulaNotZh:  re(copNotZh),
+		copulaKeptZh: re(`^\s*(?:就|都|也|还|又|确实|肯定|当然|其实|可能|仍然|仍|依然|最|更|很|非常|十分|比较|挺|极)*(?:` + copKeptZh + `)`),
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("negation file: %w", err)
@@ -221,7 +252,7 @@ const zhClauseEnd = `[，。；！？,.;!?\n]|$`
 var (
 	planClauseStart      = regexp.MustCompile(`(?i)` + clausePunct + `|\b(?:and|but|so|` + subordinators + `)\b`)
 	planClauseStartNoAnd = regexp.MustCompile(`(?i)` + clausePunct + `|\b(?:but|so|` + subordinators + `)\b`)
-	pluralVerb           = regexp.MustCompile(`(?i)^\s*(?:are|were|aren't|weren't)\b`)
+	pluralVerb           = regexp.MustCompile(`(?i)^\s*(?:are|were|aren't|weren't|don't|do not)\b`)
 	bothBefore           = regexp.MustCompile(`(?i)\b(?:both|(?:is|are)\s+all|all\s+(?:of\s+them\s+)?(?:are|were))\s*$`)
 )
 
@@ -320,7 +351,8 @@ func (n *negationCues) planNegations(text string) (open string, negated []string
 	// Post-negations: the clause before "isn't necessary" is ruled out,
 	// unless it only defers what the plan starts later (第一针先不打，
 	// 等血钙正常后再用).
-	for _, m := range n.post.FindAllStringIndex(text, -1) {
+	for _, v := range n.postMatches(text) {
+		m := []int{v.at, v.end}
 		if defers(text[:m[0]], text[m[0]:m[1]], text[m[1]:]) {
 			continue
 		}
@@ -330,13 +362,16 @@ func (n *negationCues) planNegations(text string) (open string, negated []string
 		// A plural verb ("painkillers and a brace are just kicking the can")
 		// takes the whole "X and Y" as its subject, as "both" does.
 		clause := planClauseStart
-		if bothBefore.MatchString(text[:m[0]]) || pluralVerb.MatchString(text[m[0]:m[1]]) {
+		switch {
+		case v.copula:
+			clause = copulaClauseStart
+		case bothBefore.MatchString(text[:m[0]]) || pluralVerb.MatchString(text[m[0]:m[1]]):
 			clause = planClauseStartNoAnd
 		}
 		starts := clause.FindAllStringIndex(text[:m[0]], -1)
 		for i := len(starts) - 1; i >= 0; i-- {
 			start = starts[i][1]
-			if isDash(text[starts[i][0]:start]) && strings.TrimSpace(text[start:m[0]]) == "" {
+			if (isDash(text[starts[i][0]:start]) || isComma(text[starts[i][0]:start])) && strings.TrimSpace(text[start:m[0]]) == "" {
 				start = 0
 				continue
 			}
@@ -358,7 +393,12 @@ func (n *negationCues) planNegations(text string) (open string, negated []string
 		}
 		from, to := utf8.RuneCountInString(text[:start]), utf8.RuneCountInString(text[:m[1]])
 		if s := strings.TrimSpace(string(runes[from:utf8.RuneCountInString(text[:m[0]])])); s != "" {
-			negated = append(negated, strings.TrimSpace(text[start:m[1]]))
+			// Judging a withholding harshly ("holding off on surgery would
+			// be negligent") keeps what is withheld: the stretch is not
+			// the plan's, but what it names is not ruled out either.
+			if !v.copula || !withholding.MatchString(text[start:m[0]]) {
+				negated = append(negated, strings.TrimSpace(text[start:m[1]]))
+			}
 			for i := from; i < to; i++ {
 				runes[i] = ' '
 			}
@@ -366,6 +406,92 @@ func (n *negationCues) planNegations(text string) (open string, negated []string
 	}
 	return string(runes), negated
 }
+
+// postMatches returns, in order, the verdicts that rule out what comes
+// before them in their clause: the post cues, and the negated auxiliaries
+// whose subject is not a pronoun and whose verb does not negate a stop, a
+// delay or a harm ("teriparatide won't cut it", not "denosumab mustn't be
+// stopped"). The auxiliary's own forward scope is a plan trigger's.
+func (n *negationCues) postMatches(text string) []verdict {
+	ms := n.post.FindAllStringIndex(text, -1)
+	for _, m := range n.subject.FindAllStringIndex(text, -1) {
+		if pronounBefore.MatchString(text[:m[0]]) || n.subjectKept.MatchString(text[m[1]:]) ||
+			slices.ContainsFunc(ms, func(p []int) bool { return p[0] < m[1] && m[0] < p[1] }) {
+			continue
+		}
+		ms = append(ms, m)
+	}
+	var out []verdict
+	for _, m := range ms {
+		out = append(out, verdict{at: m[0], end: m[1]})
+	}
+	overlaps := func(m []int) bool {
+		return slices.ContainsFunc(ms, func(p []int) bool { return p[0] < m[1] && m[0] < p[1] })
+	}
+	masked := n.copulaNotZh.ReplaceAllStringFunc(text, func(s string) string { return strings.Repeat("\x00", len(s)) })
+	for _, c := range []struct{ cop, kept *regexp.Regexp }{{n.copulaEn, n.copulaKeptEn}, {n.copulaZh, n.copulaKeptZh}} {
+		for _, m := range c.cop.FindAllStringIndex(masked, -1) {
+			if !overlaps(m) && n.judges(text, m, c.kept) {
+				out = append(out, verdict{at: m[0], end: m[1], copula: true})
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b verdict) int { return a.at - b.at })
+	return out
+}
+
+// verdict is a stretch of a plan that rules out what comes before it in its
+// clause; a copula's clause also ends at a subordinator of time ("once
+// vitamin D is replete").
+type verdict struct {
+	at, end int
+	copula  bool
+}
+
+// copulaClauseStart starts the clause a copula judges; withholding is a
+// step that withholds something (so judging it harshly keeps the thing).
+var (
+	copulaClauseStart = regexp.MustCompile(`(?i)` + clausePunct + `|\b(?:and|but|so|then|once|until|till|whenever|wherever|where|that|after|before|` + subordinators + `)\b`)
+	withholding       = regexp.MustCompile(`(?i)\b(?:hold(?:ing)? off|withhold(?:ing)?|stop(?:ping)?|delay(?:ing)?|defer(?:ring)?|postpon(?:e|ing)|skip(?:ping)?|omit(?:ting)?|wait(?:ing)?|leav(?:e|ing) out|drop(?:ping)?|interrupt(?:ing)?|paus(?:e|ing)|not (?:giving|treating|operating|starting|using)|no)\b|停|暂缓|推迟|延后|不用|不打|不吃|不做|不给`)
+)
+
+// judges reports whether the copula at m judges the step before it rather
+// than describing it or approving: its subject is not a pronoun, the
+// patient or something of theirs ("she is frail", "her CTX is high", 她太瘦),
+// and its predicate is there, not negated (the negation rules read "is not
+// needed") and not one that keeps the step.
+func (n *negationCues) judges(text string, m []int, kept *regexp.Regexp) bool {
+	subject, pred := text[:m[0]], text[m[1]:]
+	// The step before a comma or a dash when the verdict starts its own
+	// clause (为了大腿酸就停药，是因噎废食), as the post loop reads it.
+	starts := copulaClauseStart.FindAllStringIndex(subject, -1)
+	for i := len(starts) - 1; i >= 0; i-- {
+		s := subject[starts[i][1]:]
+		if punct := subject[starts[i][0]:starts[i][1]]; strings.TrimSpace(s) != "" || !isComma(punct) && !isDash(punct) {
+			subject = s
+			break
+		}
+		subject = subject[:starts[i][0]]
+	}
+	pred = strings.TrimLeft(pred, " \t")
+	return strings.TrimSpace(subject) != "" && pred != "" && !pronounBefore.MatchString(subject) &&
+		!patientSubject.MatchString(subject) && !predicateEnd.MatchString(pred) &&
+		!negatedPredicate.MatchString(pred) && !kept.MatchString(pred)
+}
+
+// patientSubject is a subject about the patient, not a step of the plan;
+// negatedPredicate starts a predicate the negation rules read; predicateEnd
+// is a predicate that ends at once (a question, "is it?").
+var (
+	patientSubject   = regexp.MustCompile(`(?i)^\s*(?:(?:her|his|their|its|my|our|your|(?:the|this) patient's|(?:the|this) patient|she|he|they)\b|[她他我你它]|患者|病人)`)
+	negatedPredicate = regexp.MustCompile(`(?i)^(?:not|no|never|hardly|barely|neither|nor|nothing|none)\b|^[不没无非未别勿]`)
+	predicateEnd     = regexp.MustCompile(`^[,.;:!?()，。；：！？]`)
+)
+
+// pronounBefore finds a pronoun just before a negated auxiliary: its
+// subject is the speaker or a thing named elsewhere, not the stretch
+// before it ("keep filling until it won't take more").
+var pronounBefore = regexp.MustCompile(`(?i)\b(?:i|we|you|she|he|they|it|this|that|these|those|one|who|which|what|there|someone|anyone|everyone|nobody)\s*$`)
 
 // isComma reports whether punct is a comma that can join a list.
 func isComma(punct string) bool { return punct == "," || punct == "，" }

@@ -43,3 +43,50 @@ func TestNegationFile(t *testing.T) {
 		})
 	}
 }
+
+// The grammar of judgements: a negated auxiliary or a copula rules out the
+// step it judges, unless the predicate keeps it (a stop negated, a step
+// approved, a finding described) or the subject is the patient; a harsh
+// judgement of a withholding keeps what is withheld.
+func TestPlanJudgements(t *testing.T) {
+	tests := []struct {
+		name, plan    string
+		ruledOut      string // in a negated stretch
+		open, blanked string // left in the open text, or blanked from it
+	}{
+		{"a negated verb of any kind", "Teriparatide won't cut it; alendronate weekly.", "Teriparatide", "alendronate", ""},
+		{"a negated stop keeps the drug", "Denosumab mustn't be stopped; zoledronic acid at six months.", "", "Denosumab", ""},
+		{"a pronoun subject negates forward only", "Keep filling until it won't take more cement.", "take more cement", "Keep filling", ""},
+		{"an open-class dismissal", "Zoledronic acid now would be muddying the waters; recheck CTX.", "Zoledronic acid", "CTX", ""},
+		{"approval keeps the step", "Zoledronic acid is the obvious next step; recheck CTX.", "", "Zoledronic acid", ""},
+		{"a dose describes", "Zoledronic acid is 5 mg once a year.", "", "Zoledronic acid", ""},
+		{"a finding of the patient describes", "Her CTX is high, so keep injecting.", "", "CTX", ""},
+		{"a word that starts like a pronoun is no pronoun", "Heparin on top of a past clot is overcooking it; stockings.", "Heparin", "stockings", ""},
+		{"a subordinate clause is its own", "Start zoledronic acid once vitamin D is replete.", "", "Start zoledronic acid", ""},
+		{"a harsh judgement of a withholding", "Holding off on surgery would be negligent; decompress next month.", "", "decompress", "Holding off on surgery"},
+		{"Chinese copula", "现在打唑来膦酸是添乱；补钙。", "唑来膦酸", "补钙", ""},
+		{"Chinese verdict after a comma", "为了大腿酸就换特立帕肽，是因噎废食；接着吃。", "特立帕肽", "接着吃", ""},
+		{"Chinese approval", "唑来膦酸是首选；还是要补钙。", "", "唑来膦酸", ""},
+		{"Chinese withholding judged", "为了大腿酸就停阿仑膦酸钠，是因噎废食；接着吃。", "", "接着吃", "停阿仑膦酸钠"},
+		{"Chinese words holding a copula", "多晒太阳，打太极。", "", "太极", ""},
+		{"Chinese excess", "有过血栓就上肝素，用力过猛了；穿弹力袜。", "肝素", "弹力袜", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			open, negated := PlanNegations(tt.plan)
+			joined := strings.Join(negated, " | ")
+			if tt.ruledOut != "" && !strings.Contains(joined, tt.ruledOut) {
+				t.Errorf("%q not ruled out (negated %q)", tt.ruledOut, negated)
+			}
+			if tt.ruledOut == "" && tt.blanked == "" && len(negated) > 0 {
+				t.Errorf("nothing should be ruled out, got %q", negated)
+			}
+			if !strings.Contains(open, tt.open) {
+				t.Errorf("%q blanked from %q", tt.open, open)
+			}
+			if tt.blanked != "" && (strings.Contains(open, tt.blanked) || strings.Contains(joined, tt.blanked)) {
+				t.Errorf("%q should be blanked and not ruled out: open %q, negated %q", tt.blanked, open, negated)
+			}
+		})
+	}
+}
