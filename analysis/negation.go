@@ -442,7 +442,8 @@ func (n *negationCues) postMatches(text string) []verdict {
 
 // verdict is a stretch of a plan that rules out what comes before it in its
 // clause; a copula's clause also ends at a subordinator of time ("once
-// vitamin D is replete").
+// vitamin D is replete"), though not at "after" or "before", mostly
+// prepositions there ("a break from alendronate after five years").
 type verdict struct {
 	at, end int
 	copula  bool
@@ -451,7 +452,7 @@ type verdict struct {
 // copulaClauseStart starts the clause a copula judges; withholding is a
 // step that withholds something (so judging it harshly keeps the thing).
 var (
-	copulaClauseStart = regexp.MustCompile(`(?i)` + clausePunct + `|\b(?:and|but|so|then|once|until|till|whenever|wherever|where|that|after|before|` + subordinators + `)\b`)
+	copulaClauseStart = regexp.MustCompile(`(?i)` + clausePunct + `|\b(?:and|but|so|then|once|until|till|whenever|wherever|where|that|` + subordinators + `)\b`)
 	withholding       = regexp.MustCompile(`(?i)\b(?:hold(?:ing)? off|withhold(?:ing)?|stop(?:ping)?|delay(?:ing)?|defer(?:ring)?|postpon(?:e|ing)|skip(?:ping)?|omit(?:ting)?|wait(?:ing)?|leav(?:e|ing) out|drop(?:ping)?|interrupt(?:ing)?|paus(?:e|ing)|not (?:giving|treating|operating|starting|using)|no)\b|停|暂缓|推迟|延后|不用|不打|不吃|不做|不给`)
 )
 
