@@ -167,7 +167,8 @@ func TestGraderAgreement(t *testing.T) {
 // graderAgreement bounds each held-out split's agreement per language: the
 // issue's 0.90 on the frozen test split; on the held-out split in place
 // (the twenty-fifth, -f2 IDs, written 2026-12-06), its first measurement
-// (FIRST). The twenty-fourth (-d2/-e2, the first written after judgements
+// (0.90 en / 0.80 zh; no negated correct plan above 0.25, 5 of 16
+// paraphrases below 0.75, no shotgun list above 0.25). The twenty-fourth (-d2/-e2, the first written after judgements
 // were read by structure) measured 0.85 / 0.70 at first (3 of 20 negated
 // correct plans above 0.25, 5 of 12 paraphrases below 0.75, 1 of 8
 // shotgun lists above 0.25: approvals in new words read as dismissals), the
@@ -183,7 +184,7 @@ func TestGraderAgreement(t *testing.T) {
 // tenth (-a1) 0.65 / 0.75, the ninth (-t) 0.80 / 0.85 and the eighth (-y)
 // 0.70 / 0.75; each held-out split went into the tuning split once its
 // misses had been read (README, "Drill grading").
-var graderAgreement = map[string]float64{"test en": 0.90, "test zh": 0.90, "holdout en": 0.55, "holdout zh": 0.60}
+var graderAgreement = map[string]float64{"test en": 0.90, "test zh": 0.90, "holdout en": 0.90, "holdout zh": 0.80}
 
 // The grader task scores the deterministic grader and the judge on the
 // same answers, each against the examiner: a judge (over Ollama's HTTP API,
