@@ -37,7 +37,12 @@ type negationFile struct {
 		SubjectKeptEn  []string         `yaml:"subject_kept_en"`
 		CopulaEn       []string         `yaml:"copula_en"`
 		CopulaKeptEn   []string         `yaml:"copula_kept_en"`
+		DismissalEn    []string         `yaml:"copula_dismissal_en"`
+		NotDismissalEn []string         `yaml:"copula_not_dismissal_en"`
+		NegationEn     []string         `yaml:"copula_negation_en"`
+		DismissalZh    []string         `yaml:"copula_dismissal_zh"`
 		CopulaZh       []string         `yaml:"copula_zh"`
+		ExcessZh       []string         `yaml:"copula_excess_zh"`
 		CopulaNotZh    []string         `yaml:"copula_not_zh"`
 		CopulaKeptZh   []string         `yaml:"copula_kept_zh"`
 		AfterEn        []string         `yaml:"after_en"`
@@ -70,11 +75,19 @@ type negationCues struct {
 	// is in subjectKept ("denosumab mustn't be stopped") or the subject is
 	// a pronoun.
 	subject, subjectKept *regexp.Regexp
-	// copula judges a plan's step ("zoledronic acid now would be muddying
-	// the waters", 现在打唑来膦酸是添乱): it rules the step out unless
-	// copulaKept starts its predicate. copulaNotZh masks words holding a
-	// Chinese copula that are none (还是, 太极).
-	copulaEn, copulaKeptEn, copulaZh, copulaNotZh, copulaKeptZh *regexp.Regexp
+	// copulaEn and copulaZh judge a plan's step ("kyphoplasty would be a
+	// luxury", 上抗凝药是多余的): see copulaRules. copulaNotZh masks words
+	// holding a Chinese copula that are none (还是, 太极).
+	copulaEn, copulaZh copulaRules
+	copulaNotZh        *regexp.Regexp
+}
+
+// copulaRules read "<step> is <predicate>" in one language: the step is
+// ruled out when the predicate bears a mark of dismissal (dismissal, not
+// masked by notDismissal; a negation not negating a stop; or an excess
+// copula itself: 太贵) and kept does not start it.
+type copulaRules struct {
+	cop, kept, dismissal, notDismissal, negation, excess *regexp.Regexp
 }
 
 // negation holds the shipped cues. The file is embedded and its test
@@ -123,7 +136,9 @@ func loadNegation(b []byte) (*negationCues, error) {
 	afterEn, closing := alt("plan.after_en", p.AfterEn), alt("plan.after_zh_closing", p.AfterZhClosing)
 	subjectNeg, subjectKept := alt("plan.subject_negation_en", p.SubjectNegEn), alt("plan.subject_kept_en", p.SubjectKeptEn)
 	copEn, copKeptEn := alt("plan.copula_en", p.CopulaEn), alt("plan.copula_kept_en", p.CopulaKeptEn)
+	dismissEn, notDismissEn, negEn := alt("plan.copula_dismissal_en", p.DismissalEn), alt("plan.copula_not_dismissal_en", p.NotDismissalEn), alt("plan.copula_negation_en", p.NegationEn)
 	copZh, copNotZh, copKeptZh := alt("plan.copula_zh", p.CopulaZh), alt("plan.copula_not_zh", p.CopulaNotZh), alt("plan.copula_kept_zh", p.CopulaKeptZh)
+	dismissZh, excessZh := alt("plan.copula_dismissal_zh", p.DismissalZh), alt("plan.copula_excess_zh", p.ExcessZh)
 	var afterZh []string
 	for i, c := range p.AfterZh {
 		afterZh = append(afterZh, strings.ReplaceAll(c, "{end}", zhClauseEnd))
@@ -182,13 +197,22 @@ func loadNegation(b []byte) (*negationCues, error) {
 		// Adverbs and "need to" / "have to" between the auxiliary and the
 		// verb do not change what the verb says: "doesn't really need to stop".
 		subjectKept: re(`(?i)^\s*(?:(?:really|necessarily|just|ever|yet|even|actually|always)\s+)*(?:(?:need|have)\s+to\s+)?(?:` + subjectKept + `)`),
-		copulaEn:    re(`(?i)\b(?:` + copEn + `)\b`),
-		// Adverbs before the predicate do not change it: "is clearly the
-		// right step"; nor does an infinitive ("the plan is to give").
-		copulaKeptEn: re(`(?i)^\s*(?:(?:just|simply|clearly|obviously|probably|definitely|certainly|absolutely|really|quite|very|also|then|now|both|all|always|usually|generally|typically|therefore|thus|so)\s+)*(?:to\s|` + copKeptEn + `)`),
-		copulaZh:     re(copZh),
-		copulaNotZh:  re(copNotZh),
-		copulaKeptZh: re(`^\s*(?:就|都|也|还|又|确实|肯定|当然|其实|可能|仍然|仍|依然|最|更|很|非常|十分|比较|挺|极)*(?:` + copKeptZh + `)`),
+		copulaEn: copulaRules{
+			cop: re(`(?i)\b(?:` + copEn + `)\b`),
+			// Adverbs before the predicate do not change it: "is clearly
+			// the right step"; nor does an infinitive ("the plan is to give").
+			kept:         re(`(?i)^\s*(?:(?:just|simply|clearly|obviously|probably|definitely|certainly|absolutely|really|quite|very|also|then|now|both|all|always|usually|generally|typically|therefore|thus|so)\s+)*(?:to\s|` + copKeptEn + `)`),
+			dismissal:    re(`(?i)` + dismissEn),
+			notDismissal: re(`(?i)` + notDismissEn),
+			negation:     re(`(?i)\b(?:` + negEn + `)\b`),
+		},
+		copulaZh: copulaRules{
+			cop:       re(excessZh + `|` + copZh),
+			kept:      re(`^\s*(?:就|都|也|还|又|确实|肯定|当然|其实|可能|仍然|仍|依然|最|更|很|非常|十分|比较|挺|极)*(?:` + copKeptZh + `)`),
+			dismissal: re(dismissZh),
+			excess:    re(`^(?:` + excessZh + `)$`),
+		},
+		copulaNotZh: re(copNotZh),
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("negation file: %w", err)
@@ -429,9 +453,9 @@ func (n *negationCues) postMatches(text string) []verdict {
 		return slices.ContainsFunc(ms, func(p []int) bool { return p[0] < m[1] && m[0] < p[1] })
 	}
 	masked := n.copulaNotZh.ReplaceAllStringFunc(text, func(s string) string { return strings.Repeat("\x00", len(s)) })
-	for _, c := range []struct{ cop, kept *regexp.Regexp }{{n.copulaEn, n.copulaKeptEn}, {n.copulaZh, n.copulaKeptZh}} {
+	for _, c := range []copulaRules{n.copulaEn, n.copulaZh} {
 		for _, m := range c.cop.FindAllStringIndex(masked, -1) {
-			if !overlaps(m) && n.judges(text, m, c.kept) {
+			if !overlaps(m) && n.judges(text, m, c) {
 				out = append(out, verdict{at: m[0], end: m[1], copula: true})
 			}
 		}
@@ -456,12 +480,12 @@ var (
 	withholding       = regexp.MustCompile(`(?i)\b(?:hold(?:ing)? off|withhold(?:ing)?|stop(?:ping)?|delay(?:ing)?|defer(?:ring)?|postpon(?:e|ing)|skip(?:ping)?|omit(?:ting)?|wait(?:ing)?|leav(?:e|ing) out|drop(?:ping)?|interrupt(?:ing)?|paus(?:e|ing)|not (?:giving|treating|operating|starting|using)|no)\b|停|暂缓|推迟|延后|不用|不打|不吃|不做|不给`)
 )
 
-// judges reports whether the copula at m judges the step before it rather
-// than describing it or approving: its subject is not a pronoun, the
-// patient or something of theirs ("she is frail", "her CTX is high", 她太瘦),
-// and its predicate is there, not negated (the negation rules read "is not
-// needed") and not one that keeps the step.
-func (n *negationCues) judges(text string, m []int, kept *regexp.Regexp) bool {
+// judges reports whether the copula at m dismisses the step before it:
+// its subject is not a pronoun, the patient or something of theirs ("she
+// is frail", "her CTX is high", 她太瘦), and its predicate is there, not
+// negated at its start (the negation rules read "is not needed"), not one
+// that keeps the step, and marked as a dismissal.
+func (n *negationCues) judges(text string, m []int, c copulaRules) bool {
 	subject, pred := text[:m[0]], text[m[1]:]
 	// The step before a comma or a dash when the verdict starts its own
 	// clause (为了大腿酸就停药，是因噎废食), as the post loop reads it.
@@ -475,9 +499,31 @@ func (n *negationCues) judges(text string, m []int, kept *regexp.Regexp) bool {
 		subject = subject[:starts[i][0]]
 	}
 	pred = strings.TrimLeft(pred, " \t")
-	return strings.TrimSpace(subject) != "" && pred != "" && !pronounBefore.MatchString(subject) &&
-		!patientSubject.MatchString(subject) && !predicateEnd.MatchString(pred) &&
-		!negatedPredicate.MatchString(pred) && !kept.MatchString(pred)
+	if strings.TrimSpace(subject) == "" || pred == "" || pronounBefore.MatchString(subject) ||
+		patientSubject.MatchString(subject) || predicateEnd.MatchString(pred) ||
+		negatedPredicate.MatchString(pred) || c.kept.MatchString(pred) {
+		return false
+	}
+	if c.excess != nil && c.excess.MatchString(text[m[0]:m[1]]) {
+		return true
+	}
+	if e := predicateClauseEnd.FindStringIndex(pred); e != nil {
+		pred = pred[:e[0]]
+	}
+	if c.notDismissal != nil {
+		pred = c.notDismissal.ReplaceAllString(pred, " ")
+	}
+	if c.dismissal.MatchString(pred) {
+		return true
+	}
+	if c.negation != nil {
+		for _, g := range c.negation.FindAllStringIndex(pred, -1) {
+			if !n.subjectKept.MatchString(pred[g[1]:]) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // patientSubject is a subject about the patient, not a step of the plan;
@@ -487,6 +533,8 @@ var (
 	patientSubject   = regexp.MustCompile(`(?i)^\s*(?:(?:her|his|their|its|my|our|your|(?:the|this) patient's|(?:the|this) patient|she|he|they)\b|[她他我你它]|患者|病人)`)
 	negatedPredicate = regexp.MustCompile(`(?i)^(?:not|no|never|hardly|barely|neither|nor|nothing|none)\b|^[不没无非未别勿]`)
 	predicateEnd     = regexp.MustCompile(`^[,.;:!?()，。；：！？]`)
+	// predicateClauseEnd ends the predicate a copula's marks are read in.
+	predicateClauseEnd = regexp.MustCompile(`(?i)[,.;:!?()\n，。；：！？]|\s[-–—]\s|[–—]|\bbut\b|但`)
 )
 
 // pronounBefore finds a pronoun just before a negated auxiliary: its
