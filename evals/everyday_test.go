@@ -212,12 +212,14 @@ func count(items []RetrievalItem, lang string) int {
 // brands kept unstemmed it measures MRR@10 0.886 / 0.898, recall@10 0.936 /
 // 0.901; after the eleventh's, 0.936 / 0.896, and with clinical shorthand
 // (ALN, TPTD, OP in capitals) 0.932 / 0.896; with names that shrank to one
-// word made phrases, MRR@10 0.894 / 0.898, recall@10 0.936 / 0.901. Recall
-// is held about 0.01 below the best reached in each language.
+// word made phrases, MRR@10 0.894 / 0.898, recall@10 0.936 / 0.901; with a
+// third round of asks for the entries the tuning split missed most,
+// MRR@10 0.907 / 0.907, recall@10 0.942 / 0.906. Recall is held about 0.01
+// below the best reached in each language.
 const (
 	everydayMRR      = 0.85
 	everydayRecall   = 0.93
-	everydayRecallZH = 0.89
+	everydayRecallZH = 0.90
 )
 
 // Bounds on the held-out split: its first measurement (2026-12-06),
