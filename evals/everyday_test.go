@@ -37,7 +37,7 @@ const everydayTestSHA256 = "e0198cfaf5c39123ed2388cbe9b10dcbe2ccb7cca49798ae1f6f
 // n301-n330, q301-q330 0.844 / 0.752, 0.806 / 0.878; n331-n360,
 // q331-q360 0.547 / 0.604, 0.811 / 0.850. A split whose misses
 // are read is tuning data; the next one is written fresh.
-const everydayHoldoutSHA256 = "489881eb6d7bd0c414ee9819eeae6865614f8ce743ef812ff5f5a9eb698faa10"
+const everydayHoldoutSHA256 = "f8c2bb86f9b1c866f64fafebf6b3a042cb56f1fa97e9d7e7f7d1f28410805a70"
 
 // The everyday-wording set: at least 300 questions, half in each
 // language, every gold entry current; the test split (at least 100) is
@@ -227,12 +227,14 @@ const (
 )
 
 // Bounds on the held-out split: its first measurement (2026-12-06),
-// taken before anyone read its questions' results: MRR@10 0.547 en / 0.604
-// zh, recall@10 0.811 / 0.850, on both stores alike. The bounds sit about
-// 0.01 below: one question moving a rank is not a fall.
+// taken before anyone read its questions' results: MRR@10 0.814 en / 0.851
+// zh, recall@10 0.847 / 0.908, on the embedded store. (One English
+// question, n385, repeated a tuning question word for word; it was
+// reworded after that measurement, and the figures did not move.) The
+// bounds sit about 0.01 below: one question moving a rank is not a fall.
 var (
-	holdoutMRR    = map[string]float64{"en": 0.54, "zh": 0.59}
-	holdoutRecall = map[string]float64{"en": 0.80, "zh": 0.84}
+	holdoutMRR    = map[string]float64{"en": 0.80, "zh": 0.84}
+	holdoutRecall = map[string]float64{"en": 0.83, "zh": 0.89}
 )
 
 // The bundled starter set must not lose more than 0.01 of any figure to the
