@@ -417,9 +417,12 @@ func (n *negationCues) planNegations(text string) (open string, negated []string
 		}
 		from, to := utf8.RuneCountInString(text[:start]), utf8.RuneCountInString(text[:m[1]])
 		if s := strings.TrimSpace(string(runes[from:utf8.RuneCountInString(text[:m[0]])])); s != "" {
-			// Judging a withholding harshly ("holding off on surgery would
-			// be negligent") keeps what is withheld: the stretch is not
-			// the plan's, but what it names is not ruled out either.
+			// A copula judging a withholding harshly ("holding off on
+			// surgery would be a luxury") keeps what is withheld: the
+			// stretch is not the plan's, but what it names is not ruled
+			// out either. The post cues keep their older reading ("waiting
+			// for the calcium is fussing over nothing" rules the calcium
+			// out; TestPlanNegations).
 			if !v.copula || !withholding.MatchString(text[start:m[0]]) {
 				negated = append(negated, strings.TrimSpace(text[start:m[1]]))
 			}
