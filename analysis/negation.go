@@ -441,19 +441,17 @@ func (n *negationCues) planNegations(text string) (open string, negated []string
 // stopped"). The auxiliary's own forward scope is a plan trigger's.
 func (n *negationCues) postMatches(text string) []verdict {
 	ms := n.post.FindAllStringIndex(text, -1)
+	overlaps := func(m []int) bool {
+		return slices.ContainsFunc(ms, func(p []int) bool { return p[0] < m[1] && m[0] < p[1] })
+	}
 	for _, m := range n.subject.FindAllStringIndex(text, -1) {
-		if pronounBefore.MatchString(text[:m[0]]) || n.subjectKept.MatchString(text[m[1]:]) ||
-			slices.ContainsFunc(ms, func(p []int) bool { return p[0] < m[1] && m[0] < p[1] }) {
-			continue
+		if !pronounBefore.MatchString(text[:m[0]]) && !n.subjectKept.MatchString(text[m[1]:]) && !overlaps(m) {
+			ms = append(ms, m)
 		}
-		ms = append(ms, m)
 	}
 	var out []verdict
 	for _, m := range ms {
 		out = append(out, verdict{at: m[0], end: m[1]})
-	}
-	overlaps := func(m []int) bool {
-		return slices.ContainsFunc(ms, func(p []int) bool { return p[0] < m[1] && m[0] < p[1] })
 	}
 	masked := n.copulaNotZh.ReplaceAllStringFunc(text, func(s string) string { return strings.Repeat("\x00", len(s)) })
 	for _, c := range []copulaRules{n.copulaEn, n.copulaZh} {
@@ -502,16 +500,15 @@ func (n *negationCues) judges(text string, m []int, c copulaRules) bool {
 		subject = subject[:starts[i][0]]
 	}
 	pred = strings.TrimLeft(pred, " \t")
-	if strings.TrimSpace(subject) == "" || pred == "" || pronounBefore.MatchString(subject) ||
-		patientSubject.MatchString(subject) || predicateEnd.MatchString(pred) ||
-		negatedPredicate.MatchString(pred) || c.kept.MatchString(pred) {
+	if e := predicateClauseEnd.FindStringIndex(pred); e != nil {
+		pred = pred[:e[0]]
+	}
+	if strings.TrimSpace(subject) == "" || strings.TrimSpace(pred) == "" || pronounBefore.MatchString(subject) ||
+		patientSubject.MatchString(subject) || negatedPredicate.MatchString(pred) || c.kept.MatchString(pred) {
 		return false
 	}
 	if c.excess != nil && c.excess.MatchString(text[m[0]:m[1]]) {
 		return true
-	}
-	if e := predicateClauseEnd.FindStringIndex(pred); e != nil {
-		pred = pred[:e[0]]
 	}
 	if c.notDismissal != nil {
 		pred = c.notDismissal.ReplaceAllString(pred, " ")
@@ -530,13 +527,12 @@ func (n *negationCues) judges(text string, m []int, c copulaRules) bool {
 }
 
 // patientSubject is a subject about the patient, not a step of the plan;
-// negatedPredicate starts a predicate the negation rules read; predicateEnd
-// is a predicate that ends at once (a question, "is it?").
+// negatedPredicate starts a predicate the negation rules read;
+// predicateClauseEnd ends the predicate a copula's marks are read in (a
+// predicate that ends at once, "is it?", is none).
 var (
-	patientSubject   = regexp.MustCompile(`(?i)^\s*(?:(?:her|his|their|its|my|our|your|(?:the|this) patient's|(?:the|this) patient|she|he|they)\b|[她他我你它]|患者|病人)`)
-	negatedPredicate = regexp.MustCompile(`(?i)^(?:not|no|never|hardly|barely|neither|nor|nothing|none)\b|^[不没无非未别勿]`)
-	predicateEnd     = regexp.MustCompile(`^[,.;:!?()，。；：！？]`)
-	// predicateClauseEnd ends the predicate a copula's marks are read in.
+	patientSubject     = regexp.MustCompile(`(?i)^\s*(?:(?:her|his|their|its|my|our|your|(?:the|this) patient's|(?:the|this) patient|she|he|they)\b|[她他我你它]|患者|病人)`)
+	negatedPredicate   = regexp.MustCompile(`(?i)^(?:not|no|never|hardly|barely|neither|nor|nothing|none)\b|^[不没无非未别勿]`)
 	predicateClauseEnd = regexp.MustCompile(`(?i)[,.;:!?()\n，。；：！？]|\s[-–—]\s|[–—]|\bbut\b|但`)
 )
 
