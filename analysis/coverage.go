@@ -70,7 +70,7 @@ func NewCoverage(a *Analyzer, ref []rag.Document, weights map[string]float64) *C
 	for _, d := range ref {
 		for _, ch := range d.Chunks {
 			n++
-			e := entry{ID: ch.ID, Title: ch.Title, Text: ch.Text, Topics: ch.Topics, Asks: ch.Asks}
+			e := entry{ID: ch.ID, Title: ch.Title, Text: ch.Text, Topics: ch.Topics, Asks: slices.Concat(ch.Asks, ch.Asked)}
 			m := c.entryConcepts(e)
 			for t := range m {
 				df[t]++

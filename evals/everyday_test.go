@@ -1,9 +1,11 @@
 package evals
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"io/fs"
 	"slices"
 	"testing"
@@ -43,11 +45,8 @@ const everydayHoldoutSHA256 = "f8c2bb86f9b1c866f64fafebf6b3a042cb56f1fa97e9d7e7f
 // language, every gold entry current; the test split (at least 100) is
 // frozen by hash and shares no question with the tuning split.
 func TestEverydaySetFrozen(t *testing.T) {
-	checkFrozen(t, "everyday-tune.jsonl", map[string]string{"everyday-test.jsonl": everydayTestSHA256, "everyday-holdout.jsonl": everydayHoldoutSHA256})
-	tune, err := LoadRetrieval(Data(), "everyday-tune.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
+	checkFrozen(t, everydayTune, map[string]string{"everyday-test.jsonl": everydayTestSHA256, "everyday-holdout.jsonl": everydayHoldoutSHA256})
+	tune := tuneSet(t)
 	test, err := LoadRetrieval(Data(), "everyday-test.jsonl")
 	if err != nil {
 		t.Fatal(err)
@@ -108,6 +107,13 @@ func stores(t *testing.T) map[string]*corpustest.Fixture {
 // measured without, so that nobody tunes on its questions.
 func measure(t *testing.T, r *rag.Retriever, items []RetrievalItem, k int, show bool) map[string]map[string]float64 {
 	t.Helper()
+	return metricsByLang(records(t, r, items, k, show))
+}
+
+// records runs items through r at depth k, in batches, and returns their
+// records per language and overall ("all").
+func records(t *testing.T, r *rag.Retriever, items []RetrievalItem, k int, show bool) map[string][]Record {
+	t.Helper()
 	per := map[string][]Record{}
 	for start := 0; start < len(items); start += rag.MaxBatch {
 		part := items[start:min(start+rag.MaxBatch, len(items))]
@@ -139,6 +145,10 @@ func measure(t *testing.T, r *rag.Retriever, items []RetrievalItem, k int, show 
 			per["all"] = append(per["all"], rec)
 		}
 	}
+	return per
+}
+
+func metricsByLang(per map[string][]Record) map[string]map[string]float64 {
 	out := map[string]map[string]float64{}
 	for lang, recs := range per {
 		out[lang] = RetrievalMetrics(recs)
@@ -150,12 +160,9 @@ func measure(t *testing.T, r *rag.Retriever, items []RetrievalItem, k int, show 
 // vignettes, typos, colloquial Chinese) on both stores with the built-in
 // embedder: the frozen test split must stay at or above the bounds below
 // in each language (the issue's target is MRR@10 0.85 and recall@10 0.95,
-// not yet reached). The tuning split is printed beside it.
+// not yet reached in Chinese). The tuning split, cross-validated, is
+// printed beside it.
 func TestEverydayRetrieval(t *testing.T) {
-	tune, err := LoadRetrieval(Data(), "everyday-tune.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
 	test, err := LoadRetrieval(Data(), "everyday-test.jsonl")
 	if err != nil {
 		t.Fatal(err)
@@ -164,17 +171,21 @@ func TestEverydayRetrieval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cv := crossValidated(t, tuneSet(t), tuneFolds)
+	for _, lang := range []string{"all", "en", "zh"} {
+		t.Logf("embedded tune (%d-fold cross-validated) %-3s MRR@10=%.3f recall@10=%.3f hit@1=%.3f", tuneFolds, lang,
+			cv[lang]["mrr"], cv[lang]["recall@10"], cv[lang]["hit@1"])
+	}
 	for name, f := range stores(t) {
 		for _, split := range []struct {
 			name        string
 			items       []RetrievalItem
 			mrr, recall map[string]float64 // bounds per language; none: printed only
 		}{
-			{"tune", tune, nil, nil},
 			{"test", test, map[string]float64{"en": everydayMRR, "zh": everydayMRR}, map[string]float64{"en": everydayRecall, "zh": everydayRecallZH}},
 			{"holdout", holdout, holdoutMRR, holdoutRecall},
 		} {
-			m := measure(t, f.Retriever, split.items, 10, split.name == "tune")
+			m := measure(t, f.Retriever, split.items, 10, false)
 			for _, lang := range []string{"all", "en", "zh"} {
 				t.Logf("%s %s %-3s n=%d MRR@10=%.3f recall@10=%.3f hit@1=%.3f", name, split.name, lang,
 					count(split.items, lang), m[lang]["mrr"], m[lang]["recall@10"], m[lang]["hit@1"])
@@ -218,23 +229,27 @@ func count(items []RetrievalItem, lang string) int {
 // word made phrases, MRR@10 0.894 / 0.898, recall@10 0.936 / 0.901; with a
 // third round of asks for the entries the tuning split missed most,
 // MRR@10 0.907 / 0.907, recall@10 0.942 / 0.906, and with a fifth round
-// 0.915 / 0.905 and 0.942 / 0.908. Recall is held about 0.01
-// below the best reached in each language.
+// 0.915 / 0.905 and 0.942 / 0.908. With the tuning split's questions
+// expanding the index (guidelines.Asked) it measures MRR@10 0.926 / 0.886,
+// recall@10 0.964 / 0.933. Recall is held about 0.01 below the best reached
+// in each language.
 const (
 	everydayMRR      = 0.85
-	everydayRecall   = 0.93
-	everydayRecallZH = 0.90
+	everydayRecall   = 0.95
+	everydayRecallZH = 0.93
 )
 
 // Bounds on the held-out split: its first measurement (2026-12-06),
 // taken before anyone read its questions' results: MRR@10 0.814 en / 0.851
 // zh, recall@10 0.847 / 0.908, on the embedded store. (One English
 // question, n385, repeated a tuning question word for word; it was
-// reworded after that measurement, and the figures did not move.) The
-// bounds sit about 0.01 below: one question moving a rank is not a fall.
+// reworded after that measurement, and the figures did not move.) With the
+// tuning split's questions expanding the index, measured before any of its
+// results were read: 0.869 / 0.961 and 0.908 / 0.964. The bounds sit about
+// 0.01 below: one question moving a rank is not a fall.
 var (
-	holdoutMRR    = map[string]float64{"en": 0.80, "zh": 0.84}
-	holdoutRecall = map[string]float64{"en": 0.83, "zh": 0.89}
+	holdoutMRR    = map[string]float64{"en": 0.86, "zh": 0.95}
+	holdoutRecall = map[string]float64{"en": 0.90, "zh": 0.95}
 )
 
 // The bundled starter set must not lose more than 0.01 of any figure to the
@@ -275,4 +290,89 @@ func checkFrozen(t *testing.T, tuning string, frozen map[string]string) {
 			t.Errorf("%s changed (sha256 %s): the split is frozen; add to %s instead", name, got, tuning)
 		}
 	}
+}
+
+// everydayTune is the everyday-wording set's tuning split. It lives with
+// the corpus, not here: its questions expand the index terms of the
+// entries they name as gold (guidelines.Asked).
+const everydayTune = guidelines.AskedDir + "/everyday.jsonl"
+
+func tuneSet(t *testing.T) []RetrievalItem {
+	t.Helper()
+	items, err := LoadRetrieval(guidelines.Embedded(), everydayTune)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return items
+}
+
+// tuneFolds is how many parts the tuning split is cut into for
+// cross-validation.
+const tuneFolds = 5
+
+// crossValidated measures the tuning split, whose questions are in the
+// index, as if they were not: the split is cut into folds, and each fold
+// is searched against an index built with the other folds' questions
+// only. The two questions of a pair (an English and a Chinese ID with
+// the same number, often the same question in both languages) fall in the
+// same fold, so that no question is helped by its own translation. Misses
+// are logged.
+func crossValidated(t *testing.T, items []RetrievalItem, folds int) map[string]map[string]float64 {
+	t.Helper()
+	fold := func(it RetrievalItem) int {
+		sum := sha256.Sum256([]byte(pairKey(it.ID)))
+		return int(sum[0]) % folds
+	}
+	all := map[string][]Record{}
+	for i := range folds {
+		var in, out []RetrievalItem
+		for _, it := range items {
+			if fold(it) == i {
+				out = append(out, it)
+			} else {
+				in = append(in, it)
+			}
+		}
+		f, err := corpustest.OpenFS(t.TempDir(), withAsked(t, in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for lang, recs := range records(t, f.Retriever, out, 10, true) {
+			all[lang] = append(all[lang], recs...)
+		}
+		f.Store.Close()
+	}
+	return metricsByLang(all)
+}
+
+// withAsked is the shipped corpus with items as its only labelled
+// questions.
+func withAsked(t *testing.T, items []RetrievalItem) fs.FS {
+	t.Helper()
+	var b bytes.Buffer
+	for _, it := range items {
+		line, err := json.Marshal(it)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Write(append(line, '\n'))
+	}
+	fsys, err := corpustest.WithAsked(b.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fsys
+}
+
+// pairKey names the pair an everyday question belongs to: the English and
+// Chinese questions were written in pairs with the same number (n012 and
+// q012, e012 and z012, d012 and y012).
+func pairKey(id string) string {
+	if id == "" {
+		return id
+	}
+	if p, ok := map[byte]byte{'q': 'n', 'z': 'e', 'y': 'd'}[id[0]]; ok {
+		return string(p) + id[1:]
+	}
+	return id
 }

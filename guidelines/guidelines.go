@@ -24,7 +24,7 @@ import (
 	"github.com/orthocds/orthocds/rag"
 )
 
-//go:embed data/*.yaml data/asks/*.yaml
+//go:embed data/*.yaml data/asks/*.yaml data/asked/*.jsonl
 var embedded embed.FS
 
 // Embedded returns the corpus shipped in the binary.
@@ -99,6 +99,9 @@ type Entry struct {
 	// Asks are everyday wordings of what the entry answers (asks/*.yaml):
 	// indexed with the entry, never shown as its text.
 	Asks Asks `yaml:"-" json:"asks,omitzero"`
+	// Asked are the labelled questions the entry answers (asked/*.jsonl):
+	// its lexical index terms, never shown.
+	Asked Asks `yaml:"-" json:"asked,omitzero"`
 }
 
 // Asks are the wordings of one entry per language.
@@ -177,6 +180,9 @@ func Load(fsys fs.FS) (*Corpus, error) {
 	if err := c.loadAsks(fsys); err != nil {
 		return nil, err
 	}
+	if err := c.loadAsked(fsys); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -233,16 +239,8 @@ func (c *Corpus) loadAsks(fsys fs.FS) error {
 					return fileError(name, field+"."+lang, fmt.Sprintf("%d wordings; at most %d", len(list), MaxAsks))
 				}
 				for j, q := range list {
-					f := fmt.Sprintf("%s.%s[%d]", field, lang, j)
-					switch n := len([]rune(q)); {
-					case strings.TrimSpace(q) == "":
-						return fileError(name, f, "must not be empty")
-					case n > maxAskLen:
-						return fileError(name, f, fmt.Sprintf("%d characters; at most %d", n, maxAskLen))
-					case lang == "zh" && !hanRe.MatchString(q):
-						return fileError(name, f, "a Chinese wording has no Chinese characters")
-					case lang == "en" && hanRe.MatchString(q):
-						return fileError(name, f, "an English wording has Chinese characters")
+					if msg := checkWording(lang, q); msg != "" {
+						return fileError(name, fmt.Sprintf("%s.%s[%d]", field, lang, j), msg)
 					}
 				}
 			}
@@ -250,6 +248,24 @@ func (c *Corpus) loadAsks(fsys fs.FS) error {
 		}
 	}
 	return nil
+}
+
+// checkWording says what is wrong with one everyday wording in lang, or
+// returns "".
+func checkWording(lang, q string) string {
+	switch n := len([]rune(q)); {
+	case lang != "zh" && lang != "en":
+		return fmt.Sprintf("unknown language %q; use zh or en", lang)
+	case strings.TrimSpace(q) == "":
+		return "must not be empty"
+	case n > maxAskLen:
+		return fmt.Sprintf("%d characters; at most %d", n, maxAskLen)
+	case lang == "zh" && !hanRe.MatchString(q):
+		return "a Chinese wording has no Chinese characters"
+	case lang == "en" && hanRe.MatchString(q):
+		return "an English wording has Chinese characters"
+	}
+	return ""
 }
 
 var hanRe = regexp.MustCompile(`\p{Han}`)
@@ -440,6 +456,7 @@ func (e *Entry) Document() rag.Document {
 		Chunks: []rag.Chunk{{
 			ID: e.ID, DocID: e.ID, Kind: rag.KindGuideline, Langs: []string{"en", "zh"},
 			Title: e.Title.EN + " / " + e.Title.ZH, Text: text, Asks: append(slices.Clone(e.Asks.EN), e.Asks.ZH...),
+			Asked: append(slices.Clone(e.Asked.EN), e.Asked.ZH...),
 			HeadingPath: []string{e.Source.Title, e.Section},
 			Topics:      append([]string{e.Domain}, e.Topics...), Year: e.Source.Year,
 			SourceKey: e.Source.Key, Superseded: e.SupersededBy != "", Citation: cite,

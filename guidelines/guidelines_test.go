@@ -300,3 +300,56 @@ func TestBadAsks(t *testing.T) {
 		t.Error("adding wordings did not change the entry's hash")
 	}
 }
+
+func TestBadAsked(t *testing.T) {
+	old := strings.Replace(goodFile, "t-1", "t-old", 1) + "    superseded_by: t-1\n"
+	const good = `{"id":"a1","lang":"en","question":"Why?","gold":["t-1"]}` + "\n"
+	tests := []struct {
+		name, asked, wantField string
+	}{
+		{"not JSON", "{id: a1}\n", "asked/x.jsonl: line 1"},
+		{"unknown field", `{"id":"a1","lang":"en","question":"Why?","gold":["t-1"],"answer":"x"}`, "asked/x.jsonl: line 1"},
+		{"no ID", `{"lang":"en","question":"Why?","gold":["t-1"]}`, "asked/x.jsonl: line 1.id"},
+		{"ID twice", good + "\n" + good, "asked/x.jsonl: line 3.id"},
+		{"no gold", `{"id":"a1","lang":"en","question":"Why?","gold":[]}`, "asked/x.jsonl: line 1.gold"},
+		{"unknown gold", `{"id":"a1","lang":"en","question":"Why?","gold":["t-1","t-9"]}`, "asked/x.jsonl: line 1.gold[1]"},
+		{"superseded gold", `{"id":"a1","lang":"en","question":"Why?","gold":["t-old"]}`, "asked/x.jsonl: line 1.gold[0]"},
+		{"unknown language", `{"id":"a1","lang":"fr","question":"Pourquoi?","gold":["t-1"]}`, "asked/x.jsonl: line 1.question"},
+		{"Chinese question without Chinese", `{"id":"a1","lang":"zh","question":"why","gold":["t-1"]}`, "asked/x.jsonl: line 1.question"},
+		{"empty question", `{"id":"a1","lang":"en","question":" ","gold":["t-1"]}`, "asked/x.jsonl: line 1.question"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys := fstest.MapFS{"g.yaml": {Data: []byte(goodFile + "    supersedes: [t-old]\n")}, "o.yaml": {Data: []byte(strings.Replace(old, "key: T", "key: T0", 1))},
+				"asked/x.jsonl": {Data: []byte(tt.asked)}}
+			_, err := Load(fsys)
+			if err == nil {
+				t.Fatal("Load accepted a bad labelled question")
+			}
+			if orthocds.ErrorCode(err) != orthocds.EINVALID || !strings.HasPrefix(err.Error(), tt.wantField) {
+				t.Errorf("error %q (%s), want invalid starting with %q", err, orthocds.ErrorCode(err), tt.wantField)
+			}
+		})
+	}
+	// A good question joins its gold entry's labelled questions, in its
+	// language, apart from the written wordings, and changes the entry's
+	// hash.
+	base := fstest.MapFS{"g.yaml": {Data: []byte(goodFile)}, "asks/a.yaml": {Data: []byte("asks:\n  t-1: {en: [\"How?\"]}\n")}}
+	without, err := Load(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base["asked/x.jsonl"] = &fstest.MapFile{Data: []byte(good + `{"id":"a2","lang":"zh","question":"为什么","gold":["t-1"]}` + "\n")}
+	with, err := Load(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _ := with.Get("t-1")
+	e0, _ := without.Get("t-1")
+	if ch := e.Document().Chunks[0]; !slices.Equal(ch.Asks, []string{"How?"}) || !slices.Equal(ch.Asked, []string{"Why?", "为什么"}) {
+		t.Errorf("chunk asks %q, asked %q", ch.Asks, ch.Asked)
+	}
+	if e.Document().Hash == e0.Document().Hash {
+		t.Error("adding labelled questions did not change the entry's hash")
+	}
+}

@@ -25,7 +25,7 @@ func (ix *Indexer) Prepare(ctx context.Context, docs []Document) error {
 	for i := range docs {
 		for j := range docs[i].Chunks {
 			c := &docs[i].Chunks[j]
-			c.Terms = ix.analyzer.Terms(c.indexText())
+			c.Terms = ix.analyzer.Terms(c.termText())
 			if ta, ok := ix.analyzer.(TopicAnalyzer); ok {
 				c.Terms = append(c.Terms, ta.TopicTerms(c.Topics)...)
 			}
@@ -103,11 +103,20 @@ func (ix *Indexer) Sync(ctx context.Context, kind string, docs []Document) (Sync
 	return res, nil
 }
 
-// indexText is what the index analyses and embeds of a chunk: its title,
-// its text and the wordings it is asked in.
+// indexText is what the index embeds of a chunk: its title, its text and
+// the wordings it is asked in.
 func (c *Chunk) indexText() string {
 	if len(c.Asks) == 0 {
 		return c.Title + "\n" + c.Text
 	}
 	return c.Title + "\n" + c.Text + "\n" + strings.Join(c.Asks, "\n")
+}
+
+// termText is what the index analyses of a chunk: what it embeds, and the
+// questions asked of it.
+func (c *Chunk) termText() string {
+	if len(c.Asked) == 0 {
+		return c.indexText()
+	}
+	return c.indexText() + "\n" + strings.Join(c.Asked, "\n")
 }

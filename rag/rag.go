@@ -69,7 +69,11 @@ type Chunk struct {
 	Citation    Citation `json:"citation"`
 	// Asks are other wordings of what the chunk answers (how people ask
 	// about it): indexed and embedded with it, never shown.
-	Asks   []string  `json:"-"`
+	Asks []string `json:"-"`
+	// Asked are questions people asked that the chunk answers (labelled
+	// questions): lexical terms only, since an embedding model's context
+	// holds the chunk and its asks, not every question ever put to it.
+	Asked  []string  `json:"-"`
 	Terms  []string  `json:"-"` // analysed terms for the lexical index
 	Vector []float32 `json:"-"`
 }
