@@ -456,7 +456,7 @@ func (e *Entry) Document() rag.Document {
 		Chunks: []rag.Chunk{{
 			ID: e.ID, DocID: e.ID, Kind: rag.KindGuideline, Langs: []string{"en", "zh"},
 			Title: e.Title.EN + " / " + e.Title.ZH, Text: text, Asks: append(slices.Clone(e.Asks.EN), e.Asks.ZH...),
-			Asked: append(slices.Clone(e.Asked.EN), e.Asked.ZH...),
+			Asked:       append(slices.Clone(e.Asked.EN), e.Asked.ZH...),
 			HeadingPath: []string{e.Source.Title, e.Section},
 			Topics:      append([]string{e.Domain}, e.Topics...), Year: e.Source.Year,
 			SourceKey: e.Source.Key, Superseded: e.SupersededBy != "", Citation: cite,
