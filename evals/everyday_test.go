@@ -22,11 +22,11 @@ import (
 const everydayTestSHA256 = "e0198cfaf5c39123ed2388cbe9b10dcbe2ccb7cca49798ae1f6f837ef8fcd5ee"
 
 // everydayHoldoutSHA256 freezes the held-out split: 60 questions (30 per
-// language, IDs n361-n390 and q361-q390, the same thirty questions asked in
-// each language) written on 2026-12-06 after the fourth and fifth rounds
-// of asks and committed before their first measurement, to show how far
-// the concept layer, the asks and the ranking stages carry to wording
-// nobody has tuned on.
+// language, IDs n391-n420 and q391-q420, the same thirty questions asked in
+// each language) written on 2026-12-06 after the tuning split's questions
+// came to expand the index, and committed before their first measurement,
+// to show how far the concept layer, the asks, the questions asked before
+// and the ranking stages carry to wording nobody has tuned on.
 // Earlier held-out splits, read and then moved into tuning, measured at
 // first (MRR@10 en / zh, recall@10 en / zh): n001-n030, q001-q030 0.828 /
 // 0.681, 0.847 / 0.753; n031-n060, q031-q060 0.831 / 0.797, 0.925 /
@@ -37,9 +37,12 @@ const everydayTestSHA256 = "e0198cfaf5c39123ed2388cbe9b10dcbe2ccb7cca49798ae1f6f
 // q211-q240 0.643 / 0.661, 0.789 / 0.794; n241-n270, q241-q270 0.793 /
 // 0.706, 0.894 / 0.794; n271-n300, q271-q300 0.727 / 0.841, 0.811 / 0.872;
 // n301-n330, q301-q330 0.844 / 0.752, 0.806 / 0.878; n331-n360,
-// q331-q360 0.547 / 0.604, 0.811 / 0.850. A split whose misses
-// are read is tuning data; the next one is written fresh.
-const everydayHoldoutSHA256 = "f8c2bb86f9b1c866f64fafebf6b3a042cb56f1fa97e9d7e7f7d1f28410805a70"
+// q331-q360 0.547 / 0.604, 0.811 / 0.850; n361-n390, q361-q390 0.814 /
+// 0.851, 0.847 / 0.908 (0.869 / 0.961, 0.908 / 0.964 once the tuning
+// split's questions expanded the index, measured before its results were
+// read). A split whose misses are read is tuning data (and, since
+// 2026-12-06, part of the index); the next one is written fresh.
+const everydayHoldoutSHA256 = "0c3af769cc72144ebe244ff0dea284411fe3d135c3caf7a7e1df45828f6dfac1"
 
 // The everyday-wording set: at least 300 questions, half in each
 // language, every gold entry current; the test split (at least 100) is
@@ -239,17 +242,11 @@ const (
 	everydayRecallZH = 0.93
 )
 
-// Bounds on the held-out split: its first measurement (2026-12-06),
-// taken before anyone read its questions' results: MRR@10 0.814 en / 0.851
-// zh, recall@10 0.847 / 0.908, on the embedded store. (One English
-// question, n385, repeated a tuning question word for word; it was
-// reworded after that measurement, and the figures did not move.) With the
-// tuning split's questions expanding the index, measured before any of its
-// results were read: 0.869 / 0.961 and 0.908 / 0.964. The bounds sit about
-// 0.01 below: one question moving a rank is not a fall.
+// Bounds on the held-out split: its first measurement, taken before
+// anyone read its questions' results (none yet: it was committed first).
 var (
-	holdoutMRR    = map[string]float64{"en": 0.86, "zh": 0.95}
-	holdoutRecall = map[string]float64{"en": 0.90, "zh": 0.95}
+	holdoutMRR    = map[string]float64{"en": 0, "zh": 0}
+	holdoutRecall = map[string]float64{"en": 0, "zh": 0}
 )
 
 // The bundled starter set must not lose more than 0.01 of any figure to the
