@@ -234,19 +234,23 @@ func count(items []RetrievalItem, lang string) int {
 // MRR@10 0.907 / 0.907, recall@10 0.942 / 0.906, and with a fifth round
 // 0.915 / 0.905 and 0.942 / 0.908. With the tuning split's questions
 // expanding the index (guidelines.Asked) it measures MRR@10 0.926 / 0.886,
-// recall@10 0.964 / 0.933. Recall is held about 0.01 below the best reached
-// in each language.
+// recall@10 0.964 / 0.933; with the thirteenth held-out split's questions
+// added to them, 0.926 / 0.886 and 0.969 / 0.942. Recall is held about
+// 0.01 below the best reached in each language.
 const (
 	everydayMRR      = 0.85
 	everydayRecall   = 0.95
 	everydayRecallZH = 0.93
 )
 
-// Bounds on the held-out split: its first measurement, taken before
-// anyone read its questions' results (none yet: it was committed first).
+// Bounds on the held-out split: its first measurement (2026-12-06), taken
+// before anyone read its questions' results, with the thirteenth split
+// moved into tuning: MRR@10 0.791 en / 0.764 zh, recall@10 0.861 / 0.881,
+// on the embedded store. The bounds sit about 0.01 below: one question
+// moving a rank is not a fall.
 var (
-	holdoutMRR    = map[string]float64{"en": 0, "zh": 0}
-	holdoutRecall = map[string]float64{"en": 0, "zh": 0}
+	holdoutMRR    = map[string]float64{"en": 0.78, "zh": 0.75}
+	holdoutRecall = map[string]float64{"en": 0.85, "zh": 0.87}
 )
 
 // The bundled starter set must not lose more than 0.01 of any figure to the
