@@ -22,11 +22,12 @@ import (
 const everydayTestSHA256 = "e0198cfaf5c39123ed2388cbe9b10dcbe2ccb7cca49798ae1f6f837ef8fcd5ee"
 
 // everydayHoldoutSHA256 freezes the held-out split: 60 questions (30 per
-// language, IDs n391-n420 and q391-q420, the same thirty questions asked in
-// each language) written on 2026-12-06 after the tuning split's questions
-// came to expand the index, and committed before their first measurement,
-// to show how far the concept layer, the asks, the questions asked before
-// and the ranking stages carry to wording nobody has tuned on.
+// language, IDs n421-n450 and q421-q450, the same thirty questions asked in
+// each language) written on 2026-12-06 after the fourteenth split and a
+// batch of questions on the entries asked about least (a001-a027,
+// b001-b027) joined the tuning split, and committed before their first
+// measurement, to show how far the concept layer, the asks, the questions
+// asked before and the ranking stages carry to wording nobody has tuned on.
 // Earlier held-out splits, read and then moved into tuning, measured at
 // first (MRR@10 en / zh, recall@10 en / zh): n001-n030, q001-q030 0.828 /
 // 0.681, 0.847 / 0.753; n031-n060, q031-q060 0.831 / 0.797, 0.925 /
@@ -40,9 +41,10 @@ const everydayTestSHA256 = "e0198cfaf5c39123ed2388cbe9b10dcbe2ccb7cca49798ae1f6f
 // q331-q360 0.547 / 0.604, 0.811 / 0.850; n361-n390, q361-q390 0.814 /
 // 0.851, 0.847 / 0.908 (0.869 / 0.961, 0.908 / 0.964 once the tuning
 // split's questions expanded the index, measured before its results were
-// read). A split whose misses are read is tuning data (and, since
-// 2026-12-06, part of the index); the next one is written fresh.
-const everydayHoldoutSHA256 = "0c3af769cc72144ebe244ff0dea284411fe3d135c3caf7a7e1df45828f6dfac1"
+// read); n391-n420, q391-q420 0.791 / 0.764, 0.861 / 0.881. A split whose
+// misses are read is tuning data (and, since 2026-12-06, part of the
+// index); the next one is written fresh.
+const everydayHoldoutSHA256 = "6fc7f0a247bacccc90a75b3c31ba7ce397147ce072aa181b27b732d7be2b03ff"
 
 // The everyday-wording set: at least 300 questions, half in each
 // language, every gold entry current; the test split (at least 100) is
@@ -243,14 +245,11 @@ const (
 	everydayRecallZH = 0.93
 )
 
-// Bounds on the held-out split: its first measurement (2026-12-06), taken
-// before anyone read its questions' results, with the thirteenth split
-// moved into tuning: MRR@10 0.791 en / 0.764 zh, recall@10 0.861 / 0.881,
-// on the embedded store. The bounds sit about 0.01 below: one question
-// moving a rank is not a fall.
+// Bounds on the held-out split: its first measurement, taken before
+// anyone read its questions' results (none yet: it was committed first).
 var (
-	holdoutMRR    = map[string]float64{"en": 0.78, "zh": 0.75}
-	holdoutRecall = map[string]float64{"en": 0.85, "zh": 0.87}
+	holdoutMRR    = map[string]float64{"en": 0, "zh": 0}
+	holdoutRecall = map[string]float64{"en": 0, "zh": 0}
 )
 
 // The bundled starter set must not lose more than 0.01 of any figure to the
@@ -367,12 +366,12 @@ func withAsked(t *testing.T, items []RetrievalItem) fs.FS {
 
 // pairKey names the pair an everyday question belongs to: the English and
 // Chinese questions were written in pairs with the same number (n012 and
-// q012, e012 and z012, d012 and y012).
+// q012, e012 and z012, d012 and y012, a012 and b012).
 func pairKey(id string) string {
 	if id == "" {
 		return id
 	}
-	if p, ok := map[byte]byte{'q': 'n', 'z': 'e', 'y': 'd'}[id[0]]; ok {
+	if p, ok := map[byte]byte{'q': 'n', 'z': 'e', 'y': 'd', 'b': 'a'}[id[0]]; ok {
 		return string(p) + id[1:]
 	}
 	return id
