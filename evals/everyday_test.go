@@ -237,19 +237,22 @@ func count(items []RetrievalItem, lang string) int {
 // 0.915 / 0.905 and 0.942 / 0.908. With the tuning split's questions
 // expanding the index (guidelines.Asked) it measures MRR@10 0.926 / 0.886,
 // recall@10 0.964 / 0.933; with the thirteenth held-out split's questions
-// added to them, 0.926 / 0.886 and 0.969 / 0.942. Recall is held about
-// 0.01 below the best reached in each language.
+// added to them, 0.926 / 0.886 and 0.969 / 0.942; with the fourteenth's
+// and a batch on the entries asked about least, 0.910 / 0.876 and 0.975 /
+// 0.947. Recall is held about 0.01 below the best reached in each language.
 const (
 	everydayMRR      = 0.85
 	everydayRecall   = 0.95
 	everydayRecallZH = 0.93
 )
 
-// Bounds on the held-out split: its first measurement, taken before
-// anyone read its questions' results (none yet: it was committed first).
+// Bounds on the held-out split: its first measurement (2026-12-06), taken
+// before anyone read its questions' results: MRR@10 0.872 en / 0.928 zh,
+// recall@10 0.939 / 0.917, on the embedded store. The bounds sit about 0.01
+// below: one question moving a rank is not a fall.
 var (
-	holdoutMRR    = map[string]float64{"en": 0, "zh": 0}
-	holdoutRecall = map[string]float64{"en": 0, "zh": 0}
+	holdoutMRR    = map[string]float64{"en": 0.86, "zh": 0.91}
+	holdoutRecall = map[string]float64{"en": 0.92, "zh": 0.90}
 )
 
 // The bundled starter set must not lose more than 0.01 of any figure to the
