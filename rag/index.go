@@ -25,7 +25,7 @@ func (ix *Indexer) Prepare(ctx context.Context, docs []Document) error {
 	for i := range docs {
 		for j := range docs[i].Chunks {
 			c := &docs[i].Chunks[j]
-			c.Terms = ix.analyzer.Terms(c.termText())
+			c.Terms = append(ix.analyzer.Terms(c.indexText()), askedTerms(ix.analyzer, c.Asked)...)
 			if ta, ok := ix.analyzer.(TopicAnalyzer); ok {
 				c.Terms = append(c.Terms, ta.TopicTerms(c.Topics)...)
 			}
@@ -103,8 +103,9 @@ func (ix *Indexer) Sync(ctx context.Context, kind string, docs []Document) (Sync
 	return res, nil
 }
 
-// indexText is what the index embeds of a chunk: its title, its text and
-// the wordings it is asked in.
+// indexText is what the index analyses and embeds of a chunk: its title,
+// its text and the wordings it is asked in. The questions asked of it add
+// terms only (askedTerms).
 func (c *Chunk) indexText() string {
 	if len(c.Asks) == 0 {
 		return c.Title + "\n" + c.Text
@@ -112,11 +113,22 @@ func (c *Chunk) indexText() string {
 	return c.Title + "\n" + c.Text + "\n" + strings.Join(c.Asks, "\n")
 }
 
-// termText is what the index analyses of a chunk: what it embeds, and the
-// questions asked of it.
-func (c *Chunk) termText() string {
-	if len(c.Asked) == 0 {
-		return c.indexText()
+// askedTerms are the distinct terms of the questions asked of a chunk,
+// each once: the questions bring the words people use, and an entry asked
+// about thirty times does not outweigh the others on the words every
+// question has ("what", 吃什么药). Counting every occurrence lowered the
+// bundled starter set (MRR 0.936 -> 0.929); once each, it stays at 0.936.
+func askedTerms(a Analyzer, asked []string) []string {
+	if len(asked) == 0 {
+		return nil
 	}
-	return c.indexText() + "\n" + strings.Join(c.Asked, "\n")
+	var out []string
+	seen := map[string]bool{}
+	for _, t := range a.Terms(strings.Join(asked, "\n")) {
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	return out
 }
