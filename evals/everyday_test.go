@@ -22,11 +22,10 @@ import (
 const everydayTestSHA256 = "e0198cfaf5c39123ed2388cbe9b10dcbe2ccb7cca49798ae1f6f837ef8fcd5ee"
 
 // everydayHoldoutSHA256 freezes the held-out split: 60 questions (30 per
-// language, IDs n421-n450 and q421-q450, the same thirty questions asked in
-// each language) written on 2026-12-06 after the fourteenth split and a
-// batch of questions on the entries asked about least (a001-a027,
-// b001-b027) joined the tuning split, and committed before their first
-// measurement, to show how far the concept layer, the asks, the questions
+// language, IDs n451-n480 and q451-q480, the same thirty questions asked in
+// each language) written on 2026-12-06 after the fifteenth split joined the
+// tuning split and each asked question's words came to count once per
+// entry, and committed before their first measurement, to show how far the concept layer, the asks, the questions
 // asked before and the ranking stages carry to wording nobody has tuned on.
 // Earlier held-out splits, read and then moved into tuning, measured at
 // first (MRR@10 en / zh, recall@10 en / zh): n001-n030, q001-q030 0.828 /
@@ -41,10 +40,11 @@ const everydayTestSHA256 = "e0198cfaf5c39123ed2388cbe9b10dcbe2ccb7cca49798ae1f6f
 // q331-q360 0.547 / 0.604, 0.811 / 0.850; n361-n390, q361-q390 0.814 /
 // 0.851, 0.847 / 0.908 (0.869 / 0.961, 0.908 / 0.964 once the tuning
 // split's questions expanded the index, measured before its results were
-// read); n391-n420, q391-q420 0.791 / 0.764, 0.861 / 0.881. A split whose
+// read); n391-n420, q391-q420 0.791 / 0.764, 0.861 / 0.881; n421-n450,
+// q421-q450 0.872 / 0.928, 0.939 / 0.917. A split whose
 // misses are read is tuning data (and, since 2026-12-06, part of the
 // index); the next one is written fresh.
-const everydayHoldoutSHA256 = "6fc7f0a247bacccc90a75b3c31ba7ce397147ce072aa181b27b732d7be2b03ff"
+const everydayHoldoutSHA256 = "e56d236fb0ba9aac02fd7aaae9fa67ec97a300b80a2c29d78266ce84970586a1"
 
 // The everyday-wording set: at least 300 questions, half in each
 // language, every gold entry current; the test split (at least 100) is
@@ -249,13 +249,11 @@ const (
 	everydayRecallZH = 0.93
 )
 
-// Bounds on the held-out split: its first measurement (2026-12-06), taken
-// before anyone read its questions' results: MRR@10 0.872 en / 0.928 zh,
-// recall@10 0.939 / 0.917, on the embedded store. The bounds sit about 0.01
-// below: one question moving a rank is not a fall.
+// Bounds on the held-out split: its first measurement, taken before
+// anyone read its questions' results (none yet: it was committed first).
 var (
-	holdoutMRR    = map[string]float64{"en": 0.86, "zh": 0.91}
-	holdoutRecall = map[string]float64{"en": 0.92, "zh": 0.90}
+	holdoutMRR    = map[string]float64{"en": 0, "zh": 0}
+	holdoutRecall = map[string]float64{"en": 0, "zh": 0}
 )
 
 // The bundled starter set must not lose more than 0.01 of any figure to the
