@@ -241,19 +241,23 @@ func count(items []RetrievalItem, lang string) int {
 // and a batch on the entries asked about least, 0.910 / 0.876 and 0.975 /
 // 0.947; with each asked question's words counted once per entry (the
 // fifteenth held-out split measured at first, unread, before that change),
-// 0.939 / 0.917 and 0.975 / 0.944. Recall is held about 0.01 below the best
-// reached in each language.
+// 0.939 / 0.917 and 0.975 / 0.944; with the fifteenth held-out split's
+// questions added, 0.939 / 0.925 and 0.975 / 0.936. Recall is held about
+// 0.01 below the best reached in each language.
 const (
 	everydayMRR      = 0.85
 	everydayRecall   = 0.95
 	everydayRecallZH = 0.93
 )
 
-// Bounds on the held-out split: its first measurement, taken before
-// anyone read its questions' results (none yet: it was committed first).
+// Bounds on the held-out split: its first measurement (2026-12-06), taken
+// before anyone read its questions' results, with the fifteenth split in
+// the tuning split: MRR@10 0.696 en / 0.843 zh, recall@10 0.817 / 0.917, on
+// the embedded store. The bounds sit about 0.01 below: one question moving
+// a rank is not a fall.
 var (
-	holdoutMRR    = map[string]float64{"en": 0, "zh": 0}
-	holdoutRecall = map[string]float64{"en": 0, "zh": 0}
+	holdoutMRR    = map[string]float64{"en": 0.68, "zh": 0.83}
+	holdoutRecall = map[string]float64{"en": 0.80, "zh": 0.90}
 )
 
 // The bundled starter set must not lose more than 0.01 of any figure to the
