@@ -166,9 +166,11 @@ func TestGraderAgreement(t *testing.T) {
 
 // graderAgreement bounds each held-out split's agreement per language: the
 // issue's 0.90 on the frozen test split; on the held-out split in place
-// (the twenty-seventh, -k3 IDs, written 2026-12-06), its first
-// measurement (0.85 en / 0.75 zh; 1 of 16 negated correct plans above
-// 0.25, 3 of 16 paraphrases below 0.75, no shotgun list above 0.25). The twenty-sixth (-g2) measured 0.65 en / 0.75 zh at
+// (the twenty-eighth, -m4/-n3/-n4 IDs, written 2026-12-06), its first
+// measurement (0.90 en / 0.95 zh; 3 of 16 negated correct plans above
+// 0.25, no paraphrase below 0.75, no shotgun list above 0.25). The
+// twenty-seventh (-k3) measured 0.85 / 0.75 at first (1 of 16 negated
+// correct plans above 0.25, 3 of 16 paraphrases below 0.75). The twenty-sixth (-g2) measured 0.65 en / 0.75 zh at
 // first with every unapproved copula predicate read as a dismissal (1 of
 // 12 negated correct plans above 0.25, 9 of 20 paraphrases below 0.75) and
 // 0.80 / 0.85 without the copula rule, side by side before its misses
@@ -190,7 +192,7 @@ func TestGraderAgreement(t *testing.T) {
 // tenth (-a1) 0.65 / 0.75, the ninth (-t) 0.80 / 0.85 and the eighth (-y)
 // 0.70 / 0.75; each held-out split went into the tuning split once its
 // misses had been read (README, "Drill grading").
-var graderAgreement = map[string]float64{"test en": 0.90, "test zh": 0.90, "holdout en": 0.85, "holdout zh": 0.75}
+var graderAgreement = map[string]float64{"test en": 0.90, "test zh": 0.90, "holdout en": 0.90, "holdout zh": 0.95}
 
 // The grader task scores the deterministic grader and the judge on the
 // same answers, each against the examiner: a judge (over Ollama's HTTP API,
