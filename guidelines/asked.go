@@ -12,12 +12,12 @@ import (
 
 // Asked is one labelled question: how someone asked, in everyday words,
 // and the entries that answer it. The questions in asked/*.jsonl are the
-// everyday-wording question set's tuning split (issue 16): each is added
-// to the wordings its gold entries are indexed with, the way a search
+// everyday-wording question set's tuning split (issue 16). Each joins the
+// index terms and concept coverage of its gold entries, the way a search
 // engine learns from the questions its users asked before (document
-// expansion): they join the entry's lexical index terms and its concept
-// coverage, not its embedding, whose model has a bounded context. The set's frozen test and held-out splits (evals/data) are
-// never added; the evaluation measures the tuning split itself by
+// expansion); it does not join their embedding, whose model has a bounded
+// context. The set's frozen test and held-out splits (evals/data) are never
+// added; the evaluation measures the tuning split itself by
 // cross-validation, each question against an index built without it.
 type Asked struct {
 	ID       string   `json:"id"`
