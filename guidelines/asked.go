@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -33,8 +34,8 @@ const AskedDir = "asked"
 // loadAsked reads asked/*.jsonl, if fsys has it, and adds each question to
 // the wordings of its gold entries. A record that does not decode, an ID
 // used twice, a bad wording, no gold entry, or a gold entry that is
-// unknown or superseded is an error naming the file, the line and the
-// field.
+// unknown, superseded or listed twice is an error naming the file, the
+// line and the field.
 func (c *Corpus) loadAsked(fsys fs.FS) error {
 	names, err := fs.Glob(fsys, AskedDir+"/*.jsonl")
 	if err != nil {
@@ -79,6 +80,8 @@ func (c *Corpus) loadAsked(fsys fs.FS) error {
 					return fileError(name, f, "no entry has the ID "+id)
 				case c.Entries[i].SupersededBy != "":
 					return fileError(name, f, id+" is superseded; name the entry that replaces it")
+				case slices.Contains(a.Gold[:j], id):
+					return fileError(name, f, id+" is listed twice")
 				}
 				e := &c.Entries[i]
 				if a.Lang == "zh" {

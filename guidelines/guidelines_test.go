@@ -314,6 +314,7 @@ func TestBadAsked(t *testing.T) {
 		{"no gold", `{"id":"a1","lang":"en","question":"Why?","gold":[]}`, "asked/x.jsonl: line 1.gold"},
 		{"unknown gold", `{"id":"a1","lang":"en","question":"Why?","gold":["t-1","t-9"]}`, "asked/x.jsonl: line 1.gold[1]"},
 		{"superseded gold", `{"id":"a1","lang":"en","question":"Why?","gold":["t-old"]}`, "asked/x.jsonl: line 1.gold[0]"},
+		{"gold twice", `{"id":"a1","lang":"en","question":"Why?","gold":["t-1","t-1"]}`, "asked/x.jsonl: line 1.gold[1]"},
 		{"unknown language", `{"id":"a1","lang":"fr","question":"Pourquoi?","gold":["t-1"]}`, "asked/x.jsonl: line 1.question"},
 		{"Chinese question without Chinese", `{"id":"a1","lang":"zh","question":"why","gold":["t-1"]}`, "asked/x.jsonl: line 1.question"},
 		{"empty question", `{"id":"a1","lang":"en","question":" ","gold":["t-1"]}`, "asked/x.jsonl: line 1.question"},
