@@ -25,8 +25,9 @@ const everydayTestSHA256 = "e0198cfaf5c39123ed2388cbe9b10dcbe2ccb7cca49798ae1f6f
 // language, IDs n451-n480 and q451-q480, the same thirty questions asked in
 // each language) written on 2026-12-06 after the fifteenth split joined the
 // tuning split and each asked question's words came to count once per
-// entry, and committed before their first measurement, to show how far the concept layer, the asks, the questions
-// asked before and the ranking stages carry to wording nobody has tuned on.
+// entry, and committed before their first measurement, to show how far the
+// concept layer, the asks, the questions asked before and the ranking
+// stages carry to wording nobody has tuned on.
 // Earlier held-out splits, read and then moved into tuning, measured at
 // first (MRR@10 en / zh, recall@10 en / zh): n001-n030, q001-q030 0.828 /
 // 0.681, 0.847 / 0.753; n031-n060, q031-q060 0.831 / 0.797, 0.925 /
