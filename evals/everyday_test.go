@@ -22,12 +22,11 @@ import (
 const everydayTestSHA256 = "e0198cfaf5c39123ed2388cbe9b10dcbe2ccb7cca49798ae1f6f837ef8fcd5ee"
 
 // everydayHoldoutSHA256 freezes the held-out split: 60 questions (30 per
-// language, IDs n451-n480 and q451-q480, the same thirty questions asked in
-// each language) written on 2026-12-06 after the fifteenth split joined the
-// tuning split and each asked question's words came to count once per
-// entry, and committed before their first measurement, to show how far the
-// concept layer, the asks, the questions asked before and the ranking
-// stages carry to wording nobody has tuned on.
+// language, IDs n481-n510 and q481-q510, the same thirty questions asked in
+// each language) written on 2026-12-07 after the sixteenth split joined the
+// tuning split, and committed before their first measurement, to show how
+// far the concept layer, the asks, the questions asked before and the
+// ranking stages carry to wording nobody has tuned on.
 // Earlier held-out splits, read and then moved into tuning, measured at
 // first (MRR@10 en / zh, recall@10 en / zh): n001-n030, q001-q030 0.828 /
 // 0.681, 0.847 / 0.753; n031-n060, q031-q060 0.831 / 0.797, 0.925 /
@@ -42,10 +41,11 @@ const everydayTestSHA256 = "e0198cfaf5c39123ed2388cbe9b10dcbe2ccb7cca49798ae1f6f
 // 0.851, 0.847 / 0.908 (0.869 / 0.961, 0.908 / 0.964 once the tuning
 // split's questions expanded the index, measured before its results were
 // read); n391-n420, q391-q420 0.791 / 0.764, 0.861 / 0.881; n421-n450,
-// q421-q450 0.872 / 0.928, 0.939 / 0.917. A split whose
+// q421-q450 0.872 / 0.928, 0.939 / 0.917; n451-n480, q451-q480 0.696 /
+// 0.843, 0.817 / 0.917. A split whose
 // misses are read is tuning data (and, since 2026-12-06, part of the
 // index); the next one is written fresh.
-const everydayHoldoutSHA256 = "e56d236fb0ba9aac02fd7aaae9fa67ec97a300b80a2c29d78266ce84970586a1"
+const everydayHoldoutSHA256 = "908bc6741f23bfab00507d0213c418709818cbaba0e0dc8b80c1ce4bc2dbb4d5"
 
 // The everyday-wording set: at least 300 questions, half in each
 // language, every gold entry current; the test split (at least 100) is
@@ -251,14 +251,12 @@ const (
 	everydayRecallZH = 0.93
 )
 
-// Bounds on the held-out split: its first measurement (2026-12-06), taken
-// before anyone read its questions' results, with the fifteenth split in
-// the tuning split: MRR@10 0.696 en / 0.843 zh, recall@10 0.817 / 0.917, on
-// the embedded store. The bounds sit about 0.01 below: one question moving
-// a rank is not a fall.
+// Bounds on the held-out split: none until its first measurement, taken
+// before anyone reads its questions' results; that measurement becomes
+// the bound, about 0.01 below (one question moving a rank is not a fall).
 var (
-	holdoutMRR    = map[string]float64{"en": 0.68, "zh": 0.83}
-	holdoutRecall = map[string]float64{"en": 0.80, "zh": 0.90}
+	holdoutMRR    = map[string]float64{"en": 0, "zh": 0}
+	holdoutRecall = map[string]float64{"en": 0, "zh": 0}
 )
 
 // The bundled starter set must not lose more than 0.01 of any figure to the
