@@ -251,12 +251,14 @@ const (
 	everydayRecallZH = 0.93
 )
 
-// Bounds on the held-out split: none until its first measurement, taken
-// before anyone reads its questions' results; that measurement becomes
-// the bound, about 0.01 below (one question moving a rank is not a fall).
+// Bounds on the held-out split: its first measurement (2026-12-07), taken
+// before anyone read its questions' results, with the sixteenth split in
+// the tuning split: MRR@10 0.744 en / 0.811 zh, recall@10 0.917 / 0.967, on
+// the embedded store. The bounds sit about 0.01 below: one question moving
+// a rank is not a fall.
 var (
-	holdoutMRR    = map[string]float64{"en": 0, "zh": 0}
-	holdoutRecall = map[string]float64{"en": 0, "zh": 0}
+	holdoutMRR    = map[string]float64{"en": 0.73, "zh": 0.80}
+	holdoutRecall = map[string]float64{"en": 0.90, "zh": 0.95}
 )
 
 // The bundled starter set must not lose more than 0.01 of any figure to the
