@@ -164,10 +164,10 @@ func metricsByLang(per map[string][]Record) map[string]map[string]float64 {
 
 // Questions in everyday wording (brand names, lay words, abbreviations,
 // vignettes, typos, colloquial Chinese) on both stores with the built-in
-// embedder: the frozen test split must stay at or above the bounds below
-// in each language (the target is MRR@10 0.85 and recall@10 0.95,
-// not yet reached in Chinese). The tuning split, cross-validated, is
-// printed beside it.
+// embedder: the frozen test split must stay at or above the issue's
+// target in each language (MRR@10 0.85 and recall@10 0.95), and the
+// held-out split at its first measurement. The tuning split,
+// cross-validated, is printed beside them.
 func TestEverydayRetrieval(t *testing.T) {
 	test, err := LoadRetrieval(Data(), "everyday-test.jsonl")
 	if err != nil {
@@ -188,7 +188,7 @@ func TestEverydayRetrieval(t *testing.T) {
 			items       []RetrievalItem
 			mrr, recall map[string]float64 // bounds per language; none: printed only
 		}{
-			{"test", test, map[string]float64{"en": everydayMRR, "zh": everydayMRR}, map[string]float64{"en": everydayRecall, "zh": everydayRecallZH}},
+			{"test", test, map[string]float64{"en": everydayMRR, "zh": everydayMRR}, map[string]float64{"en": everydayRecall, "zh": everydayRecall}},
 			{"holdout", holdout, holdoutMRR, holdoutRecall},
 		} {
 			m := measure(t, f.Retriever, split.items, 10, false)
@@ -214,7 +214,7 @@ func count(items []RetrievalItem, lang string) int {
 	return n
 }
 
-// Bounds on the frozen test split, per language. Before the concept
+// Bounds on the frozen test split, both languages. Before the concept
 // layer (built-in embedder, both stores alike) the test split measured
 // MRR@10 0.567 en / 0.532 zh, recall@10 0.700 / 0.700; the tuning split
 // 0.577 / 0.517 and 0.694 / 0.680. With the concept layer, concept
@@ -243,12 +243,14 @@ func count(items []RetrievalItem, lang string) int {
 // 0.947; with each asked question's words counted once per entry (the
 // fifteenth held-out split measured at first, unread, before that change),
 // 0.939 / 0.917 and 0.975 / 0.944; with the fifteenth held-out split's
-// questions added, 0.939 / 0.925 and 0.975 / 0.936. Recall is held about
-// 0.01 below the best reached in each language.
+// questions added, 0.939 / 0.925 and 0.975 / 0.936. With the built-in
+// embedder's ranking counting 0.03 instead of 0.1 (chosen on the tuning
+// split, cross-validated, and the starter set; embedder.Hash.DenseWeight)
+// it measures MRR@10 0.947 / 0.925, recall@10 0.975 / 0.953, and both
+// languages are held at the bounds.
 const (
-	everydayMRR      = 0.85
-	everydayRecall   = 0.95
-	everydayRecallZH = 0.93
+	everydayMRR    = 0.85
+	everydayRecall = 0.95
 )
 
 // Bounds on the held-out split: its first measurement (2026-12-07), taken
