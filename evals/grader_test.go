@@ -20,12 +20,12 @@ import (
 const graderTestSHA256 = "e5e8bf2402f050bb0b95873f410c4259a303b8c05f10e4cddbeac84fd96efb07"
 
 // graderHoldoutSHA256 freezes the held-out split in place (the
-// twenty-eighth, -m4/-n3/-n4 IDs, 40 answers over 12 cases, 20 per
+// twenty-ninth, -p3/-q3/-r3 IDs, 40 answers over 17 cases, 20 per
 // language: 8 negated correct plans, 8 paraphrases and 4 shotgun lists
-// per language), written on 2026-12-06 after the twenty-seventh's misses
+// per language), written on 2026-12-07 after the twenty-eighth's misses
 // were read, and committed before it was first measured; no change is
 // tuned on it until its misses are read.
-const graderHoldoutSHA256 = "3530cd2f247994a39edf30a83db40f365f2c380f3956243f728f0a68ede1b778"
+const graderHoldoutSHA256 = "c0c407928e08c5702cfc32d4ff2511dc47ee1f18ba3efa35b537327bf06ecf9a"
 
 func loadGrader(t *testing.T, name string) []GraderAnswer {
 	t.Helper()
@@ -166,10 +166,11 @@ func TestGraderAgreement(t *testing.T) {
 
 // graderAgreement bounds each held-out split's agreement per language: the
 // issue's 0.90 on the frozen test split; on the held-out split in place
-// (the twenty-eighth, -m4/-n3/-n4 IDs, written 2026-12-06), its first
-// measurement (0.90 en / 0.95 zh; 3 of 16 negated correct plans above
-// 0.25, no paraphrase below 0.75, no shotgun list above 0.25). The
-// twenty-seventh (-k3) measured 0.85 / 0.75 at first (1 of 16 negated
+// (the twenty-ninth, -p3/-q3/-r3 IDs, written 2026-12-07), nothing until
+// its first measurement, which becomes its bound. The twenty-eighth
+// (-m4/-n3/-n4) measured 0.90 en / 0.95 zh at first (3 of 16 negated
+// correct plans above 0.25, no paraphrase below 0.75, no shotgun list
+// above 0.25). The twenty-seventh (-k3) measured 0.85 / 0.75 at first (1 of 16 negated
 // correct plans above 0.25, 3 of 16 paraphrases below 0.75). The twenty-sixth (-g2) measured 0.65 en / 0.75 zh at
 // first with every unapproved copula predicate read as a dismissal (1 of
 // 12 negated correct plans above 0.25, 9 of 20 paraphrases below 0.75) and
@@ -192,7 +193,7 @@ func TestGraderAgreement(t *testing.T) {
 // tenth (-a1) 0.65 / 0.75, the ninth (-t) 0.80 / 0.85 and the eighth (-y)
 // 0.70 / 0.75; each held-out split went into the tuning split once its
 // misses had been read (README, "Drill grading").
-var graderAgreement = map[string]float64{"test en": 0.90, "test zh": 0.90, "holdout en": 0.90, "holdout zh": 0.95}
+var graderAgreement = map[string]float64{"test en": 0.90, "test zh": 0.90, "holdout en": 0, "holdout zh": 0}
 
 // The grader task scores the deterministic grader and the judge on the
 // same answers, each against the examiner: a judge (over Ollama's HTTP API,
