@@ -595,7 +595,10 @@ func (nr negationRules) ranges(text string) []negRange {
 		rest := text[m[1]:]
 		if e := nr.enEnd.FindStringIndex(rest); e != nil {
 			cut := e[0]
-			if nr.enLists && rest[cut] == ',' {
+			// A trigger with nothing before the comma negates nothing that
+			// follows ("if she would rather not, Reclast could stand in";
+			// "No, zoledronic acid"): its list is not run.
+			if nr.enLists && rest[cut] == ',' && strings.TrimSpace(rest[:cut]) != "" {
 				cut += listRun(rest[cut:], nr.enEnd)
 			}
 			rest = rest[:cut]
