@@ -83,9 +83,12 @@ func buildServer(ctx context.Context, cfg Config, env func(string) string, model
 			closers[i]()
 		}
 	}
+	// An error return sets closeAll to nil, so the deferred close keeps
+	// its own reference.
+	closeOnError := closeAll
 	defer func() {
 		if err != nil {
-			closeAll()
+			closeOnError()
 		}
 	}()
 	cdsClients, fhirServers, err := cdsTrust(env)

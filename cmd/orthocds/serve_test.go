@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -88,5 +89,21 @@ func TestAssistNeedsAProvider(t *testing.T) {
 	err := run(context.Background(), []string{"search", "denosumab"}, mapEnv(env), nil, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "ORTHOCDS_REWRITE_MODEL") {
 		t.Errorf("rewrite model with no provider: %v", err)
+	}
+}
+
+// A fault found after the store is open (here a refitted model file that
+// is not JSON) stops serve with an error naming it, closing what was
+// opened, rather than crashing the process.
+func TestServeFaultAfterOpenIsAnError(t *testing.T) {
+	models := t.TempDir()
+	if err := os.WriteFile(filepath.Join(models, "broken.json"), []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"ORTHOCDS_DATA": t.TempDir(), "ORTHOCDS_ADDR": "127.0.0.1:0", "ORTHOCDS_LLM_PROVIDER": "none", "ORTHOCDS_MODELS": models}
+	var stderr syncBuffer
+	err := run(context.Background(), []string{"serve"}, func(k string) string { return env[k] }, nil, io.Discard, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "broken.json") {
+		t.Fatalf("serve with a broken model file: err %v, want one naming broken.json", err)
 	}
 }
