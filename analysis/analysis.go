@@ -457,7 +457,22 @@ func HanRuns(text string) []string {
 // DetectLang returns "zh", "en" or the ISO 639-1 code that whatlanggo finds.
 // Text with a large share of Han characters is Chinese whatever the rest.
 func DetectLang(text string) string {
-	var han, letters int
+	han, letters := scripts(text)
+	if han == 0 && letters == 0 {
+		return "und"
+	}
+	if chinese(text) {
+		return "zh"
+	}
+	info := whatlanggo.Detect(text)
+	if code := info.Lang.Iso6391(); code != "" && info.IsReliable() {
+		return code
+	}
+	return "en"
+}
+
+// scripts counts text's Han characters and its other letters.
+func scripts(text string) (han, letters int) {
 	for _, r := range text {
 		switch {
 		case unicode.Is(unicode.Han, r):
@@ -466,18 +481,15 @@ func DetectLang(text string) string {
 			letters++
 		}
 	}
-	if han == 0 && letters == 0 {
-		return "und"
-	}
-	// A Han character carries about as much as a short English word.
-	if han*4 >= letters {
-		return "zh"
-	}
-	info := whatlanggo.Detect(text)
-	if code := info.Lang.Iso6391(); code != "" && info.IsReliable() {
-		return code
-	}
-	return "en"
+	return han, letters
+}
+
+// chinese reports whether text has a large share of Han characters, which
+// makes it Chinese whatever the rest: a Han character carries about as
+// much as a short English word.
+func chinese(text string) bool {
+	han, letters := scripts(text)
+	return han > 0 && han*4 >= letters
 }
 
 func hasHan(s string) bool {

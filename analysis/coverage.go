@@ -85,8 +85,21 @@ func NewCoverage(a *Analyzer, ref []rag.Document, weights map[string]float64) *C
 	return c
 }
 
-// Weight is how much coverage counts for question, by its language.
-func (c *Coverage) Weight(question string) float64 { return c.weights[DetectLang(question)] }
+// Weight is how much coverage counts for question, by its language. It
+// runs once per question of every search batch: Chinese is told by its
+// share of Han characters, and the slower detection of other languages
+// runs only when a language other than Chinese has a weight.
+func (c *Coverage) Weight(question string) float64 {
+	if chinese(question) {
+		return c.weights["zh"]
+	}
+	for lang, w := range c.weights {
+		if lang != "zh" && w != 0 {
+			return c.weights[DetectLang(question)]
+		}
+	}
+	return 0
+}
 
 // Measure returns the weighted share, 0 to 1, of the concepts in qterms (a
 // question's QueryTerms) that the entry (chunk id with its title, text and

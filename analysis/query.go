@@ -60,6 +60,7 @@ func (a *Analyzer) QueryTerms(text string) []string {
 // concepts' names, are not, which keeps indexing a large corpus cheap.
 func (a *Analyzer) phraseConcepts(text string) []string {
 	var out []string
+	lower := strings.ToLower(text)
 	han := hasHan(text)
 	latin := strings.IndexFunc(text, func(r rune) bool { return r < utf8.RuneSelf && unicode.IsLetter(r) }) >= 0
 	for _, p := range a.vocab.phrases {
@@ -67,7 +68,7 @@ func (a *Analyzer) phraseConcepts(text string) []string {
 		if p.han && !han || !p.han && !latin {
 			continue
 		}
-		if p.re.MatchString(text) {
+		if p.match(text, lower) {
 			out = append(out, p.id)
 		}
 	}

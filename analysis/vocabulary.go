@@ -116,14 +116,6 @@ type Vocabulary struct {
 	phrases []phrase
 }
 
-// phrase is a compiled Concept.Phrases entry; han tells a Chinese
-// wording (one that holds a Chinese character) from an English one.
-type phrase struct {
-	re  *regexp.Regexp
-	id  string
-	han bool
-}
-
 // TopicConcept returns the concept a corpus topic tag stands for.
 func (v *Vocabulary) TopicConcept(topic string) (string, bool) {
 	id, ok := v.byTopic[topic]
@@ -232,11 +224,11 @@ func (v *Vocabulary) validate() error {
 			v.byTopic[t] = c.ID
 		}
 		for j, p := range c.Phrases {
-			re, err := regexp.Compile(`(?i)` + p)
-			if err != nil || p == "" || re.MatchString("") {
+			ph, err := newPhrase(p, c.ID)
+			if err != nil || p == "" || ph.re.MatchString("") {
 				return orthocds.Invalid(fmt.Sprintf("%s/phrases/%d", f, j), "%q is not a regular expression that needs some text: %v", p, err)
 			}
-			v.phrases = append(v.phrases, phrase{re, c.ID, hasHan(p)})
+			v.phrases = append(v.phrases, ph)
 		}
 		for field, list := range map[string][]string{"unconfirmed_markets": c.UnconfirmedMarkets, "not_sold_in": c.NotSoldIn} {
 			for _, m := range list {
