@@ -60,6 +60,19 @@ func TestCoverage(t *testing.T) {
 	if cov.Weight("福善美吃了五年可以停吗") <= 0 || cov.Weight("Can I stop Fosamax after five years?") != CoverageWeights()["en"] {
 		t.Errorf("weights by language: zh %v, en %v", cov.Weight("福善美吃了五年可以停吗"), cov.Weight("Can I stop Fosamax after five years?"))
 	}
+	// With a weight for a language besides Chinese, questions in it get
+	// that weight and the others none; Chinese is told by its characters.
+	other := NewCoverage(a, nil, map[string]float64{"zh": 0.06, "en": 0, "fr": 0.1})
+	for q, want := range map[string]float64{
+		"Puis-je arrêter l'alendronate après cinq ans de traitement continu ?": 0.1,
+		"Can I stop alendronate after five years of continuous treatment?":     0,
+		"阿仑膦酸钠吃了五年可以停吗":                                                        0.06,
+		"Fosamax 吃了五年": 0.06,
+	} {
+		if got := other.Weight(q); got != want {
+			t.Errorf("Weight(%q) = %v, want %v", q, got, want)
+		}
+	}
 }
 
 // An entry of the reference corpus is covered by its asks too: a hit with
