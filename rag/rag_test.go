@@ -1,6 +1,8 @@
 package rag
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -140,4 +142,62 @@ func TestValidate(t *testing.T) {
 	if qs[0].K != DefaultK {
 		t.Errorf("default k not filled: %d", qs[0].K)
 	}
+}
+
+// countingCoverer covers a chunk by a fixed share and counts its calls.
+type countingCoverer struct {
+	share map[string]float64
+	calls *int
+}
+
+func (f countingCoverer) Weight(string) float64 { return 0.06 }
+func (f countingCoverer) Measure(_ []string, id, _, _ string, _ []string) float64 {
+	*f.calls++
+	return f.share[id]
+}
+
+// Candidates that cannot reach the first k, however much they cover, are
+// not measured, and the first k are those measuring every candidate gives.
+func TestFuseMeasuresOnlyWhatCanRank(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	topics := []string{"vte", "arthroplasty", "bisphosphonate", "holiday", "dxa"}
+	measuredLess := false
+	for trial := range 200 {
+		pool := func(prefix string, n int) []Scored {
+			out := make([]Scored, n)
+			for i := range out {
+				id := fmt.Sprintf("%s%d", prefix, rng.IntN(60))
+				out[i] = Scored{Chunk: Chunk{ID: id, Topics: []string{topics[rng.IntN(len(topics))], topics[rng.IntN(len(topics))]}}}
+			}
+			return out
+		}
+		c := Candidates{Dense: dedupe(pool("x", 40)), Lexical: dedupe(pool("x", 40))}
+		share := map[string]float64{}
+		for _, s := range append(c.Dense, c.Lexical...) {
+			share[s.Chunk.ID] = rng.Float64()
+		}
+		k := 1 + rng.IntN(12)
+		var all, pruned int
+		every := (&Retriever{denseWeight: 0.03, coverage: countingCoverer{share, &all}}).fuse("q", nil, c, len(c.Dense)+len(c.Lexical))
+		first := (&Retriever{denseWeight: 0.03, coverage: countingCoverer{share, &pruned}}).fuse("q", nil, c, k)
+		if diff := cmp.Diff(every[:min(k, len(every))], first); diff != "" {
+			t.Fatalf("trial %d, k %d: the first k differ (-every +pruned):\n%s", trial, k, diff)
+		}
+		measuredLess = measuredLess || pruned < all
+	}
+	if !measuredLess {
+		t.Error("no trial passed over a candidate")
+	}
+}
+
+func dedupe(s []Scored) []Scored {
+	seen := map[string]bool{}
+	var out []Scored
+	for _, x := range s {
+		if !seen[x.Chunk.ID] {
+			seen[x.Chunk.ID] = true
+			out = append(out, x)
+		}
+	}
+	return out
 }

@@ -211,8 +211,19 @@ func (r *Retriever) fuse(question string, terms []string, c Candidates, k int) [
 	}
 	hits := Fuse(c, len(c.Dense)+len(c.Lexical), r.denseWeight)
 	if w > 0 {
+		// Scaling only raises scores, so the k-th fused score is a floor
+		// for the first k after it; a candidate that would stay under it
+		// with full coverage and the topic stage's most is not measured
+		// (hits are sorted, so neither are the ones after it).
+		floor := 0.0
+		if len(hits) > k {
+			floor = hits[k-1].Score
+		}
 		for i := range hits {
 			h := &hits[i]
+			if h.Score*(1+w)+topicWeight < floor {
+				break
+			}
 			h.Coverage = r.coverage.Measure(terms, h.ID, h.Title, h.Text, h.Topics)
 			h.Score *= 1 + w*h.Coverage
 		}
