@@ -22,10 +22,10 @@ import (
 const everydayTestSHA256 = "e0198cfaf5c39123ed2388cbe9b10dcbe2ccb7cca49798ae1f6f837ef8fcd5ee"
 
 // everydayHoldoutSHA256 freezes the held-out split: 60 questions (30 per
-// language, IDs n481-n510 and q481-q510, the same thirty questions asked in
-// each language) written on 2026-12-07 after the sixteenth split joined the
-// tuning split, and committed before their first measurement, to show how
-// far the concept layer, the asks, the questions asked before and the
+// language, IDs n511-n540 and q511-q540, the same thirty questions asked in
+// each language) written on 2026-12-07 after the seventeenth split joined
+// the tuning split, and committed before their first measurement, to show
+// how far the concept layer, the asks, the questions asked before and the
 // ranking stages carry to wording nobody has tuned on.
 // Earlier held-out splits, read and then moved into tuning, measured at
 // first (MRR@10 en / zh, recall@10 en / zh): n001-n030, q001-q030 0.828 /
@@ -42,10 +42,12 @@ const everydayTestSHA256 = "e0198cfaf5c39123ed2388cbe9b10dcbe2ccb7cca49798ae1f6f
 // split's questions expanded the index, measured before its results were
 // read); n391-n420, q391-q420 0.791 / 0.764, 0.861 / 0.881; n421-n450,
 // q421-q450 0.872 / 0.928, 0.939 / 0.917; n451-n480, q451-q480 0.696 /
-// 0.843, 0.817 / 0.917. A split whose
+// 0.843, 0.817 / 0.917; n481-n510, q481-q510 0.744 / 0.811, 0.917 / 0.967
+// (0.785 / 0.821 once the built-in embedder counted 0.03, measured after
+// its misses were read). A split whose
 // misses are read is tuning data (and, since 2026-12-06, part of the
 // index); the next one is written fresh.
-const everydayHoldoutSHA256 = "908bc6741f23bfab00507d0213c418709818cbaba0e0dc8b80c1ce4bc2dbb4d5"
+const everydayHoldoutSHA256 = "eac3cf3fcc5feebbc7ba656d95e4f018719961028ab676399974061aff385c03"
 
 // The everyday-wording set: at least 300 questions, half in each
 // language, every gold entry current; the test split (at least 100) is
@@ -255,14 +257,12 @@ const (
 	everydayRecall = 0.95
 )
 
-// Bounds on the held-out split: its first measurement (2026-12-07), taken
-// before anyone read its questions' results, with the sixteenth split in
-// the tuning split: MRR@10 0.744 en / 0.811 zh, recall@10 0.917 / 0.967, on
-// the embedded store. The bounds sit about 0.01 below: one question moving
-// a rank is not a fall.
+// Bounds on the held-out split: none until its first measurement, taken
+// before anyone reads its questions' results; that measurement becomes
+// the bound, about 0.01 below (one question moving a rank is not a fall).
 var (
-	holdoutMRR    = map[string]float64{"en": 0.73, "zh": 0.80}
-	holdoutRecall = map[string]float64{"en": 0.90, "zh": 0.95}
+	holdoutMRR    = map[string]float64{"en": 0, "zh": 0}
+	holdoutRecall = map[string]float64{"en": 0, "zh": 0}
 )
 
 // The bundled starter set must not lose more than 0.01 of any figure to the
