@@ -20,12 +20,12 @@ import (
 const graderTestSHA256 = "e5e8bf2402f050bb0b95873f410c4259a303b8c05f10e4cddbeac84fd96efb07"
 
 // graderHoldoutSHA256 freezes the held-out split in place (the
-// thirtieth, -s4/-t4/-u5 IDs, 40 answers over 14 cases, 20 per
+// thirty-first, -v4/-w4/-x4 IDs, 40 answers over 16 cases, 20 per
 // language: 8 negated correct plans, 8 paraphrases and 4 shotgun lists
-// per language), written on 2026-12-07 after the twenty-ninth's misses
+// per language), written on 2026-12-07 after the thirtieth's misses
 // were read, and committed before it was first measured; no change is
 // tuned on it until its misses are read.
-const graderHoldoutSHA256 = "1af0288be0ae1effc83bcaf67b3ea830fdfbc65d391086781134cbe61abef42a"
+const graderHoldoutSHA256 = "53e5b326d2f02d503f3780057d8b00db9f32e45b77b39ed06298f980f2703829"
 
 func loadGrader(t *testing.T, name string) []GraderAnswer {
 	t.Helper()
@@ -166,10 +166,11 @@ func TestGraderAgreement(t *testing.T) {
 
 // graderAgreement bounds each held-out split's agreement per language: the
 // issue's 0.90 on the frozen test split; on the held-out split in place
-// (the thirtieth, -s4/-t4/-u5 IDs, written 2026-12-07), its first
-// measurement (0.80 en / 0.95 zh; 2 of 16 negated correct plans above
-// 0.25, 3 of 16 paraphrases below 0.75, no shotgun list above 0.25). The
-// twenty-ninth
+// (the thirty-first, -v4/-w4/-x4 IDs, written 2026-12-07), nothing until
+// its first measurement, which becomes its bound. The thirtieth
+// (-s4/-t4/-u5) measured 0.80 en / 0.95 zh at first (2 of 16 negated
+// correct plans above 0.25, 3 of 16 paraphrases below 0.75, no shotgun
+// list above 0.25). The twenty-ninth
 // (-p3/-q3/-r3) measured 0.80 en / 0.80 zh at first (no negated correct
 // plan above 0.25, 3 of 16 paraphrases below 0.75, 1 of 8 shotgun lists
 // above 0.25: a "would rather not" read as negating the list after it).
@@ -199,7 +200,7 @@ func TestGraderAgreement(t *testing.T) {
 // tenth (-a1) 0.65 / 0.75, the ninth (-t) 0.80 / 0.85 and the eighth (-y)
 // 0.70 / 0.75; each held-out split went into the tuning split once its
 // misses had been read (README, "Drill grading").
-var graderAgreement = map[string]float64{"test en": 0.90, "test zh": 0.90, "holdout en": 0.80, "holdout zh": 0.95}
+var graderAgreement = map[string]float64{"test en": 0.90, "test zh": 0.90, "holdout en": 0, "holdout zh": 0}
 
 // The grader task scores the deterministic grader and the judge on the
 // same answers, each against the examiner: a judge (over Ollama's HTTP API,
