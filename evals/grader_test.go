@@ -224,17 +224,20 @@ func TestGraderTaskScoresTheJudgeBeside(t *testing.T) {
 	}
 	broken := answers[0].Plan
 	srv := ollamareplay.New([]string{"judge"}, func(_ string, msgs []ollamareplay.Message) ollamareplay.Script {
+		// The response ends its plan line ("Plan: ...\n"): look the plan up
+		// rather than search every answer's plan in every prompt.
 		user := msgs[len(msgs)-1].Content
-		for plan, met := range byPlan {
-			if strings.Contains(user, "Plan: "+plan) {
-				if plan == broken {
-					return ollamareplay.Script{Chunks: []string{"All good, I think."}}
-				}
-				b, _ := json.Marshal(map[string][]string{"met": met})
-				return ollamareplay.Script{Chunks: []string{string(b)}}
-			}
+		_, plan, _ := strings.Cut(user, "\nPlan: ")
+		plan, _, _ = strings.Cut(plan, "\n")
+		met, ok := byPlan[plan]
+		switch {
+		case !ok:
+			return ollamareplay.Script{Chunks: []string{`{"met": []}`}}
+		case plan == broken:
+			return ollamareplay.Script{Chunks: []string{"All good, I think."}}
 		}
-		return ollamareplay.Script{Chunks: []string{`{"met": []}`}}
+		b, _ := json.Marshal(map[string][]string{"met": met})
+		return ollamareplay.Script{Chunks: []string{string(b)}}
 	})
 	defer srv.Close()
 	j := judgeAt(t, srv.URL)
