@@ -22,8 +22,8 @@ import (
 const everydayTestSHA256 = "e0198cfaf5c39123ed2388cbe9b10dcbe2ccb7cca49798ae1f6f837ef8fcd5ee"
 
 // everydayHoldoutSHA256 freezes the held-out split: 60 questions (30 per
-// language, IDs n541-n570 and q541-q570, the same thirty questions asked in
-// each language) written on 2026-12-07 after the eighteenth split joined
+// language, IDs n571-n600 and q571-q600, the same thirty questions asked in
+// each language) written on 2026-12-07 after the nineteenth split joined
 // the tuning split, and committed before their first measurement, to show
 // how far the concept layer, the asks, the questions asked before and the
 // ranking stages carry to wording nobody has tuned on.
@@ -45,10 +45,10 @@ const everydayTestSHA256 = "e0198cfaf5c39123ed2388cbe9b10dcbe2ccb7cca49798ae1f6f
 // 0.843, 0.817 / 0.917; n481-n510, q481-q510 0.744 / 0.811, 0.917 / 0.967
 // (0.785 / 0.821 once the built-in embedder counted 0.03, measured after
 // its misses were read); n511-n540, q511-q540 0.685 / 0.824, 0.867 /
-// 0.917. A split whose
+// 0.917; n541-n570, q541-q570 0.819 / 0.776, 0.967 / 0.883. A split whose
 // misses are read is tuning data (and, since 2026-12-06, part of the
 // index); the next one is written fresh.
-const everydayHoldoutSHA256 = "a1ac6dc53fc3012ec90957304e8486726fc8876ce1f4da83af9e26c4797841ca"
+const everydayHoldoutSHA256 = "2cbba32b39eb76e47e0bca68cc9a784c60ec5b08d75d8c24811027625e958f61"
 
 // The everyday-wording set: at least 300 questions, half in each
 // language, every gold entry current; the test split (at least 100) is
@@ -259,14 +259,12 @@ const (
 	everydayRecall = 0.95
 )
 
-// Bounds on the held-out split: its first measurement (2026-12-07), taken
-// before anyone read its questions' results, with the eighteenth split in
-// the tuning split: MRR@10 0.819 en / 0.776 zh, recall@10 0.967 / 0.883, on
-// the embedded store. The bounds sit about 0.01 below: one question moving
-// a rank is not a fall.
+// Bounds on the held-out split: none until its first measurement, taken
+// before anyone reads its questions' results; that measurement becomes
+// the bound, about 0.01 below (one question moving a rank is not a fall).
 var (
-	holdoutMRR    = map[string]float64{"en": 0.80, "zh": 0.76}
-	holdoutRecall = map[string]float64{"en": 0.95, "zh": 0.87}
+	holdoutMRR    = map[string]float64{"en": 0, "zh": 0}
+	holdoutRecall = map[string]float64{"en": 0, "zh": 0}
 )
 
 // The bundled starter set must not lose more than 0.01 of any figure to the
