@@ -253,18 +253,21 @@ func count(items []RetrievalItem, lang string) int {
 // languages are held at the bounds; with Chinese brands confirmed
 // from sources for three more drugs (邦罗力, 固力康, 妥塞敏), 0.947 / 0.942
 // and 0.975 / 0.969; with the seventeenth and eighteenth held-out splits'
-// questions added, 0.947 / 0.942 and 0.975 / 0.978.
+// questions added, 0.947 / 0.942 and 0.975 / 0.978; with the nineteenth's,
+// 0.947 / 0.942 and 0.975 / 0.969.
 const (
 	everydayMRR    = 0.85
 	everydayRecall = 0.95
 )
 
-// Bounds on the held-out split: none until its first measurement, taken
-// before anyone reads its questions' results; that measurement becomes
-// the bound, about 0.01 below (one question moving a rank is not a fall).
+// Bounds on the held-out split: its first measurement (2026-12-07), taken
+// before anyone read its questions' results, with the nineteenth split in
+// the tuning split: MRR@10 0.734 en / 0.663 zh, recall@10 0.878 / 0.867, on
+// the embedded store. The bounds sit about 0.01 below: one question moving
+// a rank is not a fall.
 var (
-	holdoutMRR    = map[string]float64{"en": 0, "zh": 0}
-	holdoutRecall = map[string]float64{"en": 0, "zh": 0}
+	holdoutMRR    = map[string]float64{"en": 0.72, "zh": 0.65}
+	holdoutRecall = map[string]float64{"en": 0.86, "zh": 0.85}
 )
 
 // The bundled starter set must not lose more than 0.01 of any figure to the
