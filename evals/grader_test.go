@@ -166,8 +166,10 @@ func TestGraderAgreement(t *testing.T) {
 
 // graderAgreement bounds each held-out split's agreement per language: the
 // issue's 0.90 on the frozen test split; on the held-out split in place
-// (the thirty-fourth, -e3/-f5/-g5 IDs, written 2026-12-07), nothing until
-// its first measurement, which becomes its bound. The thirty-third
+// (the thirty-fourth, -e3/-f5/-g5 IDs, written 2026-12-07), its first
+// measurement (0.90 en / 0.85 zh; 2 of 16 negated correct plans above
+// 0.25, 1 of 16 paraphrases below 0.75, no shotgun list above 0.25). The
+// thirty-third
 // (-b3/-c3/-d3) measured 0.85 en / 0.80 zh at first (2 of 16 negated
 // correct plans above 0.25, 5 of 16 paraphrases below 0.75, no shotgun
 // list above 0.25). The thirty-second
@@ -209,7 +211,7 @@ func TestGraderAgreement(t *testing.T) {
 // tenth (-a1) 0.65 / 0.75, the ninth (-t) 0.80 / 0.85 and the eighth (-y)
 // 0.70 / 0.75; each held-out split went into the tuning split once its
 // misses had been read (README, "Drill grading").
-var graderAgreement = map[string]float64{"test en": 0.90, "test zh": 0.90, "holdout en": 0, "holdout zh": 0}
+var graderAgreement = map[string]float64{"test en": 0.90, "test zh": 0.90, "holdout en": 0.90, "holdout zh": 0.85}
 
 // The grader task scores the deterministic grader and the judge on the
 // same answers, each against the examiner: a judge (over Ollama's HTTP API,
