@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 
 	"github.com/abadojack/whatlanggo"
@@ -39,6 +40,9 @@ type Analyzer struct {
 	// would be "even", and every "is it even worth it" would name
 	// romosozumab.
 	unstemmed map[string]bool
+	// termsCache remembers the terms of long texts (Terms).
+	termsCache     sync.Map
+	termsCacheSize atomic.Int64
 	// cased finds the case-sensitive abbreviations (abbr_cased) in text as
 	// written.
 	cased []casedName
@@ -360,6 +364,32 @@ func Shared() (*Analyzer, error) {
 // query word such as 钙 match text the segmenter cut differently (元素钙);
 // BM25's inverse document frequency keeps common characters cheap.
 func (a *Analyzer) Terms(text string) []string {
+	// Long texts are a corpus's entries and labelled questions, analysed
+	// again on every start of a process that opens the corpus; their terms
+	// are remembered (a copy is returned, so callers may append).
+	if len(text) >= termsCacheMin {
+		if v, ok := a.termsCache.Load(text); ok {
+			return slices.Clone(v.([]string))
+		}
+		t := a.terms(text)
+		if a.termsCacheSize.Add(1) > termsCacheCap {
+			a.termsCache.Clear()
+			a.termsCacheSize.Store(1)
+		}
+		a.termsCache.Store(text, t)
+		return slices.Clone(t)
+	}
+	return a.terms(text)
+}
+
+// Texts at least termsCacheMin bytes long have their terms remembered, up
+// to termsCacheCap of them; past it the cache starts again.
+const (
+	termsCacheMin = 256
+	termsCacheCap = 20_000
+)
+
+func (a *Analyzer) terms(text string) []string {
 	words := a.Words(text)
 	// Concepts are terms too, so that a query word matches its synonyms in
 	// either language (福善美 finds alendronate, "brittle bones" finds
