@@ -29,6 +29,9 @@ type Coverage struct {
 	idf     map[string]float64
 	maxIDF  float64
 	weights map[string]float64 // language -> weight of coverage in the fused score
+	// detectOthers is whether a language other than Chinese has a weight,
+	// so that Weight must detect the language of a non-Chinese question.
+	detectOthers bool
 	// ref holds the reference corpus's entries, asks included, for good;
 	// cache the other chunks met in searches, within coverageCache.
 	ref map[string]cachedEntry
@@ -65,6 +68,9 @@ func CoverageWeights() map[string]float64 { return map[string]float64{"zh": 0.06
 // chunks of ref, the reference corpus (the shipped guidelines).
 func NewCoverage(a *Analyzer, ref []rag.Document, weights map[string]float64) *Coverage {
 	c := &Coverage{a: a, idf: map[string]float64{}, weights: maps.Clone(weights), ref: map[string]cachedEntry{}, cache: map[string]cachedEntry{}}
+	for lang, w := range weights {
+		c.detectOthers = c.detectOthers || lang != "zh" && w != 0
+	}
 	df := map[string]int{}
 	n := 0
 	for _, d := range ref {
@@ -93,10 +99,8 @@ func (c *Coverage) Weight(question string) float64 {
 	if chinese(question) {
 		return c.weights["zh"]
 	}
-	for lang, w := range c.weights {
-		if lang != "zh" && w != 0 {
-			return c.weights[DetectLang(question)]
-		}
+	if c.detectOthers {
+		return c.weights[DetectLang(question)]
 	}
 	return 0
 }
