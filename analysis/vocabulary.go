@@ -81,6 +81,12 @@ type Brand struct {
 	Name    string   `yaml:"name"`
 	Markets []string `yaml:"markets"`
 	Source  string   `yaml:"source"`
+	// GenericName says the source's label gives the generic name as the
+	// trade name: in those markets the drug is sold by that name.
+	GenericName bool `yaml:"generic_name"`
+	// Combination names what else the product holds when the brand is a
+	// fixed combination (Duavee is conjugated estrogens with bazedoxifene).
+	Combination string `yaml:"combination"`
 }
 
 // Source is where brand names were checked.
