@@ -379,7 +379,7 @@ func (n *negationCues) planNegations(text string) (open string, negated []string
 	// 等血钙正常后再用).
 	for _, v := range n.postMatches(text) {
 		m := []int{v.at, v.end}
-		if defers(text[:m[0]], text[m[0]:m[1]], text[m[1]:]) {
+		if defers(text[:m[0]], text[m[0]:m[1]], text[m[1]:]) || settles(text[:m[0]], text[m[0]:m[1]]) {
 			continue
 		}
 		start := 0
@@ -395,6 +395,9 @@ func (n *negationCues) planNegations(text string) (open string, negated []string
 			clause = planClauseStartNoAnd
 		}
 		starts := clause.FindAllStringIndex(text[:m[0]], -1)
+		if v.copula {
+			starts = slices.DeleteFunc(starts, func(s []int) bool { return determinerThat(text, s) })
+		}
 		for i := len(starts) - 1; i >= 0; i-- {
 			start = starts[i][1]
 			if (isDash(text[starts[i][0]:start]) || isComma(text[starts[i][0]:start])) && strings.TrimSpace(text[start:m[0]]) == "" {
@@ -482,6 +485,15 @@ var (
 	copulaClauseStart = regexp.MustCompile(`(?i)` + clausePunct + `|\b(?:and|but|so|then|once|until|till|whenever|wherever|where|that|` + subordinators + `)\b`)
 	withholding       = regexp.MustCompile(`(?i)\b(?:hold(?:ing)? off|withhold(?:ing)?|stop(?:ping)?|delay(?:ing)?|defer(?:ring)?|postpon(?:e|ing)|skip(?:ping)?|omit(?:ting)?|wait(?:ing)?|leav(?:e|ing) out|drop(?:ping)?|interrupt(?:ing)?|paus(?:e|ing)|not (?:giving|treating|operating|starting|using)|no)\b|停|暂缓|推迟|延后|不用|不打|不吃|不做|不给`)
 )
+
+// determinerThat reports whether the clause start at s is "that" after a
+// preposition, a determiner ("an anterior approach over that ossification
+// is reckless") rather than a relative pronoun ("the drug that is best").
+func determinerThat(text string, s []int) bool {
+	return strings.EqualFold(strings.TrimSpace(text[s[0]:s[1]]), "that") && prepositionBefore.MatchString(text[:s[0]])
+}
+
+var prepositionBefore = regexp.MustCompile(`(?i)\b(?:over|on|in|at|for|with|of|from|to|into|across|through|past|about|around|near|under|above|below|beside|behind)\s+$`)
 
 // judges reports whether the copula at m dismisses the step before it:
 // its subject is not a pronoun, the patient or something of theirs ("she
@@ -571,6 +583,19 @@ var (
 	deferralBefore = regexp.MustCompile(`(?:先|暂|还|暂时)$`)
 	deferralIn     = regexp.MustCompile(`(?i)\b(?:yet|for now|until|first)\b|暂时|先`)
 	resumption     = regexp.MustCompile(`(?i)\bthen\s+(?:start|give|begin|inject|use)\s+(?:it|them)\b|\bstart (?:it|them) (?:once|when|after)\b|[再才](?:开始|用|打|给|注射|启动)(?:使用|用药)?了?(?:` + zhClauseEnd + `)`)
+)
+
+// settles reports whether 算了 closes a clause that does a little of
+// something and stops there (抹点睾酮凝胶就算了, "put on some testosterone
+// gel and leave it at that"): what it names is done, not ruled out, unlike
+// 唑来膦酸就算了 ("forget the zoledronic acid").
+func settles(before, verdict string) bool {
+	return settleVerdict.MatchString(verdict) && settleClause.MatchString(before)
+}
+
+var (
+	settleVerdict = regexp.MustCompile(`^就?算了`)
+	settleClause  = regexp.MustCompile(`[抹涂擦吃开补打用做上贴喷加查拍来弄][点个些][^，。；！？,.;!?]*$`)
 )
 
 // StatesNegation reports whether a phrase itself rules something out ("no
