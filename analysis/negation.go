@@ -303,7 +303,7 @@ var enWordsRe = regexp.MustCompile(`\S+`)
 // begins (a verb of a plan, or a subject), so that a list never runs into
 // it: "do not stop, give zoledronic acid or alendronate" negates only the
 // stopping.
-var listStart = regexp.MustCompile(`(?i)^\s*(?:and\s+|or\s+)?(?:give|start|begin|switch|add|check|recheck|monitor|measure|refer|stop|continue|keep|use|offer|plan|treat|arrange|order|repeat|consider|prescribe|book|image|scan|operate|mobilise|mobilize|teach|explain|tell|advise|discuss|follow|take|try|get|send|do|then|i|we|she|he|they|it|you|this|that)\b`)
+var listStart = regexp.MustCompile(`(?i)^\s*(?:and\s+|or\s+)?(?:give|start|begin|switch|add|check|recheck|monitor|measure|refer|stop|continue|keep|use|offer|plan|treat|arrange|order|repeat|consider|prescribe|book|image|scan|operate|mobilise|mobilize|teach|explain|tell|advise|discuss|follow|take|try|get|send|do|pause|review|restart|resume|recalculate|reassess|assess|correct|replace|hold|defer|delay|wait|discharge|film|confirm|exclude|reassure|warn|counsel|inject|infuse|then|i|we|she|he|they|it|you|this|that)\b`)
 
 // listClose closes a list; listAnd closes a list of short items.
 var (
@@ -389,6 +389,10 @@ func (n *negationCues) planNegations(text string) (open string, negated []string
 		// takes the whole "X and Y" as its subject, as "both" does.
 		clause := planClauseStart
 		switch {
+		case v.copula && pluralVerb.MatchString(text[m[0]:m[1]]):
+			// "myeloma screens and a biopsy are box-ticking": a plural
+			// copula takes the whole "X and Y" as its step.
+			clause = copulaClauseStartNoAnd
 		case v.copula:
 			clause = copulaClauseStart
 		case bothBefore.MatchString(text[:m[0]]) || pluralVerb.MatchString(text[m[0]:m[1]]):
@@ -482,8 +486,9 @@ type verdict struct {
 // copulaClauseStart starts the clause a copula judges; withholding is a
 // step that withholds something (so judging it harshly keeps the thing).
 var (
-	copulaClauseStart = regexp.MustCompile(`(?i)` + clausePunct + `|\b(?:and|but|so|then|once|until|till|whenever|wherever|where|that|` + subordinators + `)\b`)
-	withholding       = regexp.MustCompile(`(?i)\b(?:hold(?:ing)? off|withhold(?:ing)?|stop(?:ping)?|delay(?:ing)?|defer(?:ring)?|postpon(?:e|ing)|skip(?:ping)?|omit(?:ting)?|wait(?:ing)?|leav(?:e|ing) out|drop(?:ping)?|interrupt(?:ing)?|paus(?:e|ing)|not (?:giving|treating|operating|starting|using)|no)\b|停|暂缓|推迟|延后|不用|不打|不吃|不做|不给`)
+	copulaClauseStart      = regexp.MustCompile(`(?i)` + clausePunct + `|\b(?:and|but|so|then|once|until|till|whenever|wherever|where|that|` + subordinators + `)\b`)
+	copulaClauseStartNoAnd = regexp.MustCompile(`(?i)` + clausePunct + `|\b(?:but|so|then|once|until|till|whenever|wherever|where|that|` + subordinators + `)\b`)
+	withholding            = regexp.MustCompile(`(?i)\b(?:hold(?:ing)? off|withhold(?:ing)?|stop(?:ping)?|delay(?:ing)?|defer(?:ring)?|postpon(?:e|ing)|skip(?:ping)?|omit(?:ting)?|wait(?:ing)?|leav(?:e|ing) out|drop(?:ping)?|interrupt(?:ing)?|paus(?:e|ing)|not (?:giving|treating|operating|starting|using)|no)\b|停|暂缓|推迟|延后|不用|不打|不吃|不做|不给`)
 )
 
 // determinerThat reports whether the clause start at s is "that" after a
