@@ -73,6 +73,12 @@ type Item struct {
 	// offer prophylactic surgery"), names concepts whose ruling out meets
 	// it: "no preventive operation", "don't operate", 不做手术.
 	RulingOut []string `yaml:"ruling_out" json:"-"`
+	// Clause, on a positive item, names concepts that meet it together:
+	// one clause of the plan, outside its negations, naming every one of
+	// them (or a narrower concept) in any order and wording: with
+	// [discontinuation, oestrogen], "her HRT should come off", "pause the
+	// oestrogen", 把激素替代停下来.
+	Clause []string `yaml:"clause" json:"-"`
 	// InPlan items are met by the plan alone, not the diagnosis: naming
 	// the leakage risk factors is a plan's work even when the diagnosis
 	// names the cleft.
@@ -235,8 +241,10 @@ func (c *Case) validate(corpus *guidelines.Corpus) error {
 			return fmt.Errorf("case %s: rubric item id %q is used twice (IDs of facts, tests and items share one space)", c.ID, it.ID)
 		case it.ID == "" || !it.Criterion.complete():
 			return fmt.Errorf("case %s: rubric item %q needs a unique id and a criterion in both languages", c.ID, it.ID)
-		case it.MustNot && (it.Points >= 0 || len(it.Phrases) == 0 && !it.Selective() && it.Negates == "" && len(it.Alone) == 0 || len(it.Concepts)+len(it.RulingOut) > 0):
-			return fmt.Errorf("case %s: must-not item %s needs negative points and phrases, negates, alone or max_drugs (no concepts or ruling_out)", c.ID, it.ID)
+		case it.MustNot && (it.Points >= 0 || len(it.Phrases) == 0 && !it.Selective() && it.Negates == "" && len(it.Alone) == 0 || len(it.Concepts)+len(it.RulingOut)+len(it.Clause) > 0):
+			return fmt.Errorf("case %s: must-not item %s needs negative points and phrases, negates, alone or max_drugs (no concepts, ruling_out or clause)", c.ID, it.ID)
+		case len(it.Clause) == 1:
+			return fmt.Errorf("case %s: item %s: a clause names at least two concepts (one is concepts)", c.ID, it.ID)
 		case (len(it.Alone) == 0) != (len(it.Besides) == 0) || len(it.Alone) > 0 && !it.MustNot:
 			return fmt.Errorf("case %s: item %s: alone and besides go together, on a must-not item only", c.ID, it.ID)
 		case it.Negates != "" && (!it.MustNot || !c.positiveItem(it.Negates)):

@@ -440,6 +440,30 @@ func TestConceptsAndOmissions(t *testing.T) {
 	}
 }
 
+// A clause item is met by one clause naming all its concepts, in any
+// wording and order, outside the plan's negations; the concepts in two
+// clauses, or a negated one, do not meet it.
+func TestClauseItems(t *testing.T) {
+	_, scope := caseByID(t, "vte-oestrogen")
+	for _, tc := range []struct {
+		caseID, item, lang, plan string
+		met                      bool
+	}{
+		{"vte-oestrogen", "stop-oestrogen", "en", "Her HRT should come off a month before the operation; enoxaparin after it.", true},
+		{"vte-oestrogen", "stop-oestrogen", "zh", "激素替代手术前一个月停下来，术后用依诺肝素。", true},
+		{"vte-oestrogen", "stop-oestrogen", "en", "Stop smoking, and keep her HRT going; enoxaparin after surgery.", false},
+		{"vte-oestrogen", "stop-oestrogen", "en", "Do not stop her HRT; enoxaparin after surgery.", false},
+		{"op-bp-holiday", "holiday", "en", "If her risk is low, the drug can be paused for a few years.", true},
+		{"op-bp-holiday", "holiday", "zh", "风险低的话，药可以暂停几年。", true},
+		{"op-bp-holiday", "holiday", "en", "Pausing the drug is unwise; carry on with it.", false},
+	} {
+		c, _ := caseByID(t, tc.caseID)
+		if it := itemOf(NewDrill(c, tc.lang).Submit("diagnosis", tc.plan, scope), tc.item); it.Met != tc.met {
+			t.Errorf("%s %q: %s %v (%s), want %v", tc.caseID, tc.plan, tc.item, it.Met, it.Why, tc.met)
+		}
+	}
+}
+
 // An alone item is done by a plan that gives what it names and nothing
 // under its besides, however the rest was turned down; a drug given beside
 // it, or nothing it names at all, does not do it.
@@ -478,6 +502,7 @@ func TestValidationOfNewItems(t *testing.T) {
 		{"criterion not stating max_drugs", func(it *Item) { it.MaxDrugs, it.Counts = 7, []string{"osteodrug"} }, "criterion"},
 		{"alone without besides", func(it *Item) { it.Alone = []string{"calcium"} }, "besides"},
 		{"besides without alone", func(it *Item) { it.Besides = []string{"osteodrug"} }, "alone"},
+		{"clause on a must-not item", func(it *Item) { it.Clause = []string{"discontinuation", "medication"} }, "clause"},
 	} {
 		cc := *c
 		cc.Rubric = append([]Item(nil), c.Rubric...)
@@ -504,7 +529,7 @@ func TestItemConceptsAreKnown(t *testing.T) {
 	}
 	for _, c := range cs {
 		for _, it := range c.Rubric {
-			for _, id := range slices.Concat(it.Concepts, it.RulingOut, it.Counts, it.RuledOut, it.Alone, it.Besides) {
+			for _, id := range slices.Concat(it.Concepts, it.Clause, it.RulingOut, it.Counts, it.RuledOut, it.Alone, it.Besides) {
 				if _, ok := a.Vocabulary().Concept(id); !ok {
 					t.Errorf("case %s, item %s: %q is not a concept of analysis/data/concepts.yaml", c.ID, it.ID, id)
 				}

@@ -301,6 +301,16 @@ func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 			}
 		}
 	}
+	// A clause item is met by one clause of the plan that names all its
+	// concepts together.
+	for _, it := range d.Case.Rubric {
+		if _, done := met[it.ID]; done || len(it.Clause) == 0 {
+			continue
+		}
+		if c := clauseNaming(scope, open, it.Clause); c != "" {
+			met[it.ID] = c
+		}
+	}
 	// An omission item is met where the plan rules out what it omits ("no
 	// preventive operation").
 	for _, it := range d.Case.Rubric {
@@ -333,6 +343,28 @@ func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 		}
 	}
 	return g
+}
+
+// planClause splits a plan into clauses: at punctuation, a dash between
+// words, or a line break.
+var planClause = regexp.MustCompile(`[,;:.!?()，。；：！？、（）\n]|\s[-–—]\s|[–—]`)
+
+// clauseNaming returns the first clause of text that names every concept
+// of want (or a narrower one), trimmed; "" when none does. The enumeration
+// comma splits too: 停激素、用依诺肝素 are two steps.
+func clauseNaming(scope Scope, text string, want []string) string {
+	for _, cl := range planClause.Split(text, -1) {
+		if strings.TrimSpace(cl) == "" {
+			continue
+		}
+		got := named(scope, cl)
+		if !slices.ContainsFunc(want, func(c string) bool {
+			return !slices.ContainsFunc(got, func(x string) bool { return x == c || isA(scope, x, c) })
+		}) {
+			return strings.TrimSpace(cl)
+		}
+	}
+	return ""
 }
 
 // named returns the concepts a text names: all of them, generic ones
