@@ -167,7 +167,9 @@ func TestGraderAgreement(t *testing.T) {
 // graderAgreement bounds each held-out split's agreement per language: the
 // issue's 0.90 on the frozen test split; on the held-out split in place
 // (the thirty-ninth, -v5/-w5/-x5 IDs, written 2026-12-07), its first
-// measurement (not yet taken: 0 until it is). The thirty-eighth
+// measurement (0.75 en / 0.65 zh; 2 of 16 negated correct plans above
+// 0.25, 5 of 16 paraphrases below 0.75, no shotgun list above 0.25). The
+// thirty-eighth
 // (-s5/-t5/-u6) measured 0.80 en / 0.85 zh at first (1 of 16 negated
 // correct plans above 0.25, 4 of 16 paraphrases below 0.75, no shotgun
 // list above 0.25). The thirty-seventh
@@ -224,7 +226,7 @@ func TestGraderAgreement(t *testing.T) {
 // tenth (-a1) 0.65 / 0.75, the ninth (-t) 0.80 / 0.85 and the eighth (-y)
 // 0.70 / 0.75; each held-out split went into the tuning split once its
 // misses had been read (README, "Drill grading").
-var graderAgreement = map[string]float64{"test en": 0.90, "test zh": 0.90, "holdout en": 0, "holdout zh": 0}
+var graderAgreement = map[string]float64{"test en": 0.90, "test zh": 0.90, "holdout en": 0.75, "holdout zh": 0.65}
 
 // The grader task scores the deterministic grader and the judge on the
 // same answers, each against the examiner: a judge (over Ollama's HTTP API,
