@@ -266,8 +266,8 @@ type negationRules struct {
 	enLists bool
 }
 
-// zhClauseEnd ends a Chinese clause.
-const zhClauseEnd = `[，。；！？,.;!?\n]|$`
+// zhClauseEnd ends a Chinese clause (a dash too: 是杀鸡用牛刀——补上睾酮).
+const zhClauseEnd = `[，。；！？,.;!?\n—]|$`
 
 // planClauseStart ends the clause a post-negation reaches back into; a
 // colon does not ("zoledronic acid: not needed"), nor the enumeration
