@@ -20,12 +20,12 @@ import (
 const graderTestSHA256 = "e5e8bf2402f050bb0b95873f410c4259a303b8c05f10e4cddbeac84fd96efb07"
 
 // graderHoldoutSHA256 freezes the held-out split in place (the
-// thirty-ninth, -v5/-w5/-x5 IDs, 40 answers over 16 cases, 20 per
-// language: 8 negated correct plans, 8 paraphrases and 4 shotgun lists
-// per language), written on 2026-12-07 after the thirty-eighth's misses
-// were read, and committed before it was first measured; no change is
-// tuned on it until its misses are read.
-const graderHoldoutSHA256 = "6e3156e59b9258f71a40f2225bbc43383ec9618452057de7bb8337d41b71d24e"
+// fortieth, -y4/-a3/-b4 IDs, 40 answers over 19 cases, 20 per language:
+// 8 negated correct plans, 8 paraphrases and 4 shotgun lists per
+// language), written on 2026-12-07 after the thirty-ninth's misses were
+// read, and committed before it was first measured; no change is tuned on
+// it until its misses are read.
+const graderHoldoutSHA256 = "fea75f578270da308e97231fbde73f085612446db5c40d4696e4def14447e382"
 
 func loadGrader(t *testing.T, name string) []GraderAnswer {
 	t.Helper()
@@ -166,10 +166,11 @@ func TestGraderAgreement(t *testing.T) {
 
 // graderAgreement bounds each held-out split's agreement per language: the
 // issue's 0.90 on the frozen test split; on the held-out split in place
-// (the thirty-ninth, -v5/-w5/-x5 IDs, written 2026-12-07), its first
-// measurement (0.75 en / 0.65 zh; 2 of 16 negated correct plans above
-// 0.25, 5 of 16 paraphrases below 0.75, no shotgun list above 0.25). The
-// thirty-eighth
+// (the fortieth, -y4/-a3/-b4 IDs, written 2026-12-07), its first
+// measurement (not yet taken: 0 until it is). The thirty-ninth
+// (-v5/-w5/-x5) measured 0.75 en / 0.65 zh at first (2 of 16 negated
+// correct plans above 0.25, 5 of 16 paraphrases below 0.75, no shotgun
+// list above 0.25). The thirty-eighth
 // (-s5/-t5/-u6) measured 0.80 en / 0.85 zh at first (1 of 16 negated
 // correct plans above 0.25, 4 of 16 paraphrases below 0.75, no shotgun
 // list above 0.25). The thirty-seventh
@@ -226,7 +227,7 @@ func TestGraderAgreement(t *testing.T) {
 // tenth (-a1) 0.65 / 0.75, the ninth (-t) 0.80 / 0.85 and the eighth (-y)
 // 0.70 / 0.75; each held-out split went into the tuning split once its
 // misses had been read (README, "Drill grading").
-var graderAgreement = map[string]float64{"test en": 0.90, "test zh": 0.90, "holdout en": 0.75, "holdout zh": 0.65}
+var graderAgreement = map[string]float64{"test en": 0.90, "test zh": 0.90, "holdout en": 0, "holdout zh": 0}
 
 // The grader task scores the deterministic grader and the judge on the
 // same answers, each against the examiner: a judge (over Ollama's HTTP API,
