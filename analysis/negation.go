@@ -182,7 +182,7 @@ func loadNegation(b []byte) (*negationCues, error) {
 			enEnd:   re(`(?i)[,.;:!?()\n–—]|\s-\s|\b(?:but|then)\b`),
 			enLists: true,
 			zh:      re(pZh),
-			zhEnd:   re(`[，。；：！？,.;:!?（）()\n]|但`),
+			zhEnd:   re(`[，。；：！？,.;:!?（）()\n—]|但`),
 			zhNot:   re(pNotZh),
 			zhChars: 12,
 		},
@@ -371,6 +371,18 @@ func (n *negationCues) planNegations(text string) (open string, negated []string
 		}
 		negated = append(negated, strings.TrimSpace(string(runes[r.trigger:r.to])))
 		for i := r.from; i < r.to; i++ {
+			runes[i] = ' '
+		}
+	}
+	// A deferral, X等Y再说 ("X once Y, not before"): X is put off until Y,
+	// and Y (the wait) stays the plan's own: 唑来膦酸等两年后复查DXA再说.
+	for _, m := range waitThen.FindAllStringSubmatchIndex(text, -1) {
+		if strings.TrimSpace(text[m[2]:m[3]]) == "" {
+			continue
+		}
+		negated = append(negated, strings.TrimSpace(text[m[2]:m[3]]))
+		from, to := utf8.RuneCountInString(text[:m[2]]), utf8.RuneCountInString(text[:m[3]])
+		for i := from; i < to; i++ {
 			runes[i] = ' '
 		}
 	}
@@ -589,6 +601,11 @@ var (
 	deferralIn     = regexp.MustCompile(`(?i)\b(?:yet|for now|until|first)\b|暂时|先`)
 	resumption     = regexp.MustCompile(`(?i)\bthen\s+(?:start|give|begin|inject|use)\s+(?:it|them)\b|\bstart (?:it|them) (?:once|when|after)\b|[再才](?:开始|用|打|给|注射|启动)(?:使用|用药)?了?(?:` + zhClauseEnd + `)`)
 )
+
+// waitThen is a Chinese deferral, X等Y再说: its first group is X, from the
+// clause's start to 等. Only the noncommittal 再说, 再考虑, 再决定 and 再议:
+// 地舒单抗等血钙正常再用 starts the drug then, as the plan says.
+var waitThen = regexp.MustCompile(`([^，。；：！？,.;:!?\n—]*?)等[^，。；：！？,.;:!?\n—]{1,15}?再(?:说|考虑|决定|议)`)
 
 // settles reports whether 算了 closes a clause that does a little of
 // something and stops there (抹点睾酮凝胶就算了, "put on some testosterone
