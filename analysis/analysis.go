@@ -40,6 +40,10 @@ type Analyzer struct {
 	// would be "even", and every "is it even worth it" would name
 	// romosozumab.
 	unstemmed map[string]bool
+	// whole are Chinese brand names, whose inner words mean nothing and
+	// must not match: 邦罗力 (ibandronate) holds 罗力, which is also
+	// inside 普罗力 (denosumab).
+	whole map[string]bool
 	// termsCache remembers the terms of long texts (Terms).
 	termsCache     sync.Map
 	termsCacheSize atomic.Int64
@@ -81,7 +85,7 @@ func New() (*Analyzer, error) {
 
 // NewWith builds an Analyzer on a vocabulary loaded by LoadVocabulary.
 func NewWith(v *Vocabulary) (*Analyzer, error) {
-	a := &Analyzer{vocab: v, concepts: map[string]string{}, ancestors: map[string][]string{}, unstemmed: map[string]bool{}}
+	a := &Analyzer{vocab: v, concepts: map[string]string{}, ancestors: map[string][]string{}, unstemmed: map[string]bool{}, whole: map[string]bool{}}
 	for _, c := range v.Concepts {
 		for _, ab := range c.AbbrCased {
 			a.cased = append(a.cased, casedName{regexp.MustCompile(`\b` + regexp.QuoteMeta(ab) + `\b`), c.ID})
@@ -89,6 +93,8 @@ func NewWith(v *Vocabulary) (*Analyzer, error) {
 		for _, b := range c.Brands {
 			if w := strings.ToLower(b.Name); latinWord.MatchString(w) {
 				a.unstemmed[w] = true
+			} else if hasHan(w) {
+				a.whole[w] = true
 			}
 		}
 	}
@@ -458,6 +464,11 @@ func (a *Analyzer) Words(text string) []string {
 			continue
 		}
 		if hasHan(tok) {
+			// The search cut lists a word's inner words just before it:
+			// a brand keeps none of them.
+			for a.whole[tok] && len(out) > 0 && out[len(out)-1] != tok && strings.Contains(tok, out[len(out)-1]) {
+				out = out[:len(out)-1]
+			}
 			if !zhStop[tok] {
 				out = append(out, tok)
 			}
