@@ -264,12 +264,12 @@ const (
 
 // Bounds on the held-out split: its first measurement (2026-12-07), taken
 // before anyone read its questions' results, with the twentieth split in
-// the tuning split: not yet taken (0 until it is), on the embedded store.
-// The bounds sit about 0.01 below: one question moving a rank is not a
-// fall.
+// the tuning split: MRR@10 0.765 en / 0.750 zh, recall@10 0.933 / 0.950,
+// on the embedded store. The bounds sit about 0.01 below: one question
+// moving a rank is not a fall.
 var (
-	holdoutMRR    = map[string]float64{"en": 0, "zh": 0}
-	holdoutRecall = map[string]float64{"en": 0, "zh": 0}
+	holdoutMRR    = map[string]float64{"en": 0.75, "zh": 0.74}
+	holdoutRecall = map[string]float64{"en": 0.92, "zh": 0.94}
 )
 
 // The bundled starter set must not lose more than 0.01 of any figure to the
