@@ -265,12 +265,12 @@ const (
 
 // Bounds on the held-out split: its first measurement (2026-12-07), taken
 // before anyone read its questions' results, with the twenty-first split
-// in the tuning split: not yet taken (0 until it is), on the embedded
-// store. The bounds sit about 0.01 below: one question moving a rank is
-// not a fall.
+// in the tuning split: MRR@10 0.833 en / 0.828 zh, recall@10 0.900 /
+// 0.917, on the embedded store. The bounds sit about 0.01 below: one
+// question moving a rank is not a fall.
 var (
-	holdoutMRR    = map[string]float64{"en": 0, "zh": 0}
-	holdoutRecall = map[string]float64{"en": 0, "zh": 0}
+	holdoutMRR    = map[string]float64{"en": 0.82, "zh": 0.81}
+	holdoutRecall = map[string]float64{"en": 0.89, "zh": 0.90}
 )
 
 // The bundled starter set must not lose more than 0.01 of any figure to the
