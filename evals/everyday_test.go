@@ -266,12 +266,12 @@ const (
 
 // Bounds on the held-out split: its first measurement (2026-12-07), taken
 // before anyone read its questions' results, with the twenty-second split
-// in the tuning split: not yet taken (0 until it is), on the embedded
-// store. The bounds sit about 0.01 below: one question moving a rank is
-// not a fall.
+// in the tuning split: MRR@10 0.883 en / 0.883 zh, recall@10 0.967 /
+// 0.983, on the embedded store. The bounds sit about 0.01 below: one
+// question moving a rank is not a fall.
 var (
-	holdoutMRR    = map[string]float64{"en": 0, "zh": 0}
-	holdoutRecall = map[string]float64{"en": 0, "zh": 0}
+	holdoutMRR    = map[string]float64{"en": 0.87, "zh": 0.87}
+	holdoutRecall = map[string]float64{"en": 0.95, "zh": 0.97}
 )
 
 // The bundled starter set must not lose more than 0.01 of any figure to the
