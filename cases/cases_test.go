@@ -453,6 +453,10 @@ func TestClauseItems(t *testing.T) {
 		{"vte-oestrogen", "stop-oestrogen", "zh", "激素替代手术前一个月停下来，术后用依诺肝素。", true},
 		{"vte-oestrogen", "stop-oestrogen", "en", "Stop smoking, and keep her HRT going; enoxaparin after surgery.", false},
 		{"vte-oestrogen", "stop-oestrogen", "en", "Do not stop her HRT; enoxaparin after surgery.", false},
+		// A label before a colon or a dash belongs to what follows it.
+		{"vte-oestrogen", "stop-oestrogen", "en", "Checklist: HRT - pause four weeks before; prophylaxis - enoxaparin.", true},
+		{"vte-oestrogen", "stop-oestrogen", "zh", "术前清单：激素替代——术前四周暂停；预防——依诺肝素。", true},
+		{"vte-oestrogen", "stop-oestrogen", "en", "Keep the HRT going, we discussed it at length - pause the enoxaparin if she bleeds.", false},
 		{"op-bp-holiday", "holiday", "en", "If her risk is low, the drug can be paused for a few years.", true},
 		{"op-bp-holiday", "holiday", "zh", "风险低的话，药可以暂停几年。", true},
 		{"op-bp-holiday", "holiday", "en", "Pausing the drug is unwise; carry on with it.", false},

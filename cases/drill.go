@@ -346,14 +346,31 @@ func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 }
 
 // planClause splits a plan into clauses: at punctuation, a dash between
-// words, or a line break.
-var planClause = regexp.MustCompile(`[,;:.!?()，。；：！？、（）\n]|\s[-–—]\s|[–—]`)
+// words, or a line break. A colon or a dash after a label of a word or two
+// does not ("HRT - pause it four weeks before", "Pre-op: HRT - pause",
+// 激素替代——术前暂停): what follows is about the label.
+var (
+	planClause = regexp.MustCompile(`[,;:.!?()，。；：！？、（）\n]|\s[-–—]\s|[–—]+`)
+	planLabel  = regexp.MustCompile(`^(?:[:：]|\s[-–—]\s|[–—]+)$`)
+)
 
 // clauseNaming returns the first clause of text that names every concept
 // of want (or a narrower one), trimmed; "" when none does. The enumeration
 // comma splits too: 停激素、用依诺肝素 are two steps.
 func clauseNaming(scope Scope, text string, want []string) string {
-	for _, cl := range planClause.Split(text, -1) {
+	var clauses []string
+	at, label := 0, false
+	for _, m := range append(planClause.FindAllStringIndex(text, -1), []int{len(text), len(text)}) {
+		cl := text[at:m[0]]
+		if label {
+			clauses[len(clauses)-1] += " " + cl
+		} else {
+			clauses = append(clauses, cl)
+		}
+		label = planLabel.MatchString(text[m[0]:m[1]]) && len(strings.Fields(cl)) <= 2 && utf8.RuneCountInString(strings.TrimSpace(cl)) <= 16
+		at = m[1]
+	}
+	for _, cl := range clauses {
 		if strings.TrimSpace(cl) == "" {
 			continue
 		}
