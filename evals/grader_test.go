@@ -167,7 +167,9 @@ func TestGraderAgreement(t *testing.T) {
 // graderAgreement bounds each held-out split's agreement per language: the
 // issue's 0.90 on the frozen test split; on the held-out split in place
 // (the forty-third, -i2/-j4/-k6 IDs, written 2026-12-07), its first
-// measurement (not yet taken: 0 until it is). The forty-second
+// measurement (0.95 en / 0.90 zh; no negated correct plan above 0.25, 3
+// of 16 paraphrases below 0.75, no shotgun list above 0.25). The
+// forty-second
 // (-f6/-g6/-h5) measured 0.85 en / 0.75 zh at first (2 of 16 negated
 // correct plans above 0.25, 4 of 16 paraphrases below 0.75, no shotgun
 // list above 0.25). The forty-first
@@ -237,12 +239,12 @@ func TestGraderAgreement(t *testing.T) {
 // tenth (-a1) 0.65 / 0.75, the ninth (-t) 0.80 / 0.85 and the eighth (-y)
 // 0.70 / 0.75; each held-out split went into the tuning split once its
 // misses had been read (README, "Drill grading").
-var graderAgreement = map[string]float64{"test en": 0.90, "test zh": 0.90, "holdout en": 0, "holdout zh": 0}
+var graderAgreement = map[string]float64{"test en": 0.90, "test zh": 0.90, "holdout en": 0.95, "holdout zh": 0.90}
 
 // graderShotgun bounds how many shotgun lists may score above 0.25: none
 // on the frozen test split (the limit); on the held-out split in
 // place, its first measurement, as for agreement.
-var graderShotgun = map[string]int{"test": 0, "holdout": 8}
+var graderShotgun = map[string]int{"test": 0, "holdout": 0}
 
 // The grader task scores the deterministic grader and the judge on the
 // same answers, each against the examiner: a judge (over Ollama's HTTP API,
