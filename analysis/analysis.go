@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"unicode"
 
 	"github.com/abadojack/whatlanggo"
@@ -45,8 +44,7 @@ type Analyzer struct {
 	// inside 普罗力 (denosumab).
 	whole map[string]bool
 	// termsCache remembers the terms of long texts (Terms).
-	termsCache     sync.Map
-	termsCacheSize atomic.Int64
+	termsCache memo[string, []string]
 	// cased finds the case-sensitive abbreviations (abbr_cased) in text as
 	// written.
 	cased []casedName
@@ -86,6 +84,7 @@ func New() (*Analyzer, error) {
 // NewWith builds an Analyzer on a vocabulary loaded by LoadVocabulary.
 func NewWith(v *Vocabulary) (*Analyzer, error) {
 	a := &Analyzer{vocab: v, concepts: map[string]string{}, ancestors: map[string][]string{}, unstemmed: map[string]bool{}, whole: map[string]bool{}}
+	a.termsCache.max = termsCacheCap
 	for _, c := range v.Concepts {
 		for _, ab := range c.AbbrCased {
 			a.cased = append(a.cased, casedName{regexp.MustCompile(`\b` + regexp.QuoteMeta(ab) + `\b`), c.ID})
@@ -374,15 +373,11 @@ func (a *Analyzer) Terms(text string) []string {
 	// again on every start of a process that opens the corpus; their terms
 	// are remembered (a copy is returned, so callers may append).
 	if len(text) >= termsCacheMin {
-		if v, ok := a.termsCache.Load(text); ok {
-			return slices.Clone(v.([]string))
+		if t, ok := a.termsCache.get(text); ok {
+			return slices.Clone(t)
 		}
 		t := a.terms(text)
-		if a.termsCacheSize.Add(1) > termsCacheCap {
-			a.termsCache.Clear()
-			a.termsCacheSize.Store(1)
-		}
-		a.termsCache.Store(text, t)
+		a.termsCache.put(text, t)
 		return slices.Clone(t)
 	}
 	return a.terms(text)

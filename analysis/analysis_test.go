@@ -19,6 +19,10 @@ func TestWordsAndTerms(t *testing.T) {
 	}{
 		{"Stopping denosumab without a follow-on drug", []string{"stop", "denosumab", "without", "follow", "drug"}},
 		{"地舒单抗停药", []string{"单抗", "地舒单抗", "停药"}},
+		// A Chinese brand keeps none of its inner words: 罗力 is inside
+		// both 邦罗力 (ibandronate) and 普罗力 (denosumab).
+		{"邦罗力多久打一次", []string{"邦罗力", "多久", "打", "一次"}},
+		{"普罗力和邦罗力", []string{"普罗力", "邦罗力"}},
 		{"ＤＸＡ　T-score", []string{"dxa", "tscore"}},
 		{"Z scores and the Caprini score", []string{"zscore", "caprini", "score"}},
 		{"Vitamin D3 and 25(OH)D, not vitamin B12", []string{"vitamind", "25ohd", "vitamin", "b12"}},

@@ -5,7 +5,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/orthocds/orthocds/rag"
 )
@@ -36,8 +35,7 @@ type Coverage struct {
 	// cache the other chunks met in searches, within coverageCache.
 	ref map[string]cachedEntry
 
-	mu    sync.Mutex
-	cache map[string]cachedEntry
+	cache memo[string, cachedEntry]
 }
 
 type cachedEntry struct {
@@ -67,7 +65,8 @@ func CoverageWeights() map[string]float64 { return map[string]float64{"zh": 0.06
 // NewCoverage returns a Coverage whose concept weights come from the
 // chunks of ref, the reference corpus (the shipped guidelines).
 func NewCoverage(a *Analyzer, ref []rag.Document, weights map[string]float64) *Coverage {
-	c := &Coverage{a: a, idf: map[string]float64{}, weights: maps.Clone(weights), ref: map[string]cachedEntry{}, cache: map[string]cachedEntry{}}
+	c := &Coverage{a: a, idf: map[string]float64{}, weights: maps.Clone(weights), ref: map[string]cachedEntry{}}
+	c.cache.max = coverageCache
 	for lang, w := range weights {
 		c.detectOthers = c.detectOthers || lang != "zh" && w != 0
 	}
@@ -141,19 +140,11 @@ func (c *Coverage) concepts(e entry) map[string]bool {
 	if ce, ok := c.ref[e.ID]; ok && ce.title == e.Title && ce.text == e.Text {
 		return ce.concepts
 	}
-	c.mu.Lock()
-	ce, ok := c.cache[e.ID]
-	c.mu.Unlock()
-	if ok && ce.title == e.Title && ce.text == e.Text {
+	if ce, ok := c.cache.get(e.ID); ok && ce.title == e.Title && ce.text == e.Text {
 		return ce.concepts
 	}
 	m := c.entryConcepts(e)
-	c.mu.Lock()
-	if len(c.cache) >= coverageCache {
-		c.cache = map[string]cachedEntry{}
-	}
-	c.cache[e.ID] = cachedEntry{title: e.Title, text: e.Text, concepts: m}
-	c.mu.Unlock()
+	c.cache.put(e.ID, cachedEntry{title: e.Title, text: e.Text, concepts: m})
 	return m
 }
 

@@ -7,8 +7,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
@@ -625,29 +623,19 @@ var (
 // wait"), so that it is matched on a plan as written rather than outside
 // its negations.
 func StatesNegation(phrase string) bool {
-	if v, ok := statesNegation.Load(phrase); ok {
-		return v.(bool)
+	if v, ok := statesNegation.get(phrase); ok {
+		return v
 	}
 	v := len(negation.plan.ranges(phrase)) > 0 || negation.plan.en.MatchString(phrase) || negation.post.MatchString(phrase)
-	if statesNegationSize.Add(1) > statesNegationCap {
-		statesNegation.Clear()
-		statesNegationSize.Store(1)
-	}
-	statesNegation.Store(phrase, v)
+	statesNegation.put(phrase, v)
 	return v
 }
 
 // statesNegation remembers StatesNegation's answers: drill grading asks it
 // of every phrase of a case on every submission, and the phrases are the
-// case files' own, a few thousand at most. Past statesNegationCap the
-// cache starts again, so phrases from elsewhere cannot grow it without
-// bound.
-var (
-	statesNegation     sync.Map // phrase -> bool
-	statesNegationSize atomic.Int64
-)
-
-const statesNegationCap = 50_000
+// case files' own, a few thousand at most. Past its bound the
+// cache starts again.
+var statesNegation = memo[string, bool]{max: 50_000}
 
 // negRange is a negated scope in runes: the trigger starts at trigger,
 // the scope runs from from to to.

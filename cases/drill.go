@@ -307,7 +307,11 @@ func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 		if _, done := met[it.ID]; done || len(it.Clause) == 0 {
 			continue
 		}
-		if c := clauseNaming(scope, open, it.Clause); c != "" {
+		in := open
+		if it.InPlan {
+			in = planOpen
+		}
+		if c := clauseNaming(scope, in, it.Clause); c != "" {
 			met[it.ID] = c
 		}
 	}
