@@ -544,7 +544,7 @@ func TestItemConceptsAreKnown(t *testing.T) {
 
 // An omission item (ruling_out) is met wherever the plan rules out what it
 // omits, in any wording of the concept; naming the concept without ruling
-// it out does not meet it. A finding does not meet a condition item:
+// it out, or in a negated stop, does not meet it. A finding does not meet a condition item:
 // clumsy hands are a sign of myelopathy, not its diagnosis.
 func TestRulingOutAndSigns(t *testing.T) {
 	c, scope := caseByID(t, "dcm-nonmyelopathic")
@@ -558,6 +558,22 @@ func TestRulingOutAndSigns(t *testing.T) {
 	} {
 		if got := itemOf(NewDrill(c, tc.lang).Submit("cord compression", tc.plan, scope), "no-surgery"); got.Met != tc.met {
 			t.Errorf("%q: no-surgery met %v (%s), want %v", tc.plan, got.Met, got.Why, tc.met)
+		}
+	}
+	// Ruling out the drug she is on stops it; a negated stop keeps it.
+	aff, _ := caseByID(t, "op-aff")
+	for _, tc := range []struct {
+		lang, plan string
+		met        bool
+	}{
+		{"zh", "阿仑膦酸钠不再吃，补维生素D。", true},
+		{"en", "She should no longer take alendronate.", true},
+		{"en", "No more bisphosphonate for her.", true},
+		{"en", "Do not stop alendronate; image both femurs.", false},
+		{"zh", "为一点大腿痛就停阿仑膦酸是反应过度，接着吃。", false},
+	} {
+		if got := itemOf(NewDrill(aff, tc.lang).Submit("atypical femoral fracture", tc.plan, scope), "stop"); got.Met != tc.met {
+			t.Errorf("%q: stop met %v (%s), want %v", tc.plan, got.Met, got.Why, tc.met)
 		}
 	}
 	m, _ := caseByID(t, "dcm-moderate")

@@ -322,8 +322,8 @@ func (d *Drill) Submit(diagnosis, plan string, scope Scope) Grade {
 			continue
 		}
 		for _, c := range it.RulingOut {
-			if slices.ContainsFunc(negatedConcepts, func(x string) bool { return x == c || isA(scope, x, c) }) {
-				met[it.ID] = conceptScope(scope, scopes, c)
+			if s := rulingOut(scope, scopes, c); s != "" {
+				met[it.ID] = s
 				delete(voided, it.ID)
 				break
 			}
@@ -527,6 +527,22 @@ func scopeOf(scopes []string, phrase string) string {
 }
 
 // conceptScope returns the negated scope naming concept c.
+// stopping is the concept of stopping a treatment. A negated stop keeps
+// what it names: "do not stop alendronate" does not rule alendronate out.
+const stopping = "discontinuation"
+
+// rulingOut returns the first negated stretch of scopes that rules out c
+// (or a narrower concept) and is not a negated stop; "" when none does.
+func rulingOut(scope Scope, scopes []string, c string) string {
+	for _, s := range scopes {
+		got := namedLongest(scope, s)
+		if slices.ContainsFunc(got, func(x string) bool { return x == c || isA(scope, x, c) }) && !slices.Contains(got, stopping) {
+			return s
+		}
+	}
+	return ""
+}
+
 func conceptScope(scope Scope, scopes []string, c string) string {
 	for _, s := range scopes {
 		if slices.ContainsFunc(namedLongest(scope, s), func(x string) bool { return x == c || isA(scope, x, c) || isA(scope, c, x) }) {
