@@ -22,10 +22,11 @@ import (
 const everydayTestSHA256 = "e0198cfaf5c39123ed2388cbe9b10dcbe2ccb7cca49798ae1f6f837ef8fcd5ee"
 
 // everydayHoldoutSHA256 freezes the held-out split: 60 questions (30 per
-// language, IDs n661-n690 and q661-q690, the same thirty questions asked in
-// each language, aimed at entries asked about least) written on 2026-12-07
-// after the twenty-second split joined the tuning split, and committed
-// before their first measurement, to show
+// language, IDs n691-n720 and q691-q720, the same thirty questions asked in
+// each language, aimed at entries asked about least, in pharmacists',
+// ward notes' and relatives' wording) written on 2026-12-07 after the
+// twenty-third split joined the tuning split, and committed before their
+// first measurement, to show
 // how far the concept layer, the asks, the questions asked before and the
 // ranking stages carry to wording nobody has tuned on.
 // Earlier held-out splits, read and then moved into tuning, measured at
@@ -49,10 +50,10 @@ const everydayTestSHA256 = "e0198cfaf5c39123ed2388cbe9b10dcbe2ccb7cca49798ae1f6f
 // 0.917; n541-n570, q541-q570 0.819 / 0.776, 0.967 / 0.883; n571-n600,
 // q571-q600 0.734 / 0.663, 0.878 / 0.867; n601-n630, q601-q630 0.765 /
 // 0.750, 0.933 / 0.950; n631-n660, q631-q660 0.833 / 0.828, 0.900 /
-// 0.917. A split whose
+// 0.917; n661-n690, q661-q690 0.883 / 0.883, 0.967 / 0.983. A split whose
 // misses are read is tuning data (and, since 2026-12-06, part of the
 // index); the next one is written fresh.
-const everydayHoldoutSHA256 = "b22eb8a1defa9bd56de8b30227325f46fe36d4f83a69f88f79a22a89cebbfe97"
+const everydayHoldoutSHA256 = "75965eafe5ca74f39de7c83daa087e83099220d1c6d8324e0466806ee1af172a"
 
 // The everyday-wording set: at least 300 questions, half in each
 // language, every gold entry current; the test split (at least 100) is
@@ -264,14 +265,11 @@ const (
 	everydayRecall = 0.95
 )
 
-// Bounds on the held-out split: its first measurement (2026-12-07), taken
-// before anyone read its questions' results, with the twenty-second split
-// in the tuning split: MRR@10 0.883 en / 0.883 zh, recall@10 0.967 /
-// 0.983, on the embedded store. The bounds sit about 0.01 below: one
-// question moving a rank is not a fall.
+// Bounds on the held-out split: none until its first measurement, taken
+// before anyone reads its questions' results.
 var (
-	holdoutMRR    = map[string]float64{"en": 0.87, "zh": 0.87}
-	holdoutRecall = map[string]float64{"en": 0.95, "zh": 0.97}
+	holdoutMRR    = map[string]float64{"en": 0, "zh": 0}
+	holdoutRecall = map[string]float64{"en": 0, "zh": 0}
 )
 
 // The bundled starter set must not lose more than 0.01 of any figure to the
