@@ -46,10 +46,56 @@ type fuzzyIndex struct {
 	latin    map[byte][]fuzzyName
 	han      map[int][]fuzzyName
 	hanExact map[rune][]string // by first character
+	// misspelt finds the listed misspellings, and respelt gives each
+	// (lower case) the name it misspells (respell).
+	misspelt *regexp.Regexp
+	respelt  map[string]string
+}
+
+// respell rewrites a question's listed misspellings to the name each
+// misspells, so that a longer name built on one still reads: 严重骨质酥松
+// is 严重骨质疏松 (severe osteoporosis), "established osteoperosis"
+// established osteoporosis. The name is the concept's first in the
+// misspelling's script.
+func (ix fuzzyIndex) respell(text string) string {
+	if ix.misspelt == nil {
+		return text
+	}
+	return ix.misspelt.ReplaceAllStringFunc(text, func(m string) string { return ix.respelt[strings.ToLower(m)] })
 }
 
 func newFuzzyIndex(v *Vocabulary) fuzzyIndex {
-	ix := fuzzyIndex{latin: map[byte][]fuzzyName{}, han: map[int][]fuzzyName{}, hanExact: map[rune][]string{}}
+	ix := fuzzyIndex{latin: map[byte][]fuzzyName{}, han: map[int][]fuzzyName{}, hanExact: map[rune][]string{}, respelt: map[string]string{}}
+	var misspelt []string
+	for _, c := range v.Concepts {
+		for _, m := range c.Misspellings {
+			m = strings.ToLower(norm.NFKC.String(m))
+			names := c.En
+			if hasHan(m) {
+				names = c.Zh
+			}
+			// A misspelling that holds a name of its concept, or is held by
+			// one ("rivaroxaban tablets", "zoledronic" of zoledronic acid),
+			// is a longer or shorter form, left as written.
+			if len(names) == 0 || slices.ContainsFunc(c.Names(), func(n string) bool {
+				n = strings.ToLower(norm.NFKC.String(n))
+				return n != m && (strings.Contains(m, n) || strings.Contains(n, m))
+			}) {
+				continue
+			}
+			ix.respelt[m] = names[0]
+			if hasHan(m) {
+				misspelt = append(misspelt, regexp.QuoteMeta(m))
+			} else {
+				misspelt = append(misspelt, `\b`+regexp.QuoteMeta(m)+`\b`)
+			}
+		}
+	}
+	if len(misspelt) > 0 {
+		// Longest first: the alternation takes the first that matches.
+		slices.SortFunc(misspelt, func(a, b string) int { return len(b) - len(a) })
+		ix.misspelt = regexp.MustCompile(`(?i)` + strings.Join(misspelt, "|"))
+	}
 	for _, c := range v.Concepts {
 		for _, name := range c.Names() {
 			name = strings.ToLower(norm.NFKC.String(name))

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -21,9 +22,14 @@ import (
 //     of -2.5 or lower is osteoporosis and one between -1.0 and -2.5
 //     osteopenia (WHO 1994), one below -3.0 also very high fracture risk
 //     (AACE 2020), an mJOA of 15 to 17 is mild myelopathy and a
-//     lower one moderate or severe (WFNS 2019, as the corpus states).
+//     lower one moderate or severe (WFNS 2019, as the corpus states); a
+//     T-score in the osteoporosis range with a fracture the question does
+//     not rule out is severe osteoporosis (WHO 1994).
+//
+// Its listed misspellings read as the names they misspell (respell), and
+// names misspelt in ways nobody listed are matched loosely (fuzzy.go).
 func (a *Analyzer) QueryTerms(text string) []string {
-	text = norm.NFKC.String(text)
+	text = a.fuzzy.respell(norm.NFKC.String(text))
 	// A negated stretch that names a condition or finding is blanked before
 	// analysis, so that neither its words nor a concept spanning its edge
 	// ("hip, no fractures" is no hip fracture) count.
@@ -40,8 +46,14 @@ func (a *Analyzer) QueryTerms(text string) []string {
 		}
 	}
 	terms := a.Terms(string(runes))
-	for _, id := range numericConcepts(text) {
+	numeric := numericConcepts(text)
+	for _, id := range numeric {
 		terms = append(terms, ConceptTerm(id))
+	}
+	// A T-score in the osteoporosis range with a fracture the question does
+	// not rule out is severe (established) osteoporosis (WHO 1994).
+	if slices.Contains(numeric, "osteoporosis") && a.namesFracture(terms) {
+		terms = append(terms, ConceptTerm(severeOsteoporosis))
 	}
 	// Wordings no fixed name covers ("a fracture that's 2 years old"), and
 	// names misspelt.
@@ -52,6 +64,21 @@ func (a *Analyzer) QueryTerms(text string) []string {
 		}
 	}
 	return terms
+}
+
+// severeOsteoporosis is the concept of a T-score of -2.5 or lower with a
+// fragility fracture; fractureConcept is any fracture.
+const (
+	severeOsteoporosis = "severeop"
+	fractureConcept    = "fracture"
+)
+
+// namesFracture reports whether terms name a fracture, or a kind of one.
+func (a *Analyzer) namesFracture(terms []string) bool {
+	return slices.ContainsFunc(terms, func(t string) bool {
+		id, ok := strings.CutPrefix(t, conceptPrefix)
+		return ok && (id == fractureConcept || slices.Contains(a.ancestors[id], fractureConcept))
+	})
 }
 
 // phraseConcepts returns the concepts whose phrases (concepts.yaml) text

@@ -152,13 +152,23 @@ func TestQueryTerms(t *testing.T) {
 		text      string
 		want, not []string
 	}{
-		{"72F, T-score -2.8 at the hip, no fractures, which drug first?", []string{"osteoporosis"}, []string{"fracture"}},
+		{"72F, T-score -2.8 at the hip, no fractures, which drug first?", []string{"osteoporosis"}, []string{"fracture", "severeop"}},
 		{"72岁女性，髋部T值-2.8，没骨折过，先用什么药", []string{"osteoporosis"}, []string{"fracture"}},
 		{"hip fracture, no other fractures", []string{"hipfx"}, nil},
 		{"FRAX over the threshold but T-score only -1.9", []string{"osteopenia"}, []string{"osteoporosis"}},
 		{"T-score -0.5", nil, []string{"osteopenia", "osteoporosis"}},
 		{"68F, T-score -3.5, which drug first?", []string{"osteoporosis", "veryhigh"}, nil},
-		{"T值-2.8", []string{"osteoporosis"}, []string{"veryhigh"}},
+		{"T值-2.8", []string{"osteoporosis"}, []string{"veryhigh", "severeop"}},
+		// A T-score of -2.5 or lower with a fracture is severe
+		// osteoporosis (WHO 1994); without one, or with one ruled out,
+		// it is not.
+		{"T score -3.1 and broke her wrist tripping", []string{"severeop", "wristfx"}, nil},
+		{"T值-2.7，椎体骨折", []string{"severeop"}, nil},
+		{"T-score -1.8 after a hip fracture", nil, []string{"severeop"}},
+		// A listed misspelling reads as the name it misspells, inside a
+		// longer name too.
+		{"这是不是叫严重骨质酥松？", []string{"severeop"}, nil},
+		{"is that established osteoperosis?", []string{"severeop"}, nil},
 		{"mJOA 13 - surgery?", []string{"moderatesevere"}, []string{"mild"}},
 		{"mJOA 16", []string{"mild"}, []string{"moderatesevere"}},
 		{"I don't want injections for clot prevention", []string{"injectable", "vte"}, nil},
