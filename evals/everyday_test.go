@@ -22,10 +22,10 @@ import (
 const everydayTestSHA256 = "e0198cfaf5c39123ed2388cbe9b10dcbe2ccb7cca49798ae1f6f837ef8fcd5ee"
 
 // everydayHoldoutSHA256 freezes the held-out split: 60 questions (30 per
-// language, IDs n691-n720 and q691-q720, the same thirty questions asked in
-// each language, aimed at entries asked about least, in pharmacists',
-// ward notes' and relatives' wording) written on 2026-12-07 after the
-// twenty-third split joined the tuning split, and committed before their
+// language, IDs n721-n750 and q721-q750, the same thirty questions asked in
+// each language, aimed at entries asked about least, some of the Chinese
+// in traditional characters) written on 2026-12-07 after the
+// twenty-fourth split joined the tuning split, and committed before their
 // first measurement, to show
 // how far the concept layer, the asks, the questions asked before and the
 // ranking stages carry to wording nobody has tuned on.
@@ -50,10 +50,11 @@ const everydayTestSHA256 = "e0198cfaf5c39123ed2388cbe9b10dcbe2ccb7cca49798ae1f6f
 // 0.917; n541-n570, q541-q570 0.819 / 0.776, 0.967 / 0.883; n571-n600,
 // q571-q600 0.734 / 0.663, 0.878 / 0.867; n601-n630, q601-q630 0.765 /
 // 0.750, 0.933 / 0.950; n631-n660, q631-q660 0.833 / 0.828, 0.900 /
-// 0.917; n661-n690, q661-q690 0.883 / 0.883, 0.967 / 0.983. A split whose
+// 0.917; n661-n690, q661-q690 0.883 / 0.883, 0.967 / 0.983; n691-n720,
+// q691-q720 0.718 / 0.829, 0.933 / 1.000. A split whose
 // misses are read is tuning data (and, since 2026-12-06, part of the
 // index); the next one is written fresh.
-const everydayHoldoutSHA256 = "f5b8fb4b4f7e291df3443194dc0f06f46c1f7b1d4266a7853501f16ec49aa6e7"
+const everydayHoldoutSHA256 = "0f2df9f20d97b6a94a9d610187aadc5ebb7abac6b52c35b3d5362943414c9369"
 
 // The everyday-wording set: at least 300 questions, half in each
 // language, every gold entry current; the test split (at least 100) is
@@ -265,14 +266,11 @@ const (
 	everydayRecall = 0.95
 )
 
-// Bounds on the held-out split: its first measurement (2026-12-07), taken
-// before anyone read its questions' results, with the twenty-third split
-// in the tuning split: MRR@10 0.718 en / 0.829 zh, recall@10 0.933 /
-// 1.000, on the embedded store. The bounds sit about 0.01 below: one
-// question moving a rank is not a fall.
+// Bounds on the held-out split: none until its first measurement, taken
+// before anyone reads its questions' results.
 var (
-	holdoutMRR    = map[string]float64{"en": 0.70, "zh": 0.81}
-	holdoutRecall = map[string]float64{"en": 0.92, "zh": 0.99}
+	holdoutMRR    = map[string]float64{"en": 0, "zh": 0}
+	holdoutRecall = map[string]float64{"en": 0, "zh": 0}
 )
 
 // The bundled starter set must not lose more than 0.01 of any figure to the
