@@ -266,11 +266,14 @@ const (
 	everydayRecall = 0.95
 )
 
-// Bounds on the held-out split: none until its first measurement, taken
-// before anyone reads its questions' results.
+// Bounds on the held-out split: its first measurement (2026-12-07), taken
+// before anyone read its questions' results, with the twenty-fourth split
+// in the tuning split: MRR@10 0.719 en / 0.734 zh, recall@10 0.967 /
+// 0.933, on the embedded store. The bounds sit about 0.01 below: one
+// question moving a rank is not a fall.
 var (
-	holdoutMRR    = map[string]float64{"en": 0, "zh": 0}
-	holdoutRecall = map[string]float64{"en": 0, "zh": 0}
+	holdoutMRR    = map[string]float64{"en": 0.70, "zh": 0.72}
+	holdoutRecall = map[string]float64{"en": 0.95, "zh": 0.92}
 )
 
 // The bundled starter set must not lose more than 0.01 of any figure to the
