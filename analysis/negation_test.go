@@ -87,6 +87,12 @@ func TestPlanJudgements(t *testing.T) {
 		{"Chinese withholding judged", "为了大腿酸就停阿仑膦酸钠，是过度反应；接着吃。", "", "接着吃", "停阿仑膦酸钠"},
 		{"Chinese words holding a copula", "多晒太阳，打太极。", "", "太极", ""},
 		{"Chinese excess", "有过血栓就上肝素，用力过猛了；穿弹力袜。", "肝素", "弹力袜", ""},
+		{"a topic before 甭", "唑来膦酸就算了，其他双膦酸盐也甭用了，补钙。", "双膦酸盐", "补钙", ""},
+		{"a topic before 没必要接", "唑来膦酸没必要接，补钙。", "唑来膦酸", "补钙", ""},
+		{"a Chinese answer to its own question", "后面再接双膦酸盐？没那个必要。补钙。", "双膦酸盐", "补钙", ""},
+		{"an English answer to its own question", "A bisphosphonate after it? Hardly necessary. Calcium daily.", "bisphosphonate", "Calcium", ""},
+		{"a topic before 不再", "阿仑膦酸钠不再吃，补维生素D。", "阿仑膦酸钠", "维生素D", ""},
+		{"an idiom of excess", "Zoledronic acid now is over-egging it; recheck CTX.", "Zoledronic acid", "CTX", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
