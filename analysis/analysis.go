@@ -35,6 +35,8 @@ type Analyzer struct {
 	localWords map[string]bool
 	// fuzzy holds the names a question may misspell (fuzzy.go).
 	fuzzy fuzzyIndex
+	// simp converts traditional Chinese to simplified (traditional.go).
+	simp *simplifier
 	// unstemmed are one-word brand names kept whole: stemmed, Evenity
 	// would be "even", and every "is it even worth it" would name
 	// romosozumab.
@@ -101,6 +103,11 @@ func NewWith(v *Vocabulary) (*Analyzer, error) {
 	if err := a.seg.LoadDictEmbed("zh_s"); err != nil {
 		return nil, err
 	}
+	simp, err := newSimplifier()
+	if err != nil {
+		return nil, err
+	}
+	a.simp = simp
 	words := slices.Clone(v.Words)
 	for _, c := range v.Concepts {
 		for _, name := range c.Names() {
@@ -391,6 +398,7 @@ const (
 )
 
 func (a *Analyzer) terms(text string) []string {
+	text = a.simp.simplify(text)
 	words := a.Words(text)
 	// Concepts are terms too, so that a query word matches its synonyms in
 	// either language (福善美 finds alendronate, "brittle bones" finds
@@ -450,7 +458,7 @@ func ConceptTerm(id string) string { return conceptPrefix + id }
 // Words returns the segmented and stemmed words of text, without the
 // single characters Terms adds: the embedder and concept matching use these.
 func (a *Analyzer) Words(text string) []string {
-	text = strings.ToLower(norm.NFKC.String(text))
+	text = strings.ToLower(a.simp.simplify(norm.NFKC.String(text)))
 	text = joinCompounds(text)
 	var out []string
 	for _, tok := range a.seg.CutSearch(text, true) {
