@@ -51,8 +51,9 @@ type Concept struct {
 	Lay          LayNames `yaml:"lay"`
 	Misspellings []string `yaml:"misspellings"`
 	Brands       []Brand  `yaml:"brands"`
-	// UnconfirmedMarkets are markets where the drug is sold but no brand
-	// name has been confirmed from a source yet.
+	// UnconfirmedMarkets are markets where no brand name has been
+	// confirmed from a source: the drug may be sold there under one, or
+	// not sold there at all, and no source found says which.
 	UnconfirmedMarkets []string `yaml:"unconfirmed_markets"`
 	// NotSoldIn are markets where the drug is not on sale.
 	NotSoldIn []string `yaml:"not_sold_in"`
