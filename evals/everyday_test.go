@@ -21,12 +21,13 @@ import (
 // written, with the tuning split, before any work on the concept layer.
 const everydayTestSHA256 = "e0198cfaf5c39123ed2388cbe9b10dcbe2ccb7cca49798ae1f6f837ef8fcd5ee"
 
-// everydayHoldoutSHA256 freezes the held-out split: 60 questions (30 per
-// language, IDs n721-n750 and q721-q750, the same thirty questions asked in
-// each language, aimed at entries asked about least, some of the Chinese
-// in traditional characters) written on 2026-12-07 after the
-// twenty-fourth split joined the tuning split, and committed before their
-// first measurement, to show
+// everydayHoldoutSHA256 freezes the held-out split: 52 questions (26 per
+// language, IDs n751-n776 and q751-q776, the same questions asked in each
+// language, aimed at entries asked about least, mostly as case notes; four
+// more were dropped before measurement, each too close in meaning to a
+// tuning question) written on 2026-12-07 after the twenty-fifth split
+// joined the tuning split, and committed before their first measurement,
+// to show
 // how far the concept layer, the asks, the questions asked before and the
 // ranking stages carry to wording nobody has tuned on.
 // Earlier held-out splits, read and then moved into tuning, measured at
@@ -51,10 +52,11 @@ const everydayTestSHA256 = "e0198cfaf5c39123ed2388cbe9b10dcbe2ccb7cca49798ae1f6f
 // q571-q600 0.734 / 0.663, 0.878 / 0.867; n601-n630, q601-q630 0.765 /
 // 0.750, 0.933 / 0.950; n631-n660, q631-q660 0.833 / 0.828, 0.900 /
 // 0.917; n661-n690, q661-q690 0.883 / 0.883, 0.967 / 0.983; n691-n720,
-// q691-q720 0.718 / 0.829, 0.933 / 1.000. A split whose
+// q691-q720 0.718 / 0.829, 0.933 / 1.000; n721-n750, q721-q750 0.719 /
+// 0.734, 0.967 / 0.933. A split whose
 // misses are read is tuning data (and, since 2026-12-06, part of the
 // index); the next one is written fresh.
-const everydayHoldoutSHA256 = "0f2df9f20d97b6a94a9d610187aadc5ebb7abac6b52c35b3d5362943414c9369"
+const everydayHoldoutSHA256 = "a0ad11f7588d4a73e57523ae2d720d84c912269b9a8197e7ebaef108b8e47c56"
 
 // The everyday-wording set: at least 300 questions, half in each
 // language, every gold entry current; the test split (at least 100) is
@@ -266,14 +268,11 @@ const (
 	everydayRecall = 0.95
 )
 
-// Bounds on the held-out split: its first measurement (2026-12-07), taken
-// before anyone read its questions' results, with the twenty-fourth split
-// in the tuning split: MRR@10 0.719 en / 0.734 zh, recall@10 0.967 /
-// 0.933, on the embedded store. The bounds sit about 0.01 below: one
-// question moving a rank is not a fall.
+// Bounds on the held-out split: none until its first measurement, taken
+// before anyone reads its questions' results.
 var (
-	holdoutMRR    = map[string]float64{"en": 0.70, "zh": 0.72}
-	holdoutRecall = map[string]float64{"en": 0.95, "zh": 0.92}
+	holdoutMRR    = map[string]float64{"en": 0, "zh": 0}
+	holdoutRecall = map[string]float64{"en": 0, "zh": 0}
 )
 
 // The bundled starter set must not lose more than 0.01 of any figure to the
