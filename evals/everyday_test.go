@@ -268,11 +268,14 @@ const (
 	everydayRecall = 0.95
 )
 
-// Bounds on the held-out split: none until its first measurement, taken
-// before anyone reads its questions' results.
+// Bounds on the held-out split: its first measurement (2026-12-07), taken
+// before anyone read its questions' results, with the twenty-fifth split
+// in the tuning split: MRR@10 0.873 en / 0.804 zh, recall@10 1.000 /
+// 1.000, on the embedded store. The bounds sit about 0.01 below: one
+// question moving a rank is not a fall.
 var (
-	holdoutMRR    = map[string]float64{"en": 0, "zh": 0}
-	holdoutRecall = map[string]float64{"en": 0, "zh": 0}
+	holdoutMRR    = map[string]float64{"en": 0.86, "zh": 0.79}
+	holdoutRecall = map[string]float64{"en": 0.99, "zh": 0.99}
 )
 
 // The bundled starter set must not lose more than 0.01 of any figure to the
