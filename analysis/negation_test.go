@@ -93,6 +93,7 @@ func TestPlanJudgements(t *testing.T) {
 		{"an English answer to its own question", "A bisphosphonate after it? Hardly necessary. Calcium daily.", "bisphosphonate", "Calcium", ""},
 		{"a topic before 不再", "阿仑膦酸钠不再吃，补维生素D。", "阿仑膦酸钠", "维生素D", ""},
 		{"an idiom of excess", "Zoledronic acid now is over-egging it; recheck CTX.", "Zoledronic acid", "CTX", ""},
+		{"a dismissal as outdated", "Conservative care is outdated thinking; cement this week.", "Conservative care", "cement", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

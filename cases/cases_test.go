@@ -457,6 +457,8 @@ func TestClauseItems(t *testing.T) {
 		{"vte-oestrogen", "stop-oestrogen", "en", "Checklist: HRT - pause four weeks before; prophylaxis - enoxaparin.", true},
 		{"vte-oestrogen", "stop-oestrogen", "zh", "术前清单：激素替代——术前四周暂停；预防——依诺肝素。", true},
 		{"vte-oestrogen", "stop-oestrogen", "en", "Keep the HRT going, we discussed it at length - pause the enoxaparin if she bleeds.", false},
+		// 先停 is one word to the segmenter, and a stop all the same.
+		{"vte-oestrogen", "stop-oestrogen", "zh", "1）激素替代：术前四周左右先停；2）术后依诺肝素。", true},
 		{"op-bp-holiday", "holiday", "en", "If her risk is low, the drug can be paused for a few years.", true},
 		{"op-bp-holiday", "holiday", "zh", "风险低的话，药可以暂停几年。", true},
 		{"op-bp-holiday", "holiday", "en", "Pausing the drug is unwise; carry on with it.", false},
