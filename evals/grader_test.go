@@ -20,13 +20,13 @@ import (
 const graderTestSHA256 = "e5e8bf2402f050bb0b95873f410c4259a303b8c05f10e4cddbeac84fd96efb07"
 
 // graderHoldoutSHA256 freezes the held-out split in place (the
-// forty-fifth, -n6/-o3 IDs, 40 answers over 18 cases, 20 per language: 14
-// paraphrases, 4 negated correct plans and 2 shotgun lists per language,
-// the paraphrases as numbered lists, SOAP notes and words to the
-// patient), written on 2026-12-07 after the forty-fourth joined the
-// tuning split, and committed before it was first measured; no change is
-// tuned on it until its misses are read.
-const graderHoldoutSHA256 = "6d38c2df766a68e05d1114392aa754825afcbe5152aa9d2a948add253f7e875a"
+// forty-sixth, -p5 IDs, 40 answers over 20 cases, 20 per language: 8
+// paraphrases, 8 negated correct plans and 4 shotgun lists per language,
+// the English with misspelt drug names, the Chinese mixing in English
+// drug names and abbreviations), written on 2026-12-07 after the
+// forty-fifth's misses were read, and committed before it was first
+// measured; no change is tuned on it until its misses are read.
+const graderHoldoutSHA256 = "8ad8a418be7caaf24020e10e339415060aedfb0878c807d648432878b487b2b9"
 
 func loadGrader(t *testing.T, name string) []GraderAnswer {
 	t.Helper()
@@ -167,10 +167,10 @@ func TestGraderAgreement(t *testing.T) {
 
 // graderAgreement bounds each held-out split's agreement per language: the
 // issue's 0.90 on the frozen test split; on the held-out split in place
-// (the forty-fifth, -n6/-o3 IDs, written 2026-12-07), its first
-// measurement (0.90 en / 0.90 zh; 1 of 8 negated correct plans above
-// 0.25, 2 of 28 paraphrases below 0.75, no shotgun list above 0.25). The
-// forty-fourth (-l3/-m6) measured 1.00 en / 1.00
+// (the forty-sixth, -p5 IDs, written 2026-12-07), none until its first
+// measurement. The forty-fifth (-n6/-o3) measured 0.90 en / 0.90 zh at
+// first (1 of 8 negated correct plans above 0.25, 2 of 28 paraphrases
+// below 0.75, no shotgun list above 0.25). The forty-fourth (-l3/-m6) measured 1.00 en / 1.00
 // zh at first (no negated correct plan above 0.25, no paraphrase below
 // 0.75, no shotgun list above 0.25). The forty-third (-i2/-j4/-k6) measured 0.95 en / 0.90 zh
 // at first (no negated correct plan above 0.25, 3 of 16 paraphrases below
@@ -244,12 +244,12 @@ func TestGraderAgreement(t *testing.T) {
 // tenth (-a1) 0.65 / 0.75, the ninth (-t) 0.80 / 0.85 and the eighth (-y)
 // 0.70 / 0.75; each held-out split went into the tuning split once its
 // misses had been read (README, "Drill grading").
-var graderAgreement = map[string]float64{"test en": 0.90, "test zh": 0.90, "holdout en": 0.90, "holdout zh": 0.90}
+var graderAgreement = map[string]float64{"test en": 0.90, "test zh": 0.90, "holdout en": 0, "holdout zh": 0}
 
 // graderShotgun bounds how many shotgun lists may score above 0.25: none
 // on the frozen test split (the limit); on the held-out split in
 // place, its first measurement, as for agreement.
-var graderShotgun = map[string]int{"test": 0, "holdout": 0}
+var graderShotgun = map[string]int{"test": 0, "holdout": 8}
 
 // The grader task scores the deterministic grader and the judge on the
 // same answers, each against the examiner: a judge (over Ollama's HTTP API,
