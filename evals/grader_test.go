@@ -167,8 +167,9 @@ func TestGraderAgreement(t *testing.T) {
 
 // graderAgreement bounds each held-out split's agreement per language: the
 // issue's 0.90 on the frozen test split; on the held-out split in place
-// (the forty-sixth, -p5 IDs, written 2026-12-07), none until its first
-// measurement. The forty-fifth (-n6/-o3) measured 0.90 en / 0.90 zh at
+// (the forty-sixth, -p5 IDs, written 2026-12-07), its first measurement
+// (0.85 en / 1.00 zh; no negated correct plan above 0.25, 2 of 16
+// paraphrases below 0.75, no shotgun list above 0.25). The forty-fifth (-n6/-o3) measured 0.90 en / 0.90 zh at
 // first (1 of 8 negated correct plans above 0.25, 2 of 28 paraphrases
 // below 0.75, no shotgun list above 0.25). The forty-fourth (-l3/-m6) measured 1.00 en / 1.00
 // zh at first (no negated correct plan above 0.25, no paraphrase below
@@ -244,12 +245,12 @@ func TestGraderAgreement(t *testing.T) {
 // tenth (-a1) 0.65 / 0.75, the ninth (-t) 0.80 / 0.85 and the eighth (-y)
 // 0.70 / 0.75; each held-out split went into the tuning split once its
 // misses had been read (README, "Drill grading").
-var graderAgreement = map[string]float64{"test en": 0.90, "test zh": 0.90, "holdout en": 0, "holdout zh": 0}
+var graderAgreement = map[string]float64{"test en": 0.90, "test zh": 0.90, "holdout en": 0.85, "holdout zh": 1.00}
 
 // graderShotgun bounds how many shotgun lists may score above 0.25: none
 // on the frozen test split (the limit); on the held-out split in
 // place, its first measurement, as for agreement.
-var graderShotgun = map[string]int{"test": 0, "holdout": 8}
+var graderShotgun = map[string]int{"test": 0, "holdout": 0}
 
 // The grader task scores the deterministic grader and the judge on the
 // same answers, each against the examiner: a judge (over Ollama's HTTP API,
