@@ -247,6 +247,8 @@ func (a *Analyzer) Named(text string) []string {
 		out = append(out, id)
 	}
 	out = append(out, a.casedConcepts(text)...)
+	// A student misspells as a patient does: "enoxaprin" (fuzzy.go).
+	out = append(out, a.fuzzyConcepts(text)...)
 	slices.Sort(out)
 	return slices.Compact(out)
 }
@@ -259,6 +261,7 @@ func (a *Analyzer) Named(text string) []string {
 func (a *Analyzer) NamedLongest(text string) []string {
 	out := append(a.longestNames(a.Words(text)), a.casedConcepts(text)...)
 	out = append(out, a.phraseConcepts(text)...)
+	out = append(out, a.fuzzyConcepts(text)...)
 	slices.Sort(out)
 	return slices.Compact(out)
 }
@@ -269,7 +272,7 @@ func (a *Analyzer) NamedLongest(text string) []string {
 // zoledronic acid" names one drug, not two. Sorted.
 func (a *Analyzer) NamedUnder(text string, roots []string) []string {
 	var named []string
-	for _, id := range a.longestNames(a.Words(text)) {
+	for _, id := range append(a.longestNames(a.Words(text)), a.fuzzyConcepts(text)...) {
 		if slices.Contains(named, id) {
 			continue
 		}

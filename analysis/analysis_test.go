@@ -316,3 +316,25 @@ func FuzzPlanNegations(f *testing.F) {
 		}
 	})
 }
+
+// A plan's misspelt drug names count, as a question's do; a word that is
+// near no name names nothing.
+func TestNamedReadsMisspellings(t *testing.T) {
+	a, err := Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		text string
+		want string
+		ok   bool
+	}{
+		{"enoxaprin from admission", "enoxaparin", true},
+		{"start teriparitide, then zoledronic acid", "teriparatide", true},
+		{"orthogeriatric co-care", "enoxaparin", false},
+	} {
+		if got := slices.Contains(a.Named(tc.text), tc.want); got != tc.ok {
+			t.Errorf("Named(%q) holds %s: %v, want %v (%v)", tc.text, tc.want, got, tc.ok, a.Named(tc.text))
+		}
+	}
+}

@@ -362,6 +362,46 @@ func (n *negationCues) negatedScopes(text string) []string {
 func PlanNegations(text string) (open string, negated []string) { return negation.planNegations(text) }
 
 func (n *negationCues) planNegations(text string) (open string, negated []string) {
+	norm := withApostrophes(text)
+	if norm == text {
+		return n.planNegationsAligned(text)
+	}
+	open, negated = n.planNegationsAligned(norm)
+	return realign(text, norm, open), negated
+}
+
+// bareContraction is an English negative contraction typed without its
+// apostrophe: "dont", "isnt", "wont", "shouldnt".
+var bareContraction = regexp.MustCompile(`(?i)\b(do|does|did|is|are|was|were|wo|ca|should|would|could|must|need|have|has|had)nt\b`)
+
+// withApostrophes restores the apostrophe of negative contractions typed
+// without one ("dont") or with a typographic one ("don’t"), so that the
+// cues, written with "n't", read them.
+func withApostrophes(text string) string {
+	return bareContraction.ReplaceAllString(strings.ReplaceAll(text, "’", "'"), "${1}n't")
+}
+
+// realign carries the blanks of open, the open text of norm
+// (withApostrophes of text), back onto text: a rune of text is blanked
+// where its counterpart in norm is; an apostrophe norm added has none.
+func realign(text, norm, open string) string {
+	orig, nr, or := []rune(text), []rune(norm), []rune(open)
+	out := make([]rune, len(orig))
+	i := 0
+	for j, r := range orig {
+		for i < len(nr) && nr[i] == '\'' && r != '\'' && r != '’' {
+			i++ // an apostrophe withApostrophes inserted
+		}
+		out[j] = r
+		if i < len(nr) && or[i] == ' ' && nr[i] != ' ' {
+			out[j] = ' '
+		}
+		i++
+	}
+	return string(out)
+}
+
+func (n *negationCues) planNegationsAligned(text string) (open string, negated []string) {
 	runes := []rune(text)
 	for _, r := range n.plan.ranges(text) {
 		if deferred(runes, r) {

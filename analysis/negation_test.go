@@ -94,6 +94,9 @@ func TestPlanJudgements(t *testing.T) {
 		{"a topic before 不再", "阿仑膦酸钠不再吃，补维生素D。", "阿仑膦酸钠", "维生素D", ""},
 		{"an idiom of excess", "Zoledronic acid now is over-egging it; recheck CTX.", "Zoledronic acid", "CTX", ""},
 		{"a dismissal as outdated", "Conservative care is outdated thinking; cement this week.", "Conservative care", "cement", ""},
+		{"a typographic apostrophe", "Don’t give zoledronic acid; calcium daily.", "zoledronic acid", "calcium", ""},
+		{"an apostrophe left out", "Dont give zoledronic acid; calcium daily.", "zoledronic acid", "calcium", ""},
+		{"an apostrophe left out keeps the text aligned", "Wont need teriparatide, isnt indicated; calcium daily.", "teriparatide", "calcium daily", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

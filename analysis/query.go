@@ -29,7 +29,7 @@ import (
 // Its listed misspellings read as the names they misspell (respell), and
 // names misspelt in ways nobody listed are matched loosely (fuzzy.go).
 func (a *Analyzer) QueryTerms(text string) []string {
-	text = a.fuzzy.respell(a.simp.simplify(norm.NFKC.String(text)))
+	text = withApostrophes(a.fuzzy.respell(a.simp.simplify(norm.NFKC.String(text))))
 	// A negated stretch that names a condition or finding is blanked before
 	// analysis, so that neither its words nor a concept spanning its edge
 	// ("hip, no fractures" is no hip fracture) count.
